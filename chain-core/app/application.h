@@ -1,0 +1,74 @@
+// The application interface: how chain-core runs an application (notarisation
+// today; elections and the access log later) without knowing anything about
+// it, much like ABCI. chain-core owns consensus, storage and the state tree;
+// an application only decides which transactions are valid and which state
+// entries they write.
+//
+//   checkTx    before mempool admission; the signature is already verified.
+//              May read committed state; must not write.
+//   deliverTx  deterministic state transition for one transaction of a block,
+//              reading and writing through BlockState. A non-OK status
+//              excludes the transaction from the block and undoes its writes.
+//   (commit)   chain-core writes the block's state entries into the state
+//              tree, whose root goes into the header, and stores them.
+//   (query)    chain-core answers any state key with a proof against the root;
+//              applications publish how their keys are formed.
+//
+// Thread-safety: checkTx may be called from many threads at once (it must be
+// const and re-entrant); deliverTx is called from the block producer only.
+#pragma once
+
+#include "crypto/hash.h"
+#include "primitives/transaction.h"
+#include "util/bytes.h"
+#include "util/status.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace fides::app {
+
+// Read access to committed (durable) state.
+class StateReader {
+public:
+    virtual ~StateReader() = default;
+    virtual Result<std::optional<Bytes>> get(ByteView key) const = 0;
+};
+
+// Committed state plus the writes of the block being executed. Writes of a
+// transaction are staged until commitTx() or dropped by rollbackTx().
+class BlockState final : public StateReader {
+public:
+    explicit BlockState(const StateReader& committed) : m_committed(committed) {}
+    Result<std::optional<Bytes>> get(ByteView key) const override;
+    void put(ByteView key, Bytes value);
+
+    void commitTx();
+    void rollbackTx() { m_txWrites.clear(); }
+    // The block's writes, ordered by key.
+    const std::map<Bytes, Bytes>& writes() const { return m_blockWrites; }
+
+private:
+    const StateReader& m_committed;
+    std::map<Bytes, Bytes> m_blockWrites;
+    std::map<Bytes, Bytes> m_txWrites;
+};
+
+struct TxContext {
+    std::uint64_t height = 0;
+    std::uint64_t blockTimeMs = 0;
+    std::uint32_t index = 0;  // position in the block
+    crypto::Hash256 txHash;
+};
+
+class Application {
+public:
+    virtual ~Application() = default;
+    virtual std::string name() const = 0;
+    virtual bool handles(std::uint16_t txType) const = 0;
+    virtual Status checkTx(const Transaction& tx, const StateReader& committed) const = 0;
+    virtual Status deliverTx(const Transaction& tx, const TxContext& ctx, BlockState& state) = 0;
+};
+
+}  // namespace fides::app

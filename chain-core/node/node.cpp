@@ -1,0 +1,328 @@
+#include "node/node.h"
+
+#include "primitives/merkle.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace fides::node {
+
+class Node::CommittedState final : public app::StateReader {
+public:
+    explicit CommittedState(const storage::BlockStore& store) : m_store(store) {}
+    Result<std::optional<Bytes>> get(ByteView key) const override { return m_store.getState(key); }
+
+private:
+    const storage::BlockStore& m_store;
+};
+
+namespace {
+constexpr std::size_t kRememberedDrops = 100'000;
+
+std::uint64_t systemNowMs() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+}  // namespace
+
+Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey validatorKey,
+                                         const storage::StoreKey& storeKey, NodeConfig config,
+                                         std::vector<std::unique_ptr<app::Application>> apps,
+                                         Clock clock) {
+    std::unique_ptr<Node> n(new Node());
+    n->m_publicKey = validatorKey.publicKey();
+    const Validator* self = genesis.validators.find(n->m_publicKey);
+    if (self == nullptr) {
+        return Status::failedPrecondition("validator key " + n->m_publicKey.hex() +
+                                          " is not in the genesis validator set");
+    }
+    if (self->power * 3 <= genesis.validators.totalPower() * 2) {
+        return Status::failedPrecondition(
+            "this release runs a single validator, which needs more than 2/3 of the voting power; "
+            "multi-validator consensus is not available yet");
+    }
+    n->m_key.emplace(std::move(validatorKey));
+    n->m_genesis = std::move(genesis);
+    n->m_config = std::move(config);
+    n->m_clock = clock ? std::move(clock) : Clock(systemNowMs);
+    n->m_apps = std::move(apps);
+    n->m_mempool = std::make_unique<Mempool>(n->m_config.mempool);
+
+    auto store = storage::BlockStore::open(n->m_config.storePath, storeKey, n->m_genesis.chainId);
+    if (!store) return store.status().withContext("opening store");
+    n->m_store = std::move(store).value();
+    n->m_committed = std::make_unique<CommittedState>(*n->m_store);
+
+    FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](ByteView k, ByteView v) {
+        n->m_tree.put(crypto::sha256(k), crypto::sha256(v));
+    }));
+    if (n->m_store->height() > 0) {
+        FIDES_ASSIGN_OR_RETURN(Block tip, n->m_store->block(n->m_store->height()));
+        if (n->m_tree.root() != tip.header.stateRoot) {
+            return Status::dataLoss("stored state does not match the state root of block " +
+                                    std::to_string(tip.header.height));
+        }
+        n->m_tip = SignedHeader{tip.header, tip.commit};
+    }
+    spdlog::info("node: chain '{}' at height {}, {} state entries, validator {}", n->m_genesis.chainId,
+                 n->m_store->height(), n->m_tree.size(), n->m_publicKey.hex());
+    return n;
+}
+
+Node::~Node() { stop(); }
+
+void Node::start() {
+    if (m_running.exchange(true)) return;
+    m_producer = std::thread([this] { producerLoop(); });
+}
+
+void Node::stop() {
+    m_running = false;
+    {
+        std::lock_guard lock(m_wakeMutex);
+    }
+    m_wake.notify_all();
+    {
+        std::lock_guard lock(m_tipMutex);
+    }
+    m_tipChanged.notify_all();
+    if (m_producer.joinable()) m_producer.join();
+}
+
+Status Node::health() const {
+    if (m_failed.load()) return m_failure;
+    return Status::ok();
+}
+
+Result<crypto::Hash256> Node::submit(ByteView encoded) {
+    if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
+    FIDES_ASSIGN_OR_RETURN(Transaction tx, Transaction::decode(encoded));
+    if (tx.chainId != m_genesis.chainId) {
+        return Status::invalidArgument("transaction is for chain '" + tx.chainId + "', this is '" +
+                                       m_genesis.chainId + "'");
+    }
+    const std::uint64_t nowS = nowMs() / 1000;
+    if (tx.expiry <= nowS) return Status::invalidArgument("transaction has expired");
+    if (tx.expiry > nowS + static_cast<std::uint64_t>(m_config.maxTxTtl.count())) {
+        return Status::invalidArgument("transaction expiry is more than " +
+                                       std::to_string(m_config.maxTxTtl.count()) + " s ahead");
+    }
+    const app::Application* handler = nullptr;
+    for (const auto& a : m_apps) {
+        if (a->handles(tx.type)) handler = a.get();
+    }
+    if (handler == nullptr) {
+        return Status::invalidArgument("no application handles transaction type " + std::to_string(tx.type));
+    }
+    auto entry = std::make_shared<MempoolEntry>();
+    entry->hash = txHash(encoded);
+    const std::uint64_t generation = m_mempool->generation();
+    if (m_mempool->contains(entry->hash)) return Status::alreadyExists("transaction is already in the mempool");
+    FIDES_ASSIGN_OR_RETURN(auto committedAt, m_store->findTx(entry->hash));
+    if (committedAt) {
+        return Status::alreadyExists("transaction was committed at height " + std::to_string(committedAt->height));
+    }
+    if (!tx.verifySignature()) return Status::unauthenticated("transaction signature is invalid");
+    FIDES_RETURN_IF_ERROR(handler->checkTx(tx, *m_committed));
+    entry->encoded.assign(encoded.begin(), encoded.end());
+    entry->tx = std::move(tx);
+    const crypto::Hash256 hash = entry->hash;
+    FIDES_RETURN_IF_ERROR(m_mempool->admit(std::move(entry), generation));
+    m_wake.notify_one();
+    return hash;
+}
+
+bool Node::waitForHeight(std::uint64_t height, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(m_tipMutex);
+    m_tipChanged.wait_until(lock, deadline, [&] { return m_store->height() >= height || !m_running.load(); });
+    return m_store->height() >= height;
+}
+
+Result<storage::TxLocation> Node::waitForCommit(const crypto::Hash256& hash,
+                                                std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        const std::uint64_t h = m_store->height();
+        FIDES_ASSIGN_OR_RETURN(auto loc, m_store->findTx(hash));
+        if (loc) return *loc;
+        {
+            std::lock_guard lock(m_tipMutex);
+            if (auto it = m_dropped.find(hash); it != m_dropped.end()) return it->second;
+        }
+        if (!m_running.load()) return Status::unavailable("node is stopping");
+        if (!waitForHeight(h + 1, deadline)) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                return Status(Code::DeadlineExceeded, "transaction not committed before the deadline");
+            }
+        }
+    }
+}
+
+void Node::producerLoop() {
+    auto lastBlock = std::chrono::steady_clock::now();
+    while (m_running.load()) {
+        const bool emptyBlocks = m_config.emptyBlockInterval.count() > 0;
+        {
+            std::unique_lock lock(m_wakeMutex);
+            auto until = emptyBlocks ? lastBlock + m_config.emptyBlockInterval
+                                     : std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+            m_wake.wait_until(lock, until, [&] { return !m_running.load() || m_mempool->size() > 0; });
+        }
+        if (!m_running.load()) break;
+        const bool due = emptyBlocks && std::chrono::steady_clock::now() >= lastBlock + m_config.emptyBlockInterval;
+        if (m_mempool->size() == 0 && !due) continue;
+        if (m_mempool->size() > 0 && m_mempool->size() < m_config.maxBlockTransactions) {
+            std::unique_lock lock(m_wakeMutex);
+            m_wake.wait_for(lock, m_config.batchWait, [&] {
+                return !m_running.load() || m_mempool->size() >= m_config.maxBlockTransactions;
+            });
+        }
+        auto batch = m_mempool->front(m_config.maxBlockTransactions, m_config.maxBlockBytes);
+        Status st = produceBlock(batch);
+        if (!st) {
+            spdlog::critical("node: cannot commit block {}: {}; stopping", m_store->height() + 1, st.toString());
+            m_failure = st;
+            m_failed = true;
+            m_running = false;
+            m_tipChanged.notify_all();
+            break;
+        }
+        lastBlock = std::chrono::steady_clock::now();
+    }
+}
+
+Status Node::produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>& batch) {
+    Block block;
+    BlockHeader& header = block.header;
+    header.chainId = m_genesis.chainId;
+    header.height = m_store->height() + 1;
+    const std::uint64_t prevTime = m_tip ? m_tip->header.timeMs : m_genesis.genesisTimeMs;
+    header.timeMs = std::max(nowMs(), prevTime + 1);
+    header.prevHash = m_tip ? m_tip->header.hash() : crypto::Hash256();
+    header.proposer = m_publicKey;
+    header.validatorSetHash = m_genesis.validators.hash();
+
+    app::BlockState state(*m_committed);
+    std::vector<crypto::Hash256> included;
+    std::vector<std::pair<crypto::Hash256, Status>> dropped;
+    for (const auto& e : batch) {
+        Status st;
+        if (e->tx.expiry * 1000 <= header.timeMs) {
+            st = Status::invalidArgument("transaction expired before it could be included");
+        } else {
+            app::TxContext ctx{header.height, header.timeMs, static_cast<std::uint32_t>(included.size()), e->hash};
+            st = Status::invalidArgument("no application handles this transaction type");
+            for (auto& a : m_apps) {
+                if (a->handles(e->tx.type)) st = a->deliverTx(e->tx, ctx, state);
+            }
+        }
+        if (st) {
+            state.commitTx();
+            included.push_back(e->hash);
+            block.transactions.push_back(e->encoded);
+        } else {
+            state.rollbackTx();
+            dropped.emplace_back(e->hash, st);
+        }
+    }
+    header.txCount = static_cast<std::uint32_t>(block.transactions.size());
+    header.txRoot = Block::computeTxRoot(block.transactions);
+    std::vector<storage::StateWrite> writes;
+    writes.reserve(state.writes().size());
+    for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
+
+    {
+        std::unique_lock lock(m_stateMutex);
+        for (const auto& w : writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+        header.stateRoot = m_tree.root();
+        const crypto::Hash256 blockHash = header.hash();
+        block.commit.height = header.height;
+        block.commit.round = 0;
+        block.commit.blockHash = blockHash;
+        block.commit.signatures.push_back(
+            {m_publicKey, crypto::sign(*m_key, precommitDigest(header.chainId, header.height, 0, blockHash))});
+        FIDES_RETURN_IF_ERROR(m_store->append(block, included, writes));
+        m_tip = SignedHeader{header, block.commit};
+    }
+
+    std::vector<crypto::Hash256> droppedHashes;
+    for (const auto& d : dropped) droppedHashes.push_back(d.first);
+    m_mempool->removeCommitted(included, droppedHashes);
+    {
+        std::lock_guard lock(m_tipMutex);
+        for (auto& [h, st] : dropped) {
+            m_dropped.emplace(h, st);
+            m_droppedOrder.push_back(h);
+        }
+        while (m_droppedOrder.size() > kRememberedDrops) {
+            m_dropped.erase(m_droppedOrder.front());
+            m_droppedOrder.pop_front();
+        }
+    }
+    m_tipChanged.notify_all();
+    spdlog::debug("node: block {} with {} transactions ({} dropped)", header.height, included.size(),
+                  dropped.size());
+    return Status::ok();
+}
+
+NodeStatus Node::status() const {
+    NodeStatus s;
+    s.chainId = m_genesis.chainId;
+    s.validator = m_publicKey;
+    s.validators = m_genesis.validators.validators().size();
+    s.mempoolSize = m_mempool->size();
+    s.mempoolBytes = m_mempool->bytes();
+    std::shared_lock lock(m_stateMutex);
+    if (m_tip) {
+        s.height = m_tip->header.height;
+        s.latestBlockHash = m_tip->header.hash();
+        s.latestBlockTimeMs = m_tip->header.timeMs;
+        s.stateRoot = m_tip->header.stateRoot;
+    }
+    return s;
+}
+
+Result<Block> Node::block(std::uint64_t height) const {
+    if (height == 0 || height > m_store->height()) {
+        return Status::notFound("no block at height " + std::to_string(height) + " (chain height is " +
+                                std::to_string(m_store->height()) + ")");
+    }
+    return m_store->block(height);
+}
+
+Result<TxWithProof> Node::transaction(const crypto::Hash256& hash) const {
+    FIDES_ASSIGN_OR_RETURN(auto loc, m_store->findTx(hash));
+    if (!loc) return Status::notFound("no committed transaction " + hash.hex());
+    FIDES_ASSIGN_OR_RETURN(Block b, m_store->block(loc->height));
+    if (loc->index >= b.transactions.size()) return Status::dataLoss("transaction index out of range");
+    std::vector<crypto::Hash256> leaves;
+    leaves.reserve(b.transactions.size());
+    for (const auto& tx : b.transactions) leaves.push_back(merkle::leafHash(tx));
+    TxWithProof out;
+    FIDES_ASSIGN_OR_RETURN(out.proof, merkle::inclusionProof(leaves, loc->index));
+    out.transaction = b.transactions[loc->index];
+    out.height = loc->height;
+    out.index = loc->index;
+    out.signedHeader = SignedHeader{b.header, b.commit};
+    return out;
+}
+
+Result<StateAnswer> Node::query(ByteView key) const {
+    // Exclusive: proving may finish hash computations inside the tree.
+    std::unique_lock lock(m_stateMutex);
+    if (!m_tip) return Status::failedPrecondition("no block has been committed yet");
+    auto& tree = const_cast<state::StateTree&>(m_tree);
+    const crypto::Hash256 kh = crypto::sha256(key);
+    StateAnswer out;
+    out.proof = tree.prove(kh);
+    out.signedHeader = *m_tip;
+    const bool present = out.proof.terminal == state::StateProof::Terminal::Leaf && out.proof.leafKeyHash == kh;
+    if (present) {
+        FIDES_ASSIGN_OR_RETURN(out.value, m_store->getState(key));
+        if (!out.value) return Status::dataLoss("state entry is in the tree but not in the store");
+    }
+    return out;
+}
+
+}  // namespace fides::node

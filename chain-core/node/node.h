@@ -1,0 +1,153 @@
+// Node: one validator. Admits transactions into the mempool, forms a block
+// when transactions wait (and, if configured, at least every
+// emptyBlockInterval), executes it through the applications, updates the
+// state tree, signs the commit, stores the block durably, and answers
+// queries with proofs against signed headers.
+//
+// In this release the node is its own validator set's only member: the
+// commit it signs is a precommit by the sole validator. The consensus engine
+// (a later release) replaces produceBlock()'s "sign alone" step; the rest of
+// the pipeline stays.
+//
+// Threads: the caller's threads (gRPC handlers) call submit() and the query
+// functions concurrently; one producer thread forms blocks.
+// Locks: m_stateMutex guards the state tree and the published tip (header +
+// commit); the producer holds it exclusively from the tree update until the
+// block is durable, so every answer pairs a proof with a stored, signed
+// header. m_tipMutex + m_tipChanged wake waiters for new heights.
+#pragma once
+
+#include "app/application.h"
+#include "crypto/schnorr.h"
+#include "mempool/mempool.h"
+#include "primitives/block.h"
+#include "primitives/genesis.h"
+#include "state/state_tree.h"
+#include "storage/block_store.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <memory>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace fides::node {
+
+struct NodeConfig {
+    std::string storePath;
+    std::size_t maxBlockTransactions = 10'000;
+    std::size_t maxBlockBytes = 16u << 20;
+    // 0: no empty blocks. Otherwise a block is formed at least this often.
+    std::chrono::milliseconds emptyBlockInterval{0};
+    // After the first transaction arrives, wait this long for more to batch
+    // (unless a full block is already waiting).
+    std::chrono::milliseconds batchWait{5};
+    // Transactions may not expire further in the future than this.
+    std::chrono::seconds maxTxTtl{24 * 3600};
+    MempoolLimits mempool;
+};
+
+struct NodeStatus {
+    std::string chainId;
+    std::uint64_t height = 0;
+    crypto::Hash256 latestBlockHash;
+    std::uint64_t latestBlockTimeMs = 0;
+    crypto::Hash256 stateRoot;
+    crypto::PublicKey validator;
+    std::size_t mempoolSize = 0;
+    std::size_t mempoolBytes = 0;
+    std::size_t validators = 0;
+};
+
+struct SignedHeader {
+    BlockHeader header;
+    Commit commit;
+};
+
+struct TxWithProof {
+    Bytes transaction;
+    std::uint64_t height = 0;
+    std::uint32_t index = 0;
+    std::vector<crypto::Hash256> proof;
+    SignedHeader signedHeader;
+};
+
+struct StateAnswer {
+    std::optional<Bytes> value;
+    state::StateProof proof;
+    SignedHeader signedHeader;
+};
+
+class Node {
+public:
+    using Clock = std::function<std::uint64_t()>;  // unix milliseconds
+
+    static Result<std::unique_ptr<Node>> open(Genesis genesis, crypto::SecretKey validatorKey,
+                                              const storage::StoreKey& storeKey, NodeConfig config,
+                                              std::vector<std::unique_ptr<app::Application>> apps,
+                                              Clock clock = {});
+    ~Node();
+
+    void start();
+    void stop();
+    // Non-OK once the node hit an unrecoverable storage error and stopped.
+    Status health() const;
+
+    // Admission: decode, limits, chain id, expiry, replay, signature (once),
+    // application check, mempool capacity. Returns the transaction hash.
+    Result<crypto::Hash256> submit(ByteView encoded);
+    // Waits until the transaction is committed (its location) or was dropped
+    // from a block (its error), or the deadline passes (DEADLINE_EXCEEDED).
+    Result<storage::TxLocation> waitForCommit(const crypto::Hash256& txHash,
+                                              std::chrono::steady_clock::time_point deadline);
+    // Waits until the chain reaches `height`; false on deadline or stop.
+    bool waitForHeight(std::uint64_t height, std::chrono::steady_clock::time_point deadline);
+
+    NodeStatus status() const;
+    std::uint64_t height() const { return m_store->height(); }
+    const Genesis& genesis() const { return m_genesis; }
+    Result<Block> block(std::uint64_t height) const;
+    Result<TxWithProof> transaction(const crypto::Hash256& txHash) const;
+    Result<StateAnswer> query(ByteView key) const;
+
+private:
+    Node() = default;
+    class CommittedState;
+    void producerLoop();
+    Status produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>& batch);
+    std::uint64_t nowMs() const { return m_clock(); }
+
+    Genesis m_genesis;
+    std::optional<crypto::SecretKey> m_key;
+    crypto::PublicKey m_publicKey;
+    NodeConfig m_config;
+    Clock m_clock;
+    std::unique_ptr<storage::BlockStore> m_store;
+    std::unique_ptr<CommittedState> m_committed;
+    std::vector<std::unique_ptr<app::Application>> m_apps;
+    std::unique_ptr<Mempool> m_mempool;
+
+    mutable std::shared_mutex m_stateMutex;
+    state::StateTree m_tree;          // guarded by m_stateMutex
+    std::optional<SignedHeader> m_tip;  // guarded by m_stateMutex
+
+    mutable std::mutex m_tipMutex;
+    std::condition_variable m_tipChanged;
+    std::unordered_map<crypto::Hash256, Status, crypto::Hash256Hasher> m_dropped;  // guarded by m_tipMutex
+    std::deque<crypto::Hash256> m_droppedOrder;                                    // guarded by m_tipMutex
+
+    std::mutex m_wakeMutex;
+    std::condition_variable m_wake;
+    std::atomic<bool> m_running{false};
+    std::atomic<bool> m_failed{false};
+    Status m_failure;  // set once before m_failed
+    std::thread m_producer;
+};
+
+}  // namespace fides::node

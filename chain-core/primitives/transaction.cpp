@@ -1,0 +1,77 @@
+#include "primitives/transaction.h"
+
+#include "util/encoding.h"
+
+namespace fides {
+
+namespace {
+constexpr std::string_view kTxTag = "fides/tx/v1";
+
+void writeUnsigned(Writer& w, const Transaction& tx) {
+    w.u8(Transaction::kVersion)
+        .str(tx.chainId)
+        .u16(tx.type)
+        .var(tx.payload)
+        .fixed(tx.signer.bytes())
+        .u64(tx.nonce)
+        .u64(tx.expiry);
+}
+}  // namespace
+
+Bytes Transaction::signingBytes() const {
+    Writer w;
+    writeUnsigned(w, *this);
+    return std::move(w).take();
+}
+
+crypto::Hash256 Transaction::signingDigest() const {
+    return crypto::taggedHash(kTxTag, signingBytes());
+}
+
+Bytes Transaction::encode() const {
+    Writer w;
+    writeUnsigned(w, *this);
+    w.fixed(signature.bytes());
+    return std::move(w).take();
+}
+
+Result<Transaction> Transaction::decode(ByteView bytes) {
+    if (bytes.size() > limits::kMaxTransactionSize) {
+        return Status::invalidArgument("transaction of " + std::to_string(bytes.size()) +
+                                       " bytes exceeds the limit of " +
+                                       std::to_string(limits::kMaxTransactionSize));
+    }
+    Reader r(bytes, limits::kMaxPayloadSize);
+    Transaction tx;
+    std::uint8_t version = 0;
+    FIDES_RETURN_IF_ERROR(r.u8(version));
+    if (version != kVersion) {
+        return Status::invalidArgument("unsupported transaction version " + std::to_string(version));
+    }
+    FIDES_RETURN_IF_ERROR(r.str(tx.chainId, limits::kMaxChainIdLength));
+    FIDES_RETURN_IF_ERROR(r.u16(tx.type));
+    FIDES_RETURN_IF_ERROR(r.var(tx.payload));
+    std::array<std::uint8_t, 32> signer{};
+    FIDES_RETURN_IF_ERROR(r.fixed(signer));
+    auto pk = crypto::PublicKey::fromBytes(signer);
+    if (!pk) return Status::invalidArgument("signer is not a valid BIP-340 public key");
+    tx.signer = *pk;
+    FIDES_RETURN_IF_ERROR(r.u64(tx.nonce));
+    FIDES_RETURN_IF_ERROR(r.u64(tx.expiry));
+    std::array<std::uint8_t, 64> sig{};
+    FIDES_RETURN_IF_ERROR(r.fixed(sig));
+    tx.signature = *crypto::Signature::fromBytes(sig);
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return tx;
+}
+
+void Transaction::sign(const crypto::SecretKey& key) {
+    signer = key.publicKey();
+    signature = crypto::sign(key, signingDigest());
+}
+
+bool Transaction::verifySignature() const {
+    return crypto::verify(signer, signingDigest(), signature);
+}
+
+}  // namespace fides

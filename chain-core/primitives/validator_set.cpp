@@ -1,0 +1,83 @@
+#include "primitives/validator_set.h"
+
+#include "primitives/block.h"
+#include "util/encoding.h"
+
+#include <algorithm>
+#include <set>
+
+namespace fides {
+
+Result<ValidatorSet> ValidatorSet::create(std::vector<Validator> validators) {
+    if (validators.empty()) return Status::invalidArgument("validator set is empty");
+    std::sort(validators.begin(), validators.end(),
+              [](const Validator& a, const Validator& b) { return a.publicKey < b.publicKey; });
+    ValidatorSet set;
+    for (std::size_t i = 0; i < validators.size(); ++i) {
+        const auto& v = validators[i];
+        if (v.power == 0) return Status::invalidArgument("validator " + v.name + " has zero power");
+        if (i > 0 && validators[i - 1].publicKey == v.publicKey) {
+            return Status::invalidArgument("duplicate validator key " + v.publicKey.hex());
+        }
+        if (set.m_total > (std::uint64_t{1} << 62) - v.power) {
+            return Status::invalidArgument("total voting power overflows");
+        }
+        set.m_total += v.power;
+    }
+    set.m_validators = std::move(validators);
+    set.m_hash = crypto::sha256(set.encode());
+    return set;
+}
+
+const Validator* ValidatorSet::find(const crypto::PublicKey& key) const {
+    auto it = std::lower_bound(m_validators.begin(), m_validators.end(), key,
+                               [](const Validator& v, const crypto::PublicKey& k) { return v.publicKey < k; });
+    if (it == m_validators.end() || it->publicKey != key) return nullptr;
+    return &*it;
+}
+
+Bytes ValidatorSet::encode() const {
+    // Names are operator labels, not consensus data: they are not hashed.
+    Writer w;
+    w.u32(static_cast<std::uint32_t>(m_validators.size()));
+    for (const auto& v : m_validators) w.fixed(v.publicKey.bytes()).u64(v.power);
+    return std::move(w).take();
+}
+
+Status ValidatorSet::verifyCommit(const std::string& chainId, std::uint64_t height,
+                                  const crypto::Hash256& blockHash, const Commit& commit,
+                                  std::uint64_t* signedPower) const {
+    if (commit.height != height) {
+        return Status::invalidArgument("commit is for height " + std::to_string(commit.height) +
+                                       ", expected " + std::to_string(height));
+    }
+    if (commit.blockHash != blockHash) {
+        return Status::invalidArgument("commit is for another block");
+    }
+    const crypto::Hash256 digest = precommitDigest(chainId, height, commit.round, blockHash);
+    std::set<crypto::PublicKey> seen;
+    std::uint64_t power = 0;
+    for (const auto& s : commit.signatures) {
+        const Validator* v = find(s.validator);
+        if (v == nullptr) {
+            return Status::unauthenticated("commit signed by " + s.validator.hex() +
+                                           ", which is not in the validator set");
+        }
+        if (!seen.insert(s.validator).second) {
+            return Status::invalidArgument("commit has two signatures by " + s.validator.hex());
+        }
+        if (!crypto::verify(s.validator, digest, s.signature)) {
+            return Status::unauthenticated("invalid commit signature by " + s.validator.hex());
+        }
+        power += v->power;
+    }
+    if (signedPower != nullptr) *signedPower = power;
+    if (power * 3 <= m_total * 2) {
+        return Status::unauthenticated("commit carries " + std::to_string(power) + " of " +
+                                       std::to_string(m_total) +
+                                       " voting power, more than 2/3 is required");
+    }
+    return Status::ok();
+}
+
+}  // namespace fides

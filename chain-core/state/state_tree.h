@@ -1,0 +1,82 @@
+// Authenticated application state: a compressed binary sparse Merkle tree
+// (a Patricia trie over 256-bit key hashes), root hash in every block header.
+//
+// Keys are arbitrary byte strings; their position in the tree is
+// keyHash = SHA-256(key). Each subtree that holds exactly one entry is
+// represented by that entry's leaf, placed at the shallowest depth where its
+// key-hash prefix is unique; subtrees holding none are "empty". Hashes
+// (doc/spec/state-tree.md):
+//   empty    = 32 zero bytes
+//   leaf     = SHA-256(0x00 || keyHash || SHA-256(value))
+//   internal = SHA-256(0x01 || left || right)
+// The shape depends only on the set of keys, so equal contents give equal
+// roots regardless of insertion order.
+//
+// A proof for a key walks from the root to where the key's path ends: it
+// lists the sibling hashes top-down and the terminal it found there — the
+// key's own leaf (inclusion), an empty subtree, or a leaf of another key that
+// shares the path (absence). verifyStateProof checks it against a root.
+//
+// Thread-safety: StateTree is not thread-safe; the node serialises access.
+// StateProof and verifyStateProof are plain values/functions.
+#pragma once
+
+#include "crypto/hash.h"
+#include "util/bytes.h"
+#include "util/status.h"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace fides::state {
+
+using crypto::Hash256;
+
+struct StateProof {
+    enum class Terminal : std::uint8_t { Empty = 0, Leaf = 1 };
+    std::vector<Hash256> siblings;  // from the root down; size = depth of the terminal
+    Terminal terminal = Terminal::Empty;
+    Hash256 leafKeyHash;    // when terminal == Leaf
+    Hash256 leafValueHash;  // when terminal == Leaf
+
+    Bytes encode() const;  // canonical, doc/spec/state-tree.md
+    static Result<StateProof> decode(ByteView bytes);
+};
+
+// Verifies `proof` for `key` against `root`. If `value` is set, succeeds only
+// if the proof shows key -> value (inclusion); if it is nullopt, succeeds only
+// if the proof shows the key absent.
+[[nodiscard]] bool verifyStateProof(const Hash256& root, ByteView key,
+                                    const std::optional<Bytes>& value, const StateProof& proof);
+
+class StateTree {
+public:
+    StateTree();
+    ~StateTree();
+    StateTree(StateTree&&) noexcept;
+    StateTree& operator=(StateTree&&) noexcept;
+
+    // Inserts or replaces by key hash (the tree stores hashes only; values
+    // live in storage). Removing is not needed yet: the ledger's state only
+    // grows in this release.
+    void put(const Hash256& keyHash, const Hash256& valueHash);
+    bool contains(const Hash256& keyHash) const;
+    std::optional<Hash256> valueHash(const Hash256& keyHash) const;
+    std::size_t size() const;
+
+    // Recomputes hashes of changed subtrees only.
+    Hash256 root();
+    // Proof for a key hash against the current root().
+    StateProof prove(const Hash256& keyHash);
+
+private:
+    struct Node;
+    std::unique_ptr<Node> m_root;
+    std::size_t m_size = 0;
+};
+
+// Convenience: keyHash for a key.
+Hash256 keyHashOf(ByteView key);
+
+}  // namespace fides::state

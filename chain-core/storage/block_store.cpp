@@ -1,0 +1,186 @@
+#include "storage/block_store.h"
+
+namespace fides::storage {
+
+namespace {
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (
+  height INTEGER PRIMARY KEY,
+  hash   BLOB NOT NULL,
+  header BLOB NOT NULL,
+  body   BLOB NOT NULL,
+  commit_sig BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+  hash   BLOB PRIMARY KEY,
+  height INTEGER NOT NULL,
+  idx    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (
+  key    BLOB PRIMARY KEY,
+  value  BLOB NOT NULL,
+  height INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+}  // namespace
+
+Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, const StoreKey& key,
+                                                     const std::string& chainId) {
+    std::unique_ptr<BlockStore> s(new BlockStore());
+    s->m_chainId = chainId;
+    FIDES_ASSIGN_OR_RETURN(s->m_writer, Database::open(path, key, /*create=*/true));
+    auto& w = *s->m_writer;
+    FIDES_RETURN_IF_ERROR(w.exec("BEGIN IMMEDIATE"));
+    FIDES_RETURN_IF_ERROR(w.exec(kSchema));
+    {
+        FIDES_ASSIGN_OR_RETURN(auto sel, w.prepare("SELECT v FROM meta WHERE k = 'chain_id'"));
+        FIDES_ASSIGN_OR_RETURN(bool row, sel.step());
+        if (row) {
+            Bytes stored = sel.columnBlob(0);
+            if (std::string(stored.begin(), stored.end()) != chainId) {
+                (void)w.exec("ROLLBACK");
+                return Status::failedPrecondition("store " + path + " belongs to chain '" +
+                                                  std::string(stored.begin(), stored.end()) +
+                                                  "', not '" + chainId + "'");
+            }
+        } else {
+            FIDES_ASSIGN_OR_RETURN(auto ins, w.prepare("INSERT INTO meta (k, v) VALUES (?, ?)"));
+            FIDES_RETURN_IF_ERROR(ins.bindText(1, "chain_id").bind(2, asBytes(chainId)).run());
+            std::string ver = std::to_string(kSchemaVersion);
+            FIDES_RETURN_IF_ERROR(ins.bindText(1, "schema_version").bind(2, asBytes(ver)).run());
+        }
+    }
+    FIDES_RETURN_IF_ERROR(w.exec("COMMIT"));
+
+    FIDES_ASSIGN_OR_RETURN(s->m_reader, Database::open(path, key, /*create=*/false));
+    FIDES_ASSIGN_OR_RETURN(s->m_insertBlock,
+                           w.prepare("INSERT INTO blocks (height, hash, header, body, commit_sig) "
+                                     "VALUES (?, ?, ?, ?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_insertTx, w.prepare("INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_upsertState,
+                           w.prepare("INSERT OR REPLACE INTO state (key, value, height) VALUES (?, ?, ?)"));
+    auto& r = *s->m_reader;
+    FIDES_ASSIGN_OR_RETURN(s->m_selectBlock,
+                           r.prepare("SELECT header, body, commit_sig FROM blocks WHERE height = ?"));
+    FIDES_ASSIGN_OR_RETURN(s->m_selectTx, r.prepare("SELECT height, idx FROM txs WHERE hash = ?"));
+    FIDES_ASSIGN_OR_RETURN(s->m_selectState, r.prepare("SELECT value FROM state WHERE key = ?"));
+
+    FIDES_ASSIGN_OR_RETURN(auto top, r.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
+    FIDES_ASSIGN_OR_RETURN(bool row, top.step());
+    if (row) s->m_height = static_cast<std::uint64_t>(top.columnInt(0));
+    return s;
+}
+
+Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>& txHashes,
+                          const std::vector<StateWrite>& writes) {
+    std::lock_guard lock(m_writeMutex);
+    const std::uint64_t h = block.header.height;
+    if (h != m_height.load() + 1) {
+        return Status::failedPrecondition("block " + std::to_string(h) + " does not follow stored height " +
+                                          std::to_string(m_height.load()));
+    }
+    if (txHashes.size() != block.transactions.size()) {
+        return Status::invalidArgument("transaction hash count does not match the block");
+    }
+    FIDES_RETURN_IF_ERROR(m_writer->exec("BEGIN IMMEDIATE"));
+    auto fail = [this](const Status& s) {
+        (void)m_writer->exec("ROLLBACK");
+        return s.withContext("storing block");
+    };
+    const auto sh = static_cast<std::int64_t>(h);
+    const Bytes header = block.header.encode();
+    const Bytes body = Block::encodeBody(block.transactions);
+    const Bytes commit = block.commit.encode();
+    const crypto::Hash256 hash = crypto::sha256(header);
+    Status st = m_insertBlock.bind(1, sh).bind(2, hash.bytes()).bind(3, header).bind(4, body).bind(5, commit).run();
+    if (!st) return fail(st);
+    for (std::size_t i = 0; i < txHashes.size(); ++i) {
+        st = m_insertTx.bind(1, txHashes[i].bytes()).bind(2, sh).bind(3, static_cast<std::int64_t>(i)).run();
+        if (!st) return fail(st);
+    }
+    for (const auto& wr : writes) {
+        st = m_upsertState.bind(1, wr.key).bind(2, wr.value).bind(3, sh).run();
+        if (!st) return fail(st);
+    }
+    st = m_writer->exec("COMMIT");
+    if (!st) return fail(st);
+    m_height = h;
+    return Status::ok();
+}
+
+Result<Block> BlockStore::block(std::uint64_t height) const {
+    std::lock_guard lock(m_readMutex);
+    m_selectBlock.bind(1, static_cast<std::int64_t>(height));
+    auto row = m_selectBlock.step();
+    if (!row) {
+        m_selectBlock.reset();
+        return row.status();
+    }
+    if (!*row) {
+        m_selectBlock.reset();
+        return Status::notFound("no block at height " + std::to_string(height));
+    }
+    Bytes header = m_selectBlock.columnBlob(0);
+    Bytes body = m_selectBlock.columnBlob(1);
+    Bytes commit = m_selectBlock.columnBlob(2);
+    m_selectBlock.reset();
+    Block b;
+    auto hdr = BlockHeader::decode(header);
+    if (!hdr) return Status::dataLoss("stored header is damaged: " + hdr.status().message());
+    b.header = std::move(hdr).value();
+    auto txs = Block::decodeBody(body);
+    if (!txs) return Status::dataLoss("stored block body is damaged: " + txs.status().message());
+    b.transactions = std::move(txs).value();
+    auto c = Commit::decode(commit);
+    if (!c) return Status::dataLoss("stored commit is damaged: " + c.status().message());
+    b.commit = std::move(c).value();
+    return b;
+}
+
+Result<BlockHeader> BlockStore::header(std::uint64_t height) const {
+    FIDES_ASSIGN_OR_RETURN(Block b, block(height));
+    return b.header;
+}
+
+Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHash) const {
+    std::lock_guard lock(m_readMutex);
+    m_selectTx.bind(1, txHash.bytes());
+    auto row = m_selectTx.step();
+    std::optional<TxLocation> loc;
+    if (row && *row) {
+        loc = TxLocation{static_cast<std::uint64_t>(m_selectTx.columnInt(0)),
+                         static_cast<std::uint32_t>(m_selectTx.columnInt(1))};
+    }
+    m_selectTx.reset();
+    if (!row) return row.status();
+    return loc;
+}
+
+Result<std::optional<Bytes>> BlockStore::getState(ByteView key) const {
+    std::lock_guard lock(m_readMutex);
+    m_selectState.bind(1, key);
+    auto row = m_selectState.step();
+    std::optional<Bytes> value;
+    if (row && *row) value = m_selectState.columnBlob(0);
+    m_selectState.reset();
+    if (!row) return row.status();
+    return value;
+}
+
+Status BlockStore::forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const {
+    std::lock_guard lock(m_readMutex);
+    FIDES_ASSIGN_OR_RETURN(auto all, m_reader->prepare("SELECT key, value FROM state"));
+    while (true) {
+        FIDES_ASSIGN_OR_RETURN(bool row, all.step());
+        if (!row) break;
+        Bytes k = all.columnBlob(0);
+        Bytes v = all.columnBlob(1);
+        visit(k, v);
+    }
+    return Status::ok();
+}
+
+}  // namespace fides::storage

@@ -1,0 +1,121 @@
+#include "client/node_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+namespace fides::client {
+
+namespace v1 = fides::node::v1;
+
+namespace {
+std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+Bytes bytes(const std::string& s) { return {s.begin(), s.end()}; }
+}  // namespace
+
+Status fromGrpc(const grpc::Status& s) {
+    using G = grpc::StatusCode;
+    switch (s.error_code()) {
+    case G::OK: return Status::ok();
+    case G::INVALID_ARGUMENT: return Status::invalidArgument(s.error_message());
+    case G::NOT_FOUND: return Status::notFound(s.error_message());
+    case G::ALREADY_EXISTS: return Status::alreadyExists(s.error_message());
+    case G::UNAUTHENTICATED: return Status::unauthenticated(s.error_message());
+    case G::PERMISSION_DENIED: return Status::permissionDenied(s.error_message());
+    case G::RESOURCE_EXHAUSTED: return Status::resourceExhausted(s.error_message());
+    case G::FAILED_PRECONDITION: return Status::failedPrecondition(s.error_message());
+    case G::DEADLINE_EXCEEDED: return {Code::DeadlineExceeded, s.error_message()};
+    case G::UNAVAILABLE: return Status::unavailable(s.error_message());
+    case G::DATA_LOSS: return Status::dataLoss(s.error_message());
+    default: return Status::internal(s.error_message());
+    }
+}
+
+NodeClient::NodeClient(const std::string& address, std::chrono::milliseconds timeout) : m_timeout(timeout) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    m_channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    m_stub = v1::NodeService::NewStub(m_channel);
+}
+
+void NodeClient::prepare(grpc::ClientContext& ctx) const {
+    ctx.set_deadline(std::chrono::system_clock::now() + m_timeout);
+}
+
+Result<v1::GetStatusResponse> NodeClient::status() const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::GetStatusResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetStatus(&ctx, {}, &resp)));
+    return resp;
+}
+
+Result<v1::GetBlockResponse> NodeClient::block(std::uint64_t height) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::GetBlockRequest req;
+    req.set_height(height);
+    v1::GetBlockResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetBlock(&ctx, req, &resp)));
+    return resp;
+}
+
+Result<crypto::Hash256> NodeClient::submit(const Bytes& tx) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::SubmitTransactionRequest req;
+    req.set_transaction(str(tx));
+    v1::SubmitTransactionResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->SubmitTransaction(&ctx, req, &resp)));
+    auto h = crypto::Hash256::fromBytes(bytes(resp.tx_hash()));
+    if (!h) return Status::internal("node answered a malformed transaction hash");
+    return *h;
+}
+
+Result<CommitAck> NodeClient::submitAndWait(const Bytes& tx) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::SubmitTransactionRequest req;
+    req.set_transaction(str(tx));
+    req.set_wait_for_commit(true);
+    v1::SubmitTransactionResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->SubmitTransaction(&ctx, req, &resp)));
+    auto h = crypto::Hash256::fromBytes(bytes(resp.tx_hash()));
+    if (!h) return Status::internal("node answered a malformed transaction hash");
+    return CommitAck{*h, resp.height(), resp.index()};
+}
+
+Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const crypto::Hash256& documentHash) const {
+    notary::NotarizationEvidence ev;
+    {
+        grpc::ClientContext ctx;
+        prepare(ctx);
+        v1::QueryStateRequest req;
+        req.set_key(str(notary::documentKey(documentHash)));
+        v1::QueryStateResponse resp;
+        FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->QueryState(&ctx, req, &resp)));
+        ev.stateHeader = bytes(resp.signed_header().header());
+        ev.stateCommit = bytes(resp.signed_header().commit());
+        ev.stateProof = bytes(resp.proof());
+        if (resp.found()) ev.value = bytes(resp.value());
+    }
+    if (!ev.value) return ev;
+    FIDES_ASSIGN_OR_RETURN(notary::Registration reg, notary::Registration::decode(*ev.value));
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::GetTransactionRequest req;
+    req.set_tx_hash(str(reg.txHash.bytes()));
+    v1::GetTransactionResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetTransaction(&ctx, req, &resp)));
+    ev.transaction = bytes(resp.transaction());
+    ev.txHeight = resp.height();
+    ev.txIndex = resp.index();
+    for (const auto& p : resp.inclusion_proof()) {
+        auto h = crypto::Hash256::fromBytes(bytes(p));
+        if (!h) return Status::unauthenticated("inclusion proof element is not 32 bytes");
+        ev.inclusionProof.push_back(*h);
+    }
+    ev.txHeader = bytes(resp.signed_header().header());
+    ev.txCommit = bytes(resp.signed_header().commit());
+    return ev;
+}
+
+}  // namespace fides::client

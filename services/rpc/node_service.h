@@ -1,0 +1,64 @@
+// gRPC adapter for the node: translates requests into node::Node calls and
+// fides::Status into grpc::Status with the matching canonical code. No logic
+// of its own beyond request validation and deadline handling.
+//
+// Thread-safety: gRPC calls the handlers from its thread pool; Node is
+// thread-safe.
+#pragma once
+
+#include "fides/node/v1/node.grpc.pb.h"
+#include "node/node.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+namespace fides::rpc {
+
+grpc::Status toGrpc(const Status& status);
+
+class NodeServiceImpl final : public fides::node::v1::NodeService::Service {
+public:
+    explicit NodeServiceImpl(node::Node& node) : m_node(node) {}
+
+    grpc::Status SubmitTransaction(grpc::ServerContext* ctx, const node::v1::SubmitTransactionRequest* req,
+                                   node::v1::SubmitTransactionResponse* resp) override;
+    grpc::Status SubmitTransactions(grpc::ServerContext* ctx,
+                                    grpc::ServerReader<node::v1::SubmitTransactionsRequest>* reader,
+                                    node::v1::SubmitTransactionsResponse* resp) override;
+    grpc::Status GetStatus(grpc::ServerContext* ctx, const node::v1::GetStatusRequest* req,
+                           node::v1::GetStatusResponse* resp) override;
+    grpc::Status GetBlock(grpc::ServerContext* ctx, const node::v1::GetBlockRequest* req,
+                          node::v1::GetBlockResponse* resp) override;
+    grpc::Status GetTransaction(grpc::ServerContext* ctx, const node::v1::GetTransactionRequest* req,
+                                node::v1::GetTransactionResponse* resp) override;
+    grpc::Status QueryState(grpc::ServerContext* ctx, const node::v1::QueryStateRequest* req,
+                            node::v1::QueryStateResponse* resp) override;
+    grpc::Status SubscribeBlocks(grpc::ServerContext* ctx, const node::v1::SubscribeBlocksRequest* req,
+                                 grpc::ServerWriter<node::v1::BlockEvent>* writer) override;
+
+private:
+    node::Node& m_node;
+};
+
+// The node's gRPC server: NodeService, the standard health service and
+// server reflection, on `address` (e.g. "127.0.0.1:26657").
+class RpcServer {
+public:
+    static Result<std::unique_ptr<RpcServer>> start(node::Node& node, const std::string& address);
+    ~RpcServer();
+    void shutdown();
+    int port() const { return m_port; }
+
+private:
+    RpcServer() = default;
+    std::unique_ptr<NodeServiceImpl> m_service;
+    std::unique_ptr<grpc::Server> m_server;
+    int m_port = 0;
+};
+
+inline constexpr int kMaxRequestBytes = 8 << 20;
+inline constexpr std::size_t kMaxKeyBytes = 1024;
+
+}  // namespace fides::rpc
