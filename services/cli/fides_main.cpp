@@ -10,7 +10,7 @@
 // answer does not check out), 4 the node refused or could not be reached.
 #include "client/node_client.h"
 #include "crypto/random.h"
-#include "daemon/node_home.h"
+#include "crypto/key_file.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
 #include "primitives/proof.h"
@@ -59,12 +59,9 @@ std::string formatTime(std::uint64_t ms) {
 }
 
 Result<crypto::SecretKey> clientKey(const std::string& path) {
-    if (fs::exists(path)) return daemon::loadSecretKeyFile(path);
-    std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    crypto::SecretKey k = crypto::SecretKey::generate();
-    FIDES_RETURN_IF_ERROR(daemon::writeSecretKeyFile(path, k));
-    std::cerr << "fides: created a new signing key in " << path << "\n";
+    bool created = false;
+    auto k = crypto::loadOrCreateSecretKeyFile(path, &created);
+    if (k && created) std::cerr << "fides: created a new signing key in " << path << "\n";
     return k;
 }
 

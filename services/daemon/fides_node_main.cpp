@@ -4,6 +4,7 @@
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
 // 4 the RPC address cannot be bound.
+#include "crypto/key_file.h"
 #include "daemon/node_home.h"
 #include "notary/notary_app.h"
 #include "rpc/node_service.h"
@@ -36,7 +37,7 @@ int runStart(const std::string& home, const std::string& rpcOverride) {
 
     auto genesis = Genesis::load(settings->genesisFile);
     if (!genesis) return fail(2, genesis.status().message());
-    auto key = daemon::loadSecretKeyFile(settings->validatorKeyFile);
+    auto key = crypto::loadSecretKeyFile(settings->validatorKeyFile);
     if (!key) return fail(2, key.status().message());
 
     Result<storage::StoreKey> storeKey = Status::invalidArgument("no store key");

@@ -1,5 +1,6 @@
 #include "daemon/node_home.h"
 
+#include "crypto/key_file.h"
 #include "primitives/genesis.h"
 #include "storage/store_key.h"
 
@@ -81,28 +82,6 @@ std::string resolve(const std::string& home, const std::string& p) {
 
 }  // namespace
 
-Result<crypto::SecretKey> loadSecretKeyFile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return Status::notFound("cannot read key file " + path);
-    Botan::secure_vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::size_t n = buf.size();
-    while (n > 0 && std::isspace(static_cast<unsigned char>(buf[n - 1]))) --n;
-    auto key = crypto::SecretKey::fromHex(std::string_view(buf.data(), n));
-    if (!key) return Status::invalidArgument("key file " + path + " does not hold a valid secret key");
-    return std::move(*key);
-}
-
-Status writeSecretKeyFile(const std::string& path, const crypto::SecretKey& key) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::alreadyExists("refusing to overwrite " + path);
-    Botan::secure_vector<char> hex(65);
-    Botan::hex_encode(hex.data(), key.secretBytes().data(), key.secretBytes().size(), false);
-    hex[64] = '\n';
-    bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    return ok ? Status::ok() : Status::internal("cannot write " + path);
-}
-
 Status initHome(const InitOptions& o) {
     const fs::path home(o.home);
     if (fs::exists(home / "config" / "genesis.json")) {
@@ -115,7 +94,7 @@ Status initHome(const InitOptions& o) {
     fs::permissions(home / "config", fs::perms::owner_all, ec);
 
     crypto::SecretKey validatorKey = crypto::SecretKey::generate();
-    FIDES_RETURN_IF_ERROR(writeSecretKeyFile((home / "config" / "validator.key").string(), validatorKey));
+    FIDES_RETURN_IF_ERROR(crypto::writeSecretKeyFile((home / "config" / "validator.key").string(), validatorKey));
     if (!o.passphrase) FIDES_RETURN_IF_ERROR(storage::createKeyFile((home / "config" / "store.key").string()));
 
     Genesis g;

@@ -36,7 +36,5 @@ struct InitOptions {
 Status initHome(const InitOptions& options);
 // Reads config/node.conf; relative paths are resolved against `home`.
 Result<NodeSettings> loadSettings(const std::string& home);
-Result<crypto::SecretKey> loadSecretKeyFile(const std::string& path);
-Status writeSecretKeyFile(const std::string& path, const crypto::SecretKey& key);
 
 }  // namespace fides::daemon

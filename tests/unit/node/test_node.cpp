@@ -1,0 +1,213 @@
+// Unit tests for the node pipeline in one process, over a real SQLCipher
+// store: admission checks and their codes, block production, proofs that
+// verify client-side, restart with the state rebuilt.
+#include "crypto/random.h"
+#include "node/node.h"
+#include "notary/notary_app.h"
+#include "notary/notary_proof.h"
+#include "primitives/proof.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fides;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+    QTemporaryDir dir;
+    crypto::SecretKey validator = crypto::SecretKey::generate();
+    crypto::SecretKey user = crypto::SecretKey::generate();
+    storage::StoreKey storeKey = storage::StoreKey(32, 7);
+    Genesis genesis;
+
+    Fixture() {
+        genesis.chainId = "unit-chain";
+        genesis.genesisTimeMs = 1;
+        genesis.validators = ValidatorSet::create({{validator.publicKey(), 10, "v0"}}).value();
+    }
+
+    Result<std::unique_ptr<node::Node>> open() {
+        node::NodeConfig cfg;
+        cfg.storePath = dir.filePath("chain.db").toStdString();
+        cfg.batchWait = 1ms;
+        std::vector<std::unique_ptr<app::Application>> apps;
+        apps.push_back(std::make_unique<notary::NotaryApp>());
+        auto key = crypto::SecretKey::fromBytes(Bytes(validator.secretBytes().begin(), validator.secretBytes().end()));
+        return node::Node::open(genesis, std::move(*key), storeKey, cfg, std::move(apps));
+    }
+
+    Transaction notarize(const std::string& doc, std::uint64_t expiry = 0) {
+        if (expiry == 0) expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 600;
+        return notary::makeNotarizeTx(genesis.chainId, user, crypto::sha256(asBytes(doc)), "label " + doc,
+                                      crypto::randomU64(), expiry);
+    }
+};
+
+notary::NotarizationEvidence evidence(node::Node& n, const crypto::Hash256& doc) {
+    notary::NotarizationEvidence ev;
+    auto a = n.query(notary::documentKey(doc));
+    ev.stateHeader = a->signedHeader.header.encode();
+    ev.stateCommit = a->signedHeader.commit.encode();
+    ev.stateProof = a->proof.encode();
+    ev.value = a->value;
+    if (ev.value) {
+        auto reg = notary::Registration::decode(*ev.value);
+        auto t = n.transaction(reg->txHash);
+        ev.transaction = t->transaction;
+        ev.txHeight = t->height;
+        ev.txIndex = t->index;
+        ev.inclusionProof = t->proof;
+        ev.txHeader = t->signedHeader.header.encode();
+        ev.txCommit = t->signedHeader.commit.encode();
+    }
+    return ev;
+}
+
+}  // namespace
+
+class TestNode : public QObject {
+    Q_OBJECT
+
+private slots:
+    void notarizeCommitAndProve() {
+        Fixture f;
+        auto n = f.open();
+        QVERIFY2(n, n.status().toString().c_str());
+        (*n)->start();
+        const Transaction tx = f.notarize("contract.pdf");
+        auto hash = (*n)->submit(tx.encode());
+        QVERIFY2(hash, hash.status().toString().c_str());
+        auto loc = (*n)->waitForCommit(*hash, std::chrono::steady_clock::now() + 10s);
+        QVERIFY2(loc, loc.status().toString().c_str());
+        QCOMPARE(loc->height, 1u);
+
+        const crypto::Hash256 doc = crypto::sha256(asBytes(std::string("contract.pdf")));
+        auto v = notary::verifyNotarization(f.genesis, doc, evidence(**n, doc));
+        QVERIFY2(v, v.status().toString().c_str());
+        QVERIFY(v->registered);
+        QCOMPARE(v->registration->label, std::string("label contract.pdf"));
+        QCOMPARE(v->registration->registrant, f.user.publicKey());
+
+        const crypto::Hash256 other = crypto::sha256(asBytes(std::string("never registered")));
+        auto absent = notary::verifyNotarization(f.genesis, other, evidence(**n, other));
+        QVERIFY2(absent, absent.status().toString().c_str());
+        QVERIFY(!absent->registered);
+
+        // Evidence checked against another validator set fails.
+        Genesis forged = f.genesis;
+        forged.validators = ValidatorSet::create({{crypto::SecretKey::generate().publicKey(), 10, "x"}}).value();
+        QVERIFY(!notary::verifyNotarization(forged, doc, evidence(**n, doc)));
+        // A swapped value (claiming the other document's absence proof is for this one) fails.
+        auto ev = evidence(**n, doc);
+        ev.value.reset();
+        QVERIFY(!notary::verifyNotarization(f.genesis, doc, ev));
+    }
+
+    void badInputIsRefusedAndChangesNothing() {
+        Fixture f;
+        auto n = f.open();
+        QVERIFY(n);
+        (*n)->start();
+        auto first = (*n)->submit(f.notarize("a").encode());
+        QVERIFY(first);
+        QVERIFY((*n)->waitForCommit(*first, std::chrono::steady_clock::now() + 10s));
+        const auto before = (*n)->status();
+
+        auto code = [&](const Bytes& b) { return (*n)->submit(b).status().code(); };
+        QCOMPARE(code(Bytes{1, 2, 3}), Code::InvalidArgument);  // malformed
+        QCOMPARE(code(Bytes(70 * 1024, 1)), Code::InvalidArgument);  // oversize
+        Transaction wrongChain = f.notarize("b");
+        wrongChain.chainId = "other";
+        wrongChain.sign(f.user);
+        QCOMPARE(code(wrongChain.encode()), Code::InvalidArgument);
+        Transaction badSig = f.notarize("c");
+        badSig.nonce ^= 1;  // signature no longer matches
+        QCOMPARE(code(badSig.encode()), Code::Unauthenticated);
+        QCOMPARE(code(f.notarize("d", 1000).encode()), Code::InvalidArgument);  // expired
+        Transaction unknownType = f.notarize("e");
+        unknownType.type = 999;
+        unknownType.sign(f.user);
+        QCOMPARE(code(unknownType.encode()), Code::InvalidArgument);
+        Transaction badPayload = f.notarize("f");
+        badPayload.payload = {9, 9};
+        badPayload.sign(f.user);
+        QCOMPARE(code(badPayload.encode()), Code::InvalidArgument);
+        auto replay = (*n)->block(1)->transactions[0];
+        QCOMPARE(code(replay), Code::AlreadyExists);  // the very same transaction
+        QCOMPARE(code(f.notarize("a").encode()), Code::AlreadyExists);  // same document again
+
+        QTest::qWait(50);
+        const auto after = (*n)->status();
+        QCOMPARE(after.height, before.height);
+        QCOMPARE(after.stateRoot, before.stateRoot);
+        QCOMPARE(after.mempoolSize, 0u);
+    }
+
+    void duplicateDocumentInOneBatchIsDroppedWithError() {
+        Fixture f;
+        auto n = f.open();
+        QVERIFY(n);
+        // Not started yet: both enter the mempool, then one block executes both.
+        auto h1 = (*n)->submit(f.notarize("same").encode());
+        auto h2 = (*n)->submit(f.notarize("same").encode());
+        QVERIFY(h1 && h2);
+        (*n)->start();
+        auto l1 = (*n)->waitForCommit(*h1, std::chrono::steady_clock::now() + 10s);
+        auto l2 = (*n)->waitForCommit(*h2, std::chrono::steady_clock::now() + 10s);
+        QVERIFY(l1);
+        QCOMPARE(l2.status().code(), Code::AlreadyExists);
+        QCOMPARE((*n)->block(1)->transactions.size(), 1u);
+    }
+
+    void restartRebuildsStateAndContinuesTheChain() {
+        Fixture f;
+        crypto::Hash256 root;
+        crypto::Hash256 tip;
+        {
+            auto n = f.open();
+            QVERIFY(n);
+            (*n)->start();
+            for (int i = 0; i < 20; ++i) {
+                auto h = (*n)->submit(f.notarize("doc" + std::to_string(i)).encode());
+                QVERIFY(h);
+                QVERIFY((*n)->waitForCommit(*h, std::chrono::steady_clock::now() + 10s));
+            }
+            root = (*n)->status().stateRoot;
+            tip = (*n)->status().latestBlockHash;
+        }
+        auto n = f.open();
+        QVERIFY2(n, n.status().toString().c_str());
+        QCOMPARE((*n)->status().stateRoot, root);
+        (*n)->start();
+        auto h = (*n)->submit(f.notarize("after restart").encode());
+        QVERIFY(h);
+        auto loc = (*n)->waitForCommit(*h, std::chrono::steady_clock::now() + 10s);
+        QVERIFY(loc);
+        auto b = (*n)->block(loc->height);
+        QCOMPARE(b->header.prevHash, tip);
+        QVERIFY(f.genesis.validators.verifyCommit(f.genesis.chainId, b->header.height, b->header.hash(), b->commit)
+                    .isOk());
+    }
+
+    void wrongStoreKeyIsRefused() {
+        Fixture f;
+        { QVERIFY(f.open()); }
+        f.storeKey = storage::StoreKey(32, 8);
+        auto n = f.open();
+        QVERIFY(!n);
+        QCOMPARE(n.status().code(), Code::FailedPrecondition);
+    }
+
+    void validatorNotInGenesisIsRefused() {
+        Fixture f;
+        f.genesis.validators = ValidatorSet::create({{crypto::SecretKey::generate().publicKey(), 10, "x"}}).value();
+        auto n = f.open();
+        QVERIFY(!n);
+        QCOMPARE(n.status().code(), Code::FailedPrecondition);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNode)
+#include "test_node.moc"

@@ -1,0 +1,193 @@
+// Unit tests for the SQLCipher block store and store keys: commit, reopen,
+// wrong key (clear error, files untouched), ordering, chain id, key files.
+#include "crypto/random.h"
+#include "storage/block_store.h"
+#include "primitives/transaction.h"
+#include "storage/store_key.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace fides;
+using namespace fides::storage;
+
+namespace {
+
+StoreKey randomKey() {
+    StoreKey k(32);
+    crypto::randomBytes(k.data(), k.size());
+    return k;
+}
+
+Block makeBlock(std::uint64_t height, int txs) {
+    Block b;
+    b.header.chainId = "test-chain";
+    b.header.height = height;
+    b.header.timeMs = 1000 + height;
+    b.header.proposer = crypto::SecretKey::generate().publicKey();
+    for (int i = 0; i < txs; ++i) {
+        Bytes tx(100, static_cast<std::uint8_t>(i));
+        tx[0] = static_cast<std::uint8_t>(height);
+        b.transactions.push_back(tx);
+    }
+    b.header.txCount = static_cast<std::uint32_t>(txs);
+    b.header.txRoot = Block::computeTxRoot(b.transactions);
+    b.commit.height = height;
+    b.commit.blockHash = b.header.hash();
+    return b;
+}
+
+std::vector<crypto::Hash256> hashes(const Block& b) {
+    std::vector<crypto::Hash256> out;
+    for (const auto& tx : b.transactions) out.push_back(txHash(tx));
+    return out;
+}
+
+// SHA-256 over every file in the folder, names included.
+QByteArray folderDigest(const QString& dir) {
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    const auto files = QDir(dir).entryList(QDir::Files, QDir::Name);
+    for (const auto& f : files) {
+        QFile file(dir + "/" + f);
+        if (!file.open(QIODevice::ReadOnly)) continue;
+        h.addData(f.toUtf8());
+        h.addData(file.readAll());
+    }
+    return h.result();
+}
+
+}  // namespace
+
+class TestBlockStore : public QObject {
+    Q_OBJECT
+
+private slots:
+    void commitAndReopen() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chain.db").toStdString();
+        const StoreKey key = randomKey();
+        std::vector<Block> blocks;
+        {
+            auto store = BlockStore::open(path, key, "test-chain");
+            QVERIFY2(store, store.status().toString().c_str());
+            QCOMPARE((*store)->height(), 0u);
+            for (std::uint64_t h = 1; h <= 3; ++h) {
+                blocks.push_back(makeBlock(h, static_cast<int>(h * 5)));
+                std::vector<StateWrite> writes{{toBytes("k" + std::to_string(h)), toBytes("v" + std::to_string(h))},
+                                               {toBytes("shared"), toBytes("from " + std::to_string(h))}};
+                QVERIFY((*store)->append(blocks.back(), hashes(blocks.back()), writes).isOk());
+            }
+        }
+        auto store = BlockStore::open(path, key, "test-chain");
+        QVERIFY2(store, store.status().toString().c_str());
+        QCOMPARE((*store)->height(), 3u);
+        for (const auto& b : blocks) {
+            auto got = (*store)->block(b.header.height);
+            QVERIFY(got);
+            QCOMPARE(got->header.hash(), b.header.hash());
+            QCOMPARE(got->transactions, b.transactions);
+            QCOMPARE(got->commit.blockHash, b.commit.blockHash);
+            auto loc = (*store)->findTx(txHash(b.transactions[2]));
+            QVERIFY(loc && loc->has_value());
+            QCOMPARE((*loc)->height, b.header.height);
+            QCOMPARE((*loc)->index, 2u);
+        }
+        auto v = (*store)->getState(toBytes("shared"));
+        QVERIFY(v && v->has_value());
+        QCOMPARE(**v, toBytes("from 3"));
+        auto missing = (*store)->getState(toBytes("nope"));
+        QVERIFY(missing && !missing->has_value());
+        QCOMPARE((*store)->block(4).status().code(), Code::NotFound);
+        int entries = 0;
+        QVERIFY((*store)->forEachState([&](ByteView, ByteView) { ++entries; }).isOk());
+        QCOMPARE(entries, 4);
+    }
+
+    void wrongKeyIsRefusedAndChangesNothing() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chain.db").toStdString();
+        const StoreKey key = randomKey();
+        {
+            auto store = BlockStore::open(path, key, "test-chain");
+            QVERIFY(store);
+            Block b = makeBlock(1, 3);
+            QVERIFY((*store)->append(b, hashes(b), {}).isOk());
+        }
+        const QByteArray before = folderDigest(dir.path());
+        auto wrong = BlockStore::open(path, randomKey(), "test-chain");
+        QVERIFY(!wrong);
+        QCOMPARE(wrong.status().code(), Code::FailedPrecondition);
+        QVERIFY(wrong.status().message().find("wrong store key") != std::string::npos);
+        QCOMPARE(folderDigest(dir.path()), before);
+        // The right key still opens it, intact.
+        auto again = BlockStore::open(path, key, "test-chain");
+        QVERIFY(again);
+        QCOMPARE((*again)->height(), 1u);
+    }
+
+    void outOfOrderAppendChangesNothing() {
+        QTemporaryDir dir;
+        auto store = BlockStore::open(dir.filePath("chain.db").toStdString(), randomKey(), "test-chain");
+        QVERIFY(store);
+        Block b2 = makeBlock(2, 1);
+        QCOMPARE((*store)->append(b2, hashes(b2), {}).code(), Code::FailedPrecondition);
+        QCOMPARE((*store)->height(), 0u);
+        Block b1 = makeBlock(1, 2);
+        QVERIFY((*store)->append(b1, hashes(b1), {}).isOk());
+        // A transaction hash already stored makes the whole block fail, atomically.
+        Block dup = makeBlock(2, 1);
+        dup.transactions[0] = b1.transactions[0];
+        QVERIFY(!(*store)->append(dup, hashes(dup), {{toBytes("x"), toBytes("y")}}).isOk());
+        QCOMPARE((*store)->height(), 1u);
+        auto x = (*store)->getState(toBytes("x"));
+        QVERIFY(x && !x->has_value());
+        QCOMPARE((*store)->block(2).status().code(), Code::NotFound);
+    }
+
+    void otherChainIsRefused() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chain.db").toStdString();
+        const StoreKey key = randomKey();
+        QVERIFY(BlockStore::open(path, key, "chain-a"));
+        auto other = BlockStore::open(path, key, "chain-b");
+        QVERIFY(!other);
+        QCOMPARE(other.status().code(), Code::FailedPrecondition);
+    }
+
+    void keyFiles() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("store.key").toStdString();
+        QVERIFY(createKeyFile(path).isOk());
+        QCOMPARE(QFile::permissions(QString::fromStdString(path)) & 0x0077, QFileDevice::Permissions());
+        QCOMPARE(createKeyFile(path).code(), Code::AlreadyExists);
+        auto k1 = loadKeyFile(path);
+        QVERIFY(k1);
+        QCOMPARE(k1->size(), 32u);
+        QFile bad(dir.filePath("bad.key"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("not hex at all");
+        bad.close();
+        QCOMPARE(loadKeyFile(bad.fileName().toStdString()).status().code(), Code::InvalidArgument);
+        QCOMPARE(loadKeyFile(dir.filePath("missing").toStdString()).status().code(), Code::NotFound);
+    }
+
+    void passphraseDerivation() {
+        QTemporaryDir dir;
+        const std::string salt = dir.filePath("chain.db.salt").toStdString();
+        auto a = deriveFromPassphrase("correct horse battery", salt);
+        QVERIFY(a);
+        auto b = deriveFromPassphrase("correct horse battery", salt);
+        QVERIFY(b);
+        QVERIFY(*a == *b);
+        auto c = deriveFromPassphrase("correct horse battery!", salt);
+        QVERIFY(c);
+        QVERIFY(*a != *c);
+        QCOMPARE(deriveFromPassphrase("short", salt).status().code(), Code::InvalidArgument);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestBlockStore)
+#include "test_block_store.moc"
