@@ -1,0 +1,311 @@
+// notary_bench: notarisation throughput and submit-to-commit latency against
+// one fides-node over gRPC, printed as JSON.
+//
+// By default it starts its own validator (fides-node init + start in a
+// temporary home, SQLCipher on, signatures verified) so that a run is
+// self-contained; --node ADDR uses a running one instead.
+//
+// Phase 1 (throughput): N pre-signed transactions are streamed over S
+// client streams in batches; committed transactions per second are counted
+// from the block stream, from the first submission to the last commit.
+// Phase 2 (latency): transactions are sent at half the measured rate, in
+// small batches every 10 ms; each one's latency is from just before its batch
+// was written to the arrival of the block that contains it.
+#include "client/node_client.h"
+#include "crypto/random.h"
+#include "notary/notary_app.h"
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+extern char** environ;
+
+namespace {
+
+using namespace fides;
+using Clock = std::chrono::steady_clock;
+namespace v1 = fides::node::v1;
+
+struct SpawnedNode {
+    pid_t pid = -1;
+    std::string address;
+    std::string home;
+    ~SpawnedNode() {
+        if (pid > 0) {
+            ::kill(pid, SIGTERM);
+            ::waitpid(pid, nullptr, 0);
+        }
+        if (!home.empty()) std::filesystem::remove_all(home);
+    }
+};
+
+bool runCommand(const std::vector<std::string>& argv, std::string* firstLine, pid_t* keepRunning) {
+    int fds[2];
+    if (::pipe(fds) != 0) return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(fds[1]);
+    if (rc != 0) return false;
+    FILE* out = ::fdopen(fds[0], "r");
+    char buf[512];
+    std::string line;
+    while (std::fgets(buf, sizeof buf, out) != nullptr) {
+        line = buf;
+        if (keepRunning != nullptr && line.find("listening on ") != std::string::npos) break;
+    }
+    if (firstLine != nullptr) *firstLine = line;
+    if (keepRunning != nullptr) {
+        *keepRunning = pid;
+        return true;  // leave the pipe open: the node keeps writing nothing more to stdout
+    }
+    std::fclose(out);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+    return v[i];
+}
+
+std::string str(const Bytes& b) { return {b.begin(), b.end()}; }
+
+// Watches the block stream and records when each transaction hash committed.
+class CommitWatcher {
+public:
+    CommitWatcher(const std::string& address, std::uint64_t fromHeight) {
+        m_thread = std::thread([this, address, fromHeight] {
+            client::NodeClient c(address, std::chrono::hours(1));
+            v1::SubscribeBlocksRequest req;
+            req.set_from_height(fromHeight);
+            auto reader = c.stub().SubscribeBlocks(&m_ctx, req);
+            v1::BlockEvent ev;
+            while (reader->Read(&ev)) {
+                const auto now = Clock::now();
+                std::lock_guard lock(m_mutex);
+                for (const auto& h : ev.tx_hashes()) m_commits.emplace(h, now);
+                ++m_blocks;
+                m_cv.notify_all();
+            }
+        });
+    }
+    ~CommitWatcher() {
+        m_ctx.TryCancel();
+        m_thread.join();
+    }
+    // Waits until `n` transactions have committed or `timeout` passes.
+    std::size_t waitFor(std::size_t n, std::chrono::seconds timeout) {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait_for(lock, timeout, [&] { return m_commits.size() >= n; });
+        return m_commits.size();
+    }
+    std::unordered_map<std::string, Clock::time_point> commits() {
+        std::lock_guard lock(m_mutex);
+        return m_commits;
+    }
+    std::size_t blocks() {
+        std::lock_guard lock(m_mutex);
+        return m_blocks;
+    }
+
+private:
+    grpc::ClientContext m_ctx;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::unordered_map<std::string, Clock::time_point> m_commits;
+    std::size_t m_blocks = 0;
+};
+
+std::vector<Bytes> signTransactions(const std::string& chainId, std::size_t n, unsigned threads) {
+    std::vector<Bytes> txs(n);
+    const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 3600;
+    std::vector<std::thread> ts;
+    for (unsigned t = 0; t < threads; ++t) {
+        ts.emplace_back([&, t] {
+            const auto key = crypto::SecretKey::generate();
+            for (std::size_t i = t; i < n; i += threads) {
+                crypto::Hash256 doc(crypto::randomArray<32>());
+                txs[i] = notary::makeNotarizeTx(chainId, key, doc, "", crypto::randomU64(), expiry).encode();
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    return txs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"notary_bench: notarisation throughput and latency against one validator"};
+    std::string node;
+    std::string nodeBinary = FIDES_NODE_BINARY;
+    std::size_t count = 60000;
+    unsigned streams = 2;
+    std::size_t batch = 500;
+    double latencySeconds = 5;
+    app.add_option("--node", node, "use a running node at ADDR instead of starting one");
+    app.add_option("--node-binary", nodeBinary, "fides-node to start")->capture_default_str();
+    app.add_option("--count", count, "transactions in the throughput phase")->capture_default_str();
+    app.add_option("--streams", streams, "concurrent client streams")->capture_default_str();
+    app.add_option("--batch", batch, "transactions per stream message")->capture_default_str();
+    app.add_option("--latency-seconds", latencySeconds, "duration of the latency phase")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    SpawnedNode spawned;
+    if (node.empty()) {
+        spawned.home = (std::filesystem::temp_directory_path() / ("fides-bench-" + std::to_string(::getpid()))).string();
+        if (!runCommand({nodeBinary, "init", "--home", spawned.home, "--chain-id", "bench"}, nullptr, nullptr)) {
+            std::cerr << "notary_bench: fides-node init failed\n";
+            return 1;
+        }
+        std::string line;
+        if (!runCommand({nodeBinary, "start", "--home", spawned.home, "--rpc-listen", "127.0.0.1:0"}, &line,
+                        &spawned.pid) ||
+            line.find("listening on ") == std::string::npos) {
+            std::cerr << "notary_bench: fides-node did not start\n";
+            return 1;
+        }
+        line = line.substr(line.find("listening on ") + 13);
+        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+        node = line;
+    }
+    client::NodeClient c(node, std::chrono::seconds(60));
+    auto status = c.status();
+    if (!status) {
+        std::cerr << "notary_bench: " << status.status().toString() << "\n";
+        return 1;
+    }
+    const std::string chainId = status->chain_id();
+
+    // Phase 1: throughput.
+    const auto latencyCount = static_cast<std::size_t>(latencySeconds * 30000);
+    auto txs = signTransactions(chainId, count + latencyCount, std::max(1u, std::thread::hardware_concurrency()));
+    std::size_t committed = 0;
+    double seconds = 0;
+    std::uint64_t rejected = 0;
+    std::size_t blocks = 0;
+    {
+        CommitWatcher watcher(node, c.status()->height() + 1);
+        std::atomic<std::uint64_t> rej{0};
+        const auto start = Clock::now();
+        std::vector<std::thread> senders;
+        for (unsigned s = 0; s < streams; ++s) {
+            senders.emplace_back([&, s] {
+                client::NodeClient sc(node, std::chrono::minutes(10));
+                grpc::ClientContext ctx;
+                v1::SubmitTransactionsResponse resp;
+                auto writer = sc.stub().SubmitTransactions(&ctx, &resp);
+                v1::SubmitTransactionsRequest req;
+                for (std::size_t i = s; i < count; i += streams) {
+                    req.add_transactions(str(txs[i]));
+                    if (static_cast<std::size_t>(req.transactions_size()) == batch) {
+                        writer->Write(req);
+                        req.Clear();
+                    }
+                }
+                if (req.transactions_size() > 0) writer->Write(req);
+                writer->WritesDone();
+                writer->Finish();
+                rej += resp.rejected();
+            });
+        }
+        for (auto& t : senders) t.join();
+        rejected = rej.load();
+        committed = watcher.waitFor(count - rejected, std::chrono::seconds(120));
+        auto commits = watcher.commits();
+        Clock::time_point last = start;
+        for (const auto& [h, t] : commits) last = std::max(last, t);
+        seconds = std::chrono::duration<double>(last - start).count();
+        blocks = watcher.blocks();
+    }
+    const double throughput = seconds > 0 ? static_cast<double>(committed) / seconds : 0;
+
+    // Phase 2: latency at half the measured rate.
+    const double rate = std::max(100.0, throughput / 2);
+    std::vector<double> latenciesMs;
+    std::size_t latencySent = 0;
+    {
+        CommitWatcher watcher(node, c.status()->height() + 1);
+        std::vector<std::pair<std::string, Clock::time_point>> sent;
+        grpc::ClientContext ctx;
+        v1::SubmitTransactionsResponse resp;
+        auto writer = c.stub().SubmitTransactions(&ctx, &resp);
+        const auto start = Clock::now();
+        const auto tick = std::chrono::milliseconds(10);
+        std::size_t next = count;
+        const std::size_t end = count + std::min(latencyCount, static_cast<std::size_t>(rate * latencySeconds));
+        for (auto t = start; next < end; t += tick) {
+            std::this_thread::sleep_until(t);
+            const auto due = static_cast<std::size_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
+            v1::SubmitTransactionsRequest req;
+            const auto now = Clock::now();
+            while (next < end && next - count < due) {
+                req.add_transactions(str(txs[next]));
+                sent.emplace_back(std::string(reinterpret_cast<const char*>(txHash(txs[next]).data()), 32), now);
+                ++next;
+            }
+            if (req.transactions_size() > 0) writer->Write(req);
+        }
+        writer->WritesDone();
+        writer->Finish();
+        latencySent = sent.size();
+        watcher.waitFor(sent.size() - resp.rejected(), std::chrono::seconds(60));
+        auto commits = watcher.commits();
+        for (const auto& [h, t] : sent) {
+            if (auto it = commits.find(h); it != commits.end()) {
+                latenciesMs.push_back(std::chrono::duration<double, std::milli>(it->second - t).count());
+            }
+        }
+    }
+
+    nlohmann::json out;
+    out["benchmark"] = "notary";
+    out["validators"] = 1;
+    out["signatures_verified"] = true;
+    out["store"] = "sqlcipher";
+    out["throughput"] = {{"transactions", count},
+                         {"committed", committed},
+                         {"rejected", rejected},
+                         {"blocks", blocks},
+                         {"seconds", seconds},
+                         {"committed_tx_per_s", throughput},
+                         {"streams", streams},
+                         {"batch", batch}};
+    out["latency"] = {{"offered_tx_per_s", rate},
+                      {"sent", latencySent},
+                      {"committed", latenciesMs.size()},
+                      {"p50_ms", percentile(latenciesMs, 0.50)},
+                      {"p99_ms", percentile(latenciesMs, 0.99)},
+                      {"max_ms", percentile(latenciesMs, 1.0)}};
+    std::cout << out.dump(2) << std::endl;
+    return committed + rejected >= count ? 0 : 1;
+}

@@ -1,0 +1,285 @@
+// Functional tests: a real fides-node process driven over gRPC on loopback.
+#include "client/node_client.h"
+#include "crypto/key_file.h"
+#include "crypto/random.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "notary/notary_app.h"
+#include "notary/notary_proof.h"
+#include "node_process.h"
+#include "primitives/block.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QtTest>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+using namespace fides;
+using fides::test::NodeProcess;
+namespace v1 = fides::node::v1;
+
+namespace {
+
+std::uint64_t expiry() { return static_cast<std::uint64_t>(std::time(nullptr)) + 3600; }
+
+Transaction notarizeTx(const std::string& chainId, const crypto::SecretKey& key, const std::string& doc) {
+    return notary::makeNotarizeTx(chainId, key, crypto::sha256(asBytes(doc)), "", crypto::randomU64(), expiry());
+}
+
+grpc::StatusCode rawSubmit(client::NodeClient& c, const std::string& bytes) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::SubmitTransactionRequest req;
+    req.set_transaction(bytes);
+    v1::SubmitTransactionResponse resp;
+    return c.stub().SubmitTransaction(&ctx, req, &resp).error_code();
+}
+
+std::string str(const Bytes& b) { return {b.begin(), b.end()}; }
+
+QByteArray folderDigest(const QString& dir) {
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    for (const auto& f : QDir(dir).entryList(QDir::Files, QDir::Name)) {
+        QFile file(dir + "/" + f);
+        if (!file.open(QIODevice::ReadOnly)) continue;
+        h.addData(f.toUtf8());
+        h.addData(file.readAll());
+    }
+    return h.result();
+}
+
+}  // namespace
+
+class TestNodeProcess : public QObject {
+    Q_OBJECT
+
+private slots:
+    void notarizeAndVerifyProofClientSide() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        client::NodeClient c(node.address());
+        auto genesis = Genesis::load(node.genesisPath().toStdString());
+        QVERIFY(genesis);
+        const auto user = crypto::SecretKey::generate();
+        const crypto::Hash256 doc = crypto::sha256(asBytes(std::string("minutes of the council, 2026-11-21")));
+        Transaction tx = notary::makeNotarizeTx(genesis->chainId, user, doc, "council minutes", 42, expiry());
+        auto ack = c.submitAndWait(tx.encode());
+        QVERIFY2(ack, ack.status().toString().c_str());
+        QVERIFY(ack->height >= 1);
+
+        auto ev = c.notarizationEvidence(doc);
+        QVERIFY2(ev, ev.status().toString().c_str());
+        auto verdict = notary::verifyNotarization(*genesis, doc, *ev);
+        QVERIFY2(verdict, verdict.status().toString().c_str());
+        QVERIFY(verdict->registered);
+        QCOMPARE(verdict->registration->height, ack->height);
+        QCOMPARE(verdict->registration->label, std::string("council minutes"));
+
+        // A tampered answer does not verify.
+        auto tampered = *ev;
+        tampered.inclusionProof.clear();
+        tampered.inclusionProof.push_back(crypto::sha256(asBytes(std::string("x"))));
+        QVERIFY(!notary::verifyNotarization(*genesis, doc, tampered));
+
+        // Absence is proven too.
+        const crypto::Hash256 other = crypto::sha256(asBytes(std::string("not registered")));
+        auto evAbsent = c.notarizationEvidence(other);
+        QVERIFY(evAbsent);
+        auto absent = notary::verifyNotarization(*genesis, other, *evAbsent);
+        QVERIFY(absent);
+        QVERIFY(!absent->registered);
+    }
+
+    void healthServiceServes() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        auto channel = grpc::CreateChannel(node.address(), grpc::InsecureChannelCredentials());
+        auto health = grpc::health::v1::Health::NewStub(channel);
+        for (const std::string service : {"", "fides.node.v1.NodeService"}) {
+            grpc::ClientContext ctx;
+            ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+            grpc::health::v1::HealthCheckRequest req;
+            req.set_service(service);
+            grpc::health::v1::HealthCheckResponse resp;
+            QVERIFY(health->Check(&ctx, req, &resp).ok());
+            QCOMPARE(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+        }
+    }
+
+    void badInputGetsTheRightCodeAndChangesNothing() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        client::NodeClient c(node.address());
+        auto genesis = Genesis::load(node.genesisPath().toStdString());
+        const auto user = crypto::SecretKey::generate();
+        Transaction first = notarizeTx(genesis->chainId, user, "first");
+        QVERIFY(c.submitAndWait(first.encode()));
+        auto before = c.status();
+        QVERIFY(before);
+
+        using G = grpc::StatusCode;
+        QCOMPARE(rawSubmit(c, "\x01garbage"), G::INVALID_ARGUMENT);
+        QCOMPARE(rawSubmit(c, ""), G::INVALID_ARGUMENT);
+        QCOMPARE(rawSubmit(c, std::string(100 * 1024, 'x')), G::INVALID_ARGUMENT);  // over the tx limit
+        QCOMPARE(rawSubmit(c, std::string(9 << 20, 'x')), G::RESOURCE_EXHAUSTED);   // over the message limit
+        Transaction badSig = notarizeTx(genesis->chainId, user, "bad signature");
+        badSig.expiry += 1;
+        QCOMPARE(rawSubmit(c, str(badSig.encode())), G::UNAUTHENTICATED);
+        QCOMPARE(rawSubmit(c, str(first.encode())), G::ALREADY_EXISTS);  // replay
+        Transaction otherChain = notarizeTx("another-chain", user, "elsewhere");
+        QCOMPARE(rawSubmit(c, str(otherChain.encode())), G::INVALID_ARGUMENT);
+
+        QCOMPARE(c.block(0).status().code(), Code::NotFound);
+        QCOMPARE(c.block(before->height() + 1000).status().code(), Code::NotFound);
+        {
+            grpc::ClientContext ctx;
+            v1::GetTransactionRequest req;
+            req.set_tx_hash("short");
+            v1::GetTransactionResponse resp;
+            QCOMPARE(c.stub().GetTransaction(&ctx, req, &resp).error_code(), G::INVALID_ARGUMENT);
+        }
+        {
+            grpc::ClientContext ctx;
+            v1::QueryStateRequest req;
+            req.set_key(std::string(5000, 'k'));
+            v1::QueryStateResponse resp;
+            QCOMPARE(c.stub().QueryState(&ctx, req, &resp).error_code(), G::INVALID_ARGUMENT);
+        }
+        // A stream with a mix: only the good one is admitted, the others reported.
+        {
+            grpc::ClientContext ctx;
+            v1::SubmitTransactionsResponse resp;
+            auto writer = c.stub().SubmitTransactions(&ctx, &resp);
+            v1::SubmitTransactionsRequest batch;
+            batch.add_transactions("junk");
+            batch.add_transactions(str(badSig.encode()));
+            batch.add_transactions(str(first.encode()));
+            QVERIFY(writer->Write(batch));
+            writer->WritesDone();
+            QVERIFY(writer->Finish().ok());
+            QCOMPARE(resp.accepted(), 0u);
+            QCOMPARE(resp.rejected(), 3u);
+            QCOMPARE(resp.rejections(1).code(), static_cast<int>(G::UNAUTHENTICATED));
+            QCOMPARE(resp.rejections(2).code(), static_cast<int>(G::ALREADY_EXISTS));
+        }
+        QTest::qWait(200);
+        auto after = c.status();
+        QVERIFY(after);
+        QCOMPARE(after->height(), before->height());
+        QCOMPARE(after->state_root(), before->state_root());
+        QCOMPARE(after->mempool_size(), 0u);
+    }
+
+    void sigkillMidLoadLosesNoAcknowledgedTransaction() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        auto genesis = Genesis::load(node.genesisPath().toStdString());
+        const std::string chainId = genesis->chainId;
+        const std::string address = node.address();
+
+        std::mutex mutex;
+        std::vector<std::pair<crypto::Hash256, std::uint64_t>> acknowledged;  // hash, height
+        std::atomic<bool> stop{false};
+        std::atomic<int> counter{0};
+        auto worker = [&](int id) {
+            client::NodeClient c(address, std::chrono::seconds(5));
+            const auto key = crypto::SecretKey::generate();
+            while (!stop.load()) {
+                Transaction tx = notarizeTx(chainId, key, "load " + std::to_string(id) + "/" +
+                                                              std::to_string(counter.fetch_add(1)));
+                auto ack = c.submitAndWait(tx.encode());
+                if (!ack) {
+                    if (ack.status().code() == Code::Unavailable) break;  // node is gone
+                    continue;
+                }
+                std::lock_guard lock(mutex);
+                acknowledged.emplace_back(ack->txHash, ack->height);
+            }
+        };
+        // Fire-and-forget load in batches, so blocks are large when the kill lands.
+        auto streamer = [&] {
+            client::NodeClient c(address, std::chrono::seconds(5));
+            const auto key = crypto::SecretKey::generate();
+            while (!stop.load()) {
+                grpc::ClientContext ctx;
+                v1::SubmitTransactionsResponse resp;
+                auto writer = c.stub().SubmitTransactions(&ctx, &resp);
+                v1::SubmitTransactionsRequest batch;
+                for (int i = 0; i < 200; ++i) {
+                    batch.add_transactions(str(notarizeTx(chainId, key, "bulk " + std::to_string(counter.fetch_add(1))).encode()));
+                }
+                if (!writer->Write(batch)) break;
+                writer->WritesDone();
+                if (!writer->Finish().ok()) break;
+            }
+        };
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 4; ++i) threads.emplace_back(worker, i);
+        threads.emplace_back(streamer);
+        QTest::qWait(1500);
+        node.kill();  // SIGKILL mid-load
+        stop = true;
+        for (auto& t : threads) t.join();
+        QVERIFY2(acknowledged.size() > 10, "the load produced too few acknowledgements to mean anything");
+
+        QVERIFY(node.start());
+        client::NodeClient c(node.address());
+        auto status = c.status();
+        QVERIFY(status);
+        for (const auto& [hash, height] : acknowledged) {
+            grpc::ClientContext ctx;
+            v1::GetTransactionRequest req;
+            req.set_tx_hash(str(Bytes(hash.bytes().begin(), hash.bytes().end())));
+            v1::GetTransactionResponse resp;
+            const grpc::Status s = c.stub().GetTransaction(&ctx, req, &resp);
+            QVERIFY2(s.ok(), ("acknowledged transaction lost: " + hash.hex()).c_str());
+            QCOMPARE(resp.height(), height);
+        }
+        // The chain continues from where it was, linked to the old tip.
+        const auto tip = c.block(status->height());
+        QVERIFY(tip);
+        auto ack = c.submitAndWait(notarizeTx(chainId, crypto::SecretKey::generate(), "after restart").encode());
+        QVERIFY2(ack, ack.status().toString().c_str());
+        QCOMPARE(ack->height, status->height() + 1);
+        auto next = c.block(ack->height);
+        QVERIFY(next);
+        auto header = BlockHeader::decode(asBytes(next->signed_header().header()));
+        auto prev = BlockHeader::decode(asBytes(tip->signed_header().header()));
+        QCOMPARE(header->prevHash, prev->hash());
+        qInfo("%zu acknowledged transactions survived SIGKILL; chain at %llu", acknowledged.size(),
+              static_cast<unsigned long long>(ack->height));
+    }
+
+    void wrongStoreKeyExitsWithClearErrorAndTouchesNothing() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        client::NodeClient c(node.address());
+        auto genesis = Genesis::load(node.genesisPath().toStdString());
+        QVERIFY(c.submitAndWait(notarizeTx(genesis->chainId, crypto::SecretKey::generate(), "x").encode()));
+        QCOMPARE(node.terminate(), 0);
+
+        QFile keyFile(node.home() + "/config/store.key");
+        QVERIFY(keyFile.remove());
+        QVERIFY(keyFile.open(QIODevice::WriteOnly));
+        keyFile.write(QByteArray(64, 'a') + "\n");
+        keyFile.close();
+        const QByteArray before = folderDigest(node.home() + "/data");
+        QString err;
+        QCOMPARE(node.runExpectingExit(&err), 3);
+        QVERIFY2(err.contains("wrong store key"), qPrintable(err));
+        QCOMPARE(folderDigest(node.home() + "/data"), before);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNodeProcess)
+#include "test_node_process.moc"
