@@ -9,6 +9,12 @@ Result<std::optional<Bytes>> BlockState::get(ByteView key) const {
     return m_committed.get(key);
 }
 
+Result<bool> BlockState::exists(ByteView key) const {
+    Bytes k(key.begin(), key.end());
+    if (m_txWrites.count(k) != 0 || m_blockWrites.count(k) != 0) return true;
+    return m_committed.exists(key);
+}
+
 void BlockState::put(ByteView key, Bytes value) {
     m_txWrites[Bytes(key.begin(), key.end())] = std::move(value);
 }

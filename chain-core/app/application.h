@@ -34,6 +34,12 @@ class StateReader {
 public:
     virtual ~StateReader() = default;
     virtual Result<std::optional<Bytes>> get(ByteView key) const = 0;
+    // Whether a key is present. Implementations answer from the in-memory
+    // state tree where they can, which is much cheaper than get().
+    virtual Result<bool> exists(ByteView key) const {
+        FIDES_ASSIGN_OR_RETURN(auto v, get(key));
+        return v.has_value();
+    }
 };
 
 // Committed state plus the writes of the block being executed. Writes of a
@@ -42,6 +48,7 @@ class BlockState final : public StateReader {
 public:
     explicit BlockState(const StateReader& committed) : m_committed(committed) {}
     Result<std::optional<Bytes>> get(ByteView key) const override;
+    Result<bool> exists(ByteView key) const override;
     void put(ByteView key, Bytes value);
 
     void commitTx();

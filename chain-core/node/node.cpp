@@ -10,11 +10,17 @@ namespace fides::node {
 
 class Node::CommittedState final : public app::StateReader {
 public:
-    explicit CommittedState(const storage::BlockStore& store) : m_store(store) {}
+    CommittedState(const storage::BlockStore& store, const Node& node) : m_store(store), m_node(node) {}
     Result<std::optional<Bytes>> get(ByteView key) const override { return m_store.getState(key); }
+    Result<bool> exists(ByteView key) const override {
+        const crypto::Hash256 kh = crypto::sha256(key);
+        std::shared_lock lock(m_node.m_stateMutex);
+        return m_node.m_tree.contains(kh);
+    }
 
 private:
     const storage::BlockStore& m_store;
+    const Node& m_node;
 };
 
 namespace {
@@ -53,7 +59,7 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     auto store = storage::BlockStore::open(n->m_config.storePath, storeKey, n->m_genesis.chainId);
     if (!store) return store.status().withContext("opening store");
     n->m_store = std::move(store).value();
-    n->m_committed = std::make_unique<CommittedState>(*n->m_store);
+    n->m_committed = std::make_unique<CommittedState>(*n->m_store, *n);
 
     FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](ByteView k, ByteView v) {
         n->m_tree.put(crypto::sha256(k), crypto::sha256(v));
@@ -233,9 +239,14 @@ Status Node::produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
 
     {
-        std::unique_lock lock(m_stateMutex);
-        for (const auto& w : writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
-        header.stateRoot = m_tree.root();
+        // Queries wait from here until the block is durable and published;
+        // admission only waits for the short tree update.
+        std::lock_guard commitLock(m_commitMutex);
+        {
+            std::unique_lock lock(m_stateMutex);
+            for (const auto& w : writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+            header.stateRoot = m_tree.root();
+        }
         const crypto::Hash256 blockHash = header.hash();
         block.commit.height = header.height;
         block.commit.round = 0;
@@ -273,7 +284,7 @@ NodeStatus Node::status() const {
     s.validators = m_genesis.validators.validators().size();
     s.mempoolSize = m_mempool->size();
     s.mempoolBytes = m_mempool->bytes();
-    std::shared_lock lock(m_stateMutex);
+    std::lock_guard lock(m_commitMutex);
     if (m_tip) {
         s.height = m_tip->header.height;
         s.latestBlockHash = m_tip->header.hash();
@@ -309,7 +320,9 @@ Result<TxWithProof> Node::transaction(const crypto::Hash256& hash) const {
 }
 
 Result<StateAnswer> Node::query(ByteView key) const {
-    // Exclusive: proving may finish hash computations inside the tree.
+    // The commit lock pairs the tree with the published tip; the exclusive
+    // tree lock is needed because proving may finish hash computations.
+    std::lock_guard commitLock(m_commitMutex);
     std::unique_lock lock(m_stateMutex);
     if (!m_tip) return Status::failedPrecondition("no block has been committed yet");
     auto& tree = const_cast<state::StateTree&>(m_tree);

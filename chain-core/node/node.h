@@ -11,10 +11,13 @@
 //
 // Threads: the caller's threads (gRPC handlers) call submit() and the query
 // functions concurrently; one producer thread forms blocks.
-// Locks: m_stateMutex guards the state tree and the published tip (header +
-// commit); the producer holds it exclusively from the tree update until the
-// block is durable, so every answer pairs a proof with a stored, signed
-// header. m_tipMutex + m_tipChanged wake waiters for new heights.
+// Locks (acquired in this order): m_commitMutex pairs the state tree with the
+// published tip (header + commit): the producer holds it from the tree update
+// until the block is durable and published, and queries hold it, so every
+// answer pairs a proof with a stored, signed header. m_stateMutex guards the
+// tree's structure: exclusive for the producer's short update and for
+// proving, shared for admission's existence checks (which therefore never
+// wait for the disk). m_tipMutex + m_tipChanged wake waiters for new heights.
 #pragma once
 
 #include "app/application.h"
@@ -133,9 +136,10 @@ private:
     std::vector<std::unique_ptr<app::Application>> m_apps;
     std::unique_ptr<Mempool> m_mempool;
 
+    mutable std::mutex m_commitMutex;
     mutable std::shared_mutex m_stateMutex;
-    state::StateTree m_tree;          // guarded by m_stateMutex
-    std::optional<SignedHeader> m_tip;  // guarded by m_stateMutex
+    state::StateTree m_tree;            // guarded by m_stateMutex (and m_commitMutex for tip pairing)
+    std::optional<SignedHeader> m_tip;  // guarded by m_commitMutex
 
     mutable std::mutex m_tipMutex;
     std::condition_variable m_tipChanged;

@@ -2,6 +2,27 @@
 
 namespace fides::storage {
 
+class BlockStore::ReaderLease {
+public:
+    ReaderLease(Reader& r, std::unique_lock<std::mutex> lock) : m_reader(r), m_lock(std::move(lock)) {}
+    Reader* operator->() { return &m_reader; }
+
+private:
+    Reader& m_reader;
+    std::unique_lock<std::mutex> m_lock;
+};
+
+BlockStore::ReaderLease BlockStore::lease() const {
+    const std::size_t start = m_nextReader.fetch_add(1);
+    for (std::size_t i = 0; i < kReaders; ++i) {
+        Reader& r = m_readers[(start + i) % kReaders];
+        std::unique_lock lock(r.mutex, std::try_to_lock);
+        if (lock.owns_lock()) return {r, std::move(lock)};
+    }
+    Reader& r = m_readers[start % kReaders];
+    return {r, std::unique_lock(r.mutex)};
+}
+
 namespace {
 constexpr int kSchemaVersion = 1;
 
@@ -55,20 +76,22 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
     }
     FIDES_RETURN_IF_ERROR(w.exec("COMMIT"));
 
-    FIDES_ASSIGN_OR_RETURN(s->m_reader, Database::open(path, key, /*create=*/false));
+
     FIDES_ASSIGN_OR_RETURN(s->m_insertBlock,
                            w.prepare("INSERT INTO blocks (height, hash, header, body, commit_sig) "
                                      "VALUES (?, ?, ?, ?, ?)"));
     FIDES_ASSIGN_OR_RETURN(s->m_insertTx, w.prepare("INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)"));
     FIDES_ASSIGN_OR_RETURN(s->m_upsertState,
                            w.prepare("INSERT OR REPLACE INTO state (key, value, height) VALUES (?, ?, ?)"));
-    auto& r = *s->m_reader;
-    FIDES_ASSIGN_OR_RETURN(s->m_selectBlock,
-                           r.prepare("SELECT header, body, commit_sig FROM blocks WHERE height = ?"));
-    FIDES_ASSIGN_OR_RETURN(s->m_selectTx, r.prepare("SELECT height, idx FROM txs WHERE hash = ?"));
-    FIDES_ASSIGN_OR_RETURN(s->m_selectState, r.prepare("SELECT value FROM state WHERE key = ?"));
-
-    FIDES_ASSIGN_OR_RETURN(auto top, r.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
+    for (auto& reader : s->m_readers) {
+        FIDES_ASSIGN_OR_RETURN(reader.db, Database::open(path, key, /*create=*/false));
+        auto& r = *reader.db;
+        FIDES_ASSIGN_OR_RETURN(reader.selectBlock,
+                               r.prepare("SELECT header, body, commit_sig FROM blocks WHERE height = ?"));
+        FIDES_ASSIGN_OR_RETURN(reader.selectTx, r.prepare("SELECT height, idx FROM txs WHERE hash = ?"));
+        FIDES_ASSIGN_OR_RETURN(reader.selectState, r.prepare("SELECT value FROM state WHERE key = ?"));
+    }
+    FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
     FIDES_ASSIGN_OR_RETURN(bool row, top.step());
     if (row) s->m_height = static_cast<std::uint64_t>(top.columnInt(0));
     return s;
@@ -112,21 +135,23 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
 }
 
 Result<Block> BlockStore::block(std::uint64_t height) const {
-    std::lock_guard lock(m_readMutex);
-    m_selectBlock.bind(1, static_cast<std::int64_t>(height));
-    auto row = m_selectBlock.step();
-    if (!row) {
-        m_selectBlock.reset();
-        return row.status();
+    Bytes header;
+    Bytes body;
+    Bytes commit;
+    {
+        auto r = lease();
+        Statement& st = r->selectBlock;
+        st.bind(1, static_cast<std::int64_t>(height));
+        auto row = st.step();
+        if (row && *row) {
+            header = st.columnBlob(0);
+            body = st.columnBlob(1);
+            commit = st.columnBlob(2);
+        }
+        st.reset();
+        if (!row) return row.status();
+        if (!*row) return Status::notFound("no block at height " + std::to_string(height));
     }
-    if (!*row) {
-        m_selectBlock.reset();
-        return Status::notFound("no block at height " + std::to_string(height));
-    }
-    Bytes header = m_selectBlock.columnBlob(0);
-    Bytes body = m_selectBlock.columnBlob(1);
-    Bytes commit = m_selectBlock.columnBlob(2);
-    m_selectBlock.reset();
     Block b;
     auto hdr = BlockHeader::decode(header);
     if (!hdr) return Status::dataLoss("stored header is damaged: " + hdr.status().message());
@@ -146,33 +171,34 @@ Result<BlockHeader> BlockStore::header(std::uint64_t height) const {
 }
 
 Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHash) const {
-    std::lock_guard lock(m_readMutex);
-    m_selectTx.bind(1, txHash.bytes());
-    auto row = m_selectTx.step();
+    auto r = lease();
+    Statement& st = r->selectTx;
+    st.bind(1, txHash.bytes());
+    auto row = st.step();
     std::optional<TxLocation> loc;
     if (row && *row) {
-        loc = TxLocation{static_cast<std::uint64_t>(m_selectTx.columnInt(0)),
-                         static_cast<std::uint32_t>(m_selectTx.columnInt(1))};
+        loc = TxLocation{static_cast<std::uint64_t>(st.columnInt(0)), static_cast<std::uint32_t>(st.columnInt(1))};
     }
-    m_selectTx.reset();
+    st.reset();
     if (!row) return row.status();
     return loc;
 }
 
 Result<std::optional<Bytes>> BlockStore::getState(ByteView key) const {
-    std::lock_guard lock(m_readMutex);
-    m_selectState.bind(1, key);
-    auto row = m_selectState.step();
+    auto r = lease();
+    Statement& st = r->selectState;
+    st.bind(1, key);
+    auto row = st.step();
     std::optional<Bytes> value;
-    if (row && *row) value = m_selectState.columnBlob(0);
-    m_selectState.reset();
+    if (row && *row) value = st.columnBlob(0);
+    st.reset();
     if (!row) return row.status();
     return value;
 }
 
 Status BlockStore::forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const {
-    std::lock_guard lock(m_readMutex);
-    FIDES_ASSIGN_OR_RETURN(auto all, m_reader->prepare("SELECT key, value FROM state"));
+    auto r = lease();
+    FIDES_ASSIGN_OR_RETURN(auto all, r->db->prepare("SELECT key, value FROM state"));
     while (true) {
         FIDES_ASSIGN_OR_RETURN(bool row, all.step());
         if (!row) break;

@@ -4,8 +4,9 @@
 // at any moment leaves the store at the last fully committed block.
 //
 // Thread-safety: thread-safe. Appends are serialised on the writer
-// connection; reads use a separate reader connection (WAL lets them run
-// while a block is being written) and see only committed blocks.
+// connection; reads use a small pool of reader connections (WAL lets them
+// run in parallel with each other and with a block being written) and see
+// only committed blocks.
 #pragma once
 
 #include "crypto/hash.h"
@@ -13,6 +14,7 @@
 #include "storage/sqlcipher.h"
 #include "util/status.h"
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -54,17 +56,26 @@ public:
     // Visits every state entry (used to rebuild the state tree at start).
     Status forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const;
 
+    static constexpr std::size_t kReaders = 4;
+
 private:
+    struct Reader {
+        std::mutex mutex;
+        std::unique_ptr<Database> db;
+        Statement selectBlock, selectTx, selectState;  // guarded by mutex
+    };
+    // Locks a free reader (or waits for one) for the caller's scope.
+    class ReaderLease;
+    ReaderLease lease() const;
+
     BlockStore() = default;
     std::unique_ptr<Database> m_writer;
-    std::unique_ptr<Database> m_reader;
     mutable std::mutex m_writeMutex;
-    mutable std::mutex m_readMutex;
     std::atomic<std::uint64_t> m_height{0};
     std::string m_chainId;
-    // Prepared statements, guarded by the mutex of their connection.
-    Statement m_insertBlock, m_insertTx, m_upsertState;
-    mutable Statement m_selectBlock, m_selectTx, m_selectState;
+    Statement m_insertBlock, m_insertTx, m_upsertState;  // guarded by m_writeMutex
+    mutable std::array<Reader, kReaders> m_readers;
+    mutable std::atomic<std::size_t> m_nextReader{0};
 };
 
 }  // namespace fides::storage

@@ -79,20 +79,16 @@ Transaction makeNotarizeTx(const std::string& chainId, const crypto::SecretKey& 
 
 Status NotaryApp::checkTx(const Transaction& tx, const app::StateReader& committed) const {
     FIDES_ASSIGN_OR_RETURN(NotarizePayload p, NotarizePayload::decode(tx.payload));
-    FIDES_ASSIGN_OR_RETURN(auto existing, committed.get(documentKey(p.documentHash)));
-    if (existing) {
-        auto reg = Registration::decode(*existing);
-        std::string where = reg ? " at height " + std::to_string(reg->height) : "";
-        return Status::alreadyExists("document " + p.documentHash.hex() + " is already registered" + where);
-    }
+    FIDES_ASSIGN_OR_RETURN(bool exists, committed.exists(documentKey(p.documentHash)));
+    if (exists) return Status::alreadyExists("document " + p.documentHash.hex() + " is already registered");
     return Status::ok();
 }
 
 Status NotaryApp::deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) {
     FIDES_ASSIGN_OR_RETURN(NotarizePayload p, NotarizePayload::decode(tx.payload));
     const Bytes key = documentKey(p.documentHash);
-    FIDES_ASSIGN_OR_RETURN(auto existing, state.get(key));
-    if (existing) return Status::alreadyExists("document " + p.documentHash.hex() + " is already registered");
+    FIDES_ASSIGN_OR_RETURN(bool exists, state.exists(key));
+    if (exists) return Status::alreadyExists("document " + p.documentHash.hex() + " is already registered");
     Registration reg{ctx.height, ctx.index, ctx.txHash, tx.signer, ctx.blockTimeMs, p.label};
     state.put(key, reg.encode());
     return Status::ok();
