@@ -3,9 +3,12 @@
 #include <botan/hex.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -13,6 +16,10 @@
 namespace fides::crypto {
 
 Result<SecretKey> loadSecretKeyFile(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+        return Status::permissionDenied("key file " + path + " is accessible by other users; run: chmod 600 " + path);
+    }
     std::ifstream in(path);
     if (!in) return Status::notFound("cannot read key file " + path);
     Botan::secure_vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -25,7 +32,8 @@ Result<SecretKey> loadSecretKeyFile(const std::string& path) {
 
 Status writeSecretKeyFile(const std::string& path, const SecretKey& key) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::alreadyExists("refusing to overwrite " + path);
+    if (fd < 0 && errno == EEXIST) return Status::alreadyExists("refusing to overwrite " + path);
+    if (fd < 0) return Status::unavailable("cannot create " + path + ": " + std::strerror(errno));
     Botan::secure_vector<char> hex(65);
     Botan::hex_encode(hex.data(), key.secretBytes().data(), key.secretBytes().size(), false);
     hex[64] = '\n';

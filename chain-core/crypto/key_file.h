@@ -1,5 +1,6 @@
 // Secret key files: 64 hex characters and a newline, mode 0600, written
-// once (never overwritten). Used for validator keys and client signing keys.
+// once (never overwritten); a key file that other users can read is refused
+// (PERMISSION_DENIED), as ssh does. Used for validator and client keys.
 // Thread-safety: pure functions.
 #pragma once
 

@@ -41,11 +41,11 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     n->m_publicKey = validatorKey.publicKey();
     const Validator* self = genesis.validators.find(n->m_publicKey);
     if (self == nullptr) {
-        return Status::failedPrecondition("validator key " + n->m_publicKey.hex() +
+        return Status::invalidArgument("validator key " + n->m_publicKey.hex() +
                                           " is not in the genesis validator set");
     }
     if (self->power * 3 <= genesis.validators.totalPower() * 2) {
-        return Status::failedPrecondition(
+        return Status::invalidArgument(
             "this release runs a single validator, which needs more than 2/3 of the voting power; "
             "multi-validator consensus is not available yet");
     }
@@ -136,6 +136,11 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
     entry->tx = std::move(tx);
     const crypto::Hash256 hash = entry->hash;
     FIDES_RETURN_IF_ERROR(m_mempool->admit(std::move(entry), generation));
+    {
+        // A transaction dropped earlier (e.g. expired) may be submitted again.
+        std::lock_guard lock(m_tipMutex);
+        m_dropped.erase(hash);
+    }
     m_wake.notify_one();
     return hash;
 }
@@ -188,6 +193,7 @@ void Node::producerLoop() {
         Status st = produceBlock(batch);
         if (!st) {
             spdlog::critical("node: cannot commit block {}: {}; stopping", m_store->height() + 1, st.toString());
+            std::lock_guard lock(m_tipMutex);
             m_failure = st;
             m_failed = true;
             m_running = false;
@@ -238,6 +244,18 @@ Status Node::produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>
     writes.reserve(state.writes().size());
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
 
+    // Drops are final whatever happens to the block: record them first, so a
+    // waiter that sees the new height also sees why its transaction is not in it.
+    {
+        std::lock_guard lock(m_tipMutex);
+        for (auto& [h, st] : dropped) {
+            if (m_dropped.insert_or_assign(h, st).second) m_droppedOrder.push_back(h);
+        }
+        while (m_droppedOrder.size() > kRememberedDrops) {
+            m_dropped.erase(m_droppedOrder.front());
+            m_droppedOrder.pop_front();
+        }
+    }
     {
         // Queries wait from here until the block is durable and published;
         // admission only waits for the short tree update.
@@ -262,16 +280,8 @@ Status Node::produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>
     m_mempool->removeCommitted(included, droppedHashes);
     {
         std::lock_guard lock(m_tipMutex);
-        for (auto& [h, st] : dropped) {
-            m_dropped.emplace(h, st);
-            m_droppedOrder.push_back(h);
-        }
-        while (m_droppedOrder.size() > kRememberedDrops) {
-            m_dropped.erase(m_droppedOrder.front());
-            m_droppedOrder.pop_front();
-        }
+        m_tipChanged.notify_all();
     }
-    m_tipChanged.notify_all();
     spdlog::debug("node: block {} with {} transactions ({} dropped)", header.height, included.size(),
                   dropped.size());
     return Status::ok();
@@ -323,12 +333,14 @@ Result<StateAnswer> Node::query(ByteView key) const {
     // The commit lock pairs the tree with the published tip; the exclusive
     // tree lock is needed because proving may finish hash computations.
     std::lock_guard commitLock(m_commitMutex);
-    std::unique_lock lock(m_stateMutex);
+    if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
     if (!m_tip) return Status::failedPrecondition("no block has been committed yet");
-    auto& tree = const_cast<state::StateTree&>(m_tree);
     const crypto::Hash256 kh = crypto::sha256(key);
     StateAnswer out;
-    out.proof = tree.prove(kh);
+    {
+        std::unique_lock lock(m_stateMutex);
+        out.proof = const_cast<state::StateTree&>(m_tree).prove(kh);
+    }
     out.signedHeader = *m_tip;
     const bool present = out.proof.terminal == state::StateProof::Terminal::Leaf && out.proof.leafKeyHash == kh;
     if (present) {

@@ -16,8 +16,8 @@
 // until the block is durable and published, and queries hold it, so every
 // answer pairs a proof with a stored, signed header. m_stateMutex guards the
 // tree's structure: exclusive for the producer's short update and for
-// proving, shared for admission's existence checks (which therefore never
-// wait for the disk). m_tipMutex + m_tipChanged wake waiters for new heights.
+// proving, shared for admission's existence checks (which therefore do not
+// wait while a block is written to disk). m_tipMutex + m_tipChanged wake waiters for new heights.
 #pragma once
 
 #include "app/application.h"
@@ -150,7 +150,7 @@ private:
     std::condition_variable m_wake;
     std::atomic<bool> m_running{false};
     std::atomic<bool> m_failed{false};
-    Status m_failure;  // set once before m_failed
+    Status m_failure;  // written once under m_tipMutex before m_failed is set
     std::thread m_producer;
 };
 

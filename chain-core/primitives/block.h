@@ -43,7 +43,9 @@ struct CommitSig {
     crypto::Signature signature;
 };
 
-// More than 2/3 of the voting power's precommits for one block.
+// More than 2/3 of the voting power's precommits for one block; signatures
+// are ordered by ascending validator key (ValidatorSet::verifyCommit refuses
+// any other order), so a commit has exactly one encoding.
 struct Commit {
     static constexpr std::uint8_t kVersion = 1;
     std::uint64_t height = 0;

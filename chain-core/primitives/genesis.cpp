@@ -22,6 +22,9 @@ Result<Genesis> Genesis::parseJson(const std::string& text) {
             auto pk = crypto::PublicKey::fromHex(v.at("public_key").get<std::string>());
             if (!pk) return Status::invalidArgument("genesis validator public key is invalid");
             val.publicKey = *pk;
+            if (!v.at("power").is_number_unsigned()) {
+                return Status::invalidArgument("genesis validator power must be a positive integer");
+            }
             val.power = v.at("power").get<std::uint64_t>();
             val.name = v.value("name", "");
             vs.push_back(std::move(val));

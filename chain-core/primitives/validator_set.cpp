@@ -4,7 +4,6 @@
 #include "util/encoding.h"
 
 #include <algorithm>
-#include <set>
 
 namespace fides {
 
@@ -19,7 +18,8 @@ Result<ValidatorSet> ValidatorSet::create(std::vector<Validator> validators) {
         if (i > 0 && validators[i - 1].publicKey == v.publicKey) {
             return Status::invalidArgument("duplicate validator key " + v.publicKey.hex());
         }
-        if (set.m_total > (std::uint64_t{1} << 62) - v.power) {
+        constexpr std::uint64_t kMaxTotal = std::uint64_t{1} << 62;
+        if (v.power > kMaxTotal || set.m_total > kMaxTotal - v.power) {
             return Status::invalidArgument("total voting power overflows");
         }
         set.m_total += v.power;
@@ -55,16 +55,18 @@ Status ValidatorSet::verifyCommit(const std::string& chainId, std::uint64_t heig
         return Status::invalidArgument("commit is for another block");
     }
     const crypto::Hash256 digest = precommitDigest(chainId, height, commit.round, blockHash);
-    std::set<crypto::PublicKey> seen;
     std::uint64_t power = 0;
+    const crypto::PublicKey* previous = nullptr;
     for (const auto& s : commit.signatures) {
+        // Strictly ascending keys: no duplicates, and one encoding per commit.
+        if (previous != nullptr && !(*previous < s.validator)) {
+            return Status::invalidArgument("commit signatures must be in ascending validator key order, without duplicates");
+        }
+        previous = &s.validator;
         const Validator* v = find(s.validator);
         if (v == nullptr) {
             return Status::unauthenticated("commit signed by " + s.validator.hex() +
                                            ", which is not in the validator set");
-        }
-        if (!seen.insert(s.validator).second) {
-            return Status::invalidArgument("commit has two signatures by " + s.validator.hex());
         }
         if (!crypto::verify(s.validator, digest, s.signature)) {
             return Status::unauthenticated("invalid commit signature by " + s.validator.hex());

@@ -60,6 +60,15 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
         FIDES_ASSIGN_OR_RETURN(auto sel, w.prepare("SELECT v FROM meta WHERE k = 'chain_id'"));
         FIDES_ASSIGN_OR_RETURN(bool row, sel.step());
         if (row) {
+            FIDES_ASSIGN_OR_RETURN(auto ver, w.prepare("SELECT v FROM meta WHERE k = 'schema_version'"));
+            FIDES_ASSIGN_OR_RETURN(bool verRow, ver.step());
+            const Bytes v = verRow ? ver.columnBlob(0) : Bytes{};
+            if (std::string(v.begin(), v.end()) != std::to_string(kSchemaVersion)) {
+                (void)w.exec("ROLLBACK");
+                return Status::failedPrecondition("store " + path + " has schema version '" +
+                                                  std::string(v.begin(), v.end()) + "', this build reads version " +
+                                                  std::to_string(kSchemaVersion));
+            }
             Bytes stored = sel.columnBlob(0);
             if (std::string(stored.begin(), stored.end()) != chainId) {
                 (void)w.exec("ROLLBACK");

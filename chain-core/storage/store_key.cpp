@@ -7,6 +7,9 @@
 #include <botan/mem_ops.h>
 #include <botan/pwdhash.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,7 +36,8 @@ Result<Botan::secure_vector<std::uint8_t>> readWholeFile(const std::string& path
 
 Status writeExclusive(const std::string& path, const std::uint8_t* data, std::size_t len) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::alreadyExists("refusing to overwrite " + path);
+    if (fd < 0 && errno == EEXIST) return Status::alreadyExists("refusing to overwrite " + path);
+    if (fd < 0) return Status::unavailable("cannot create " + path + ": " + std::strerror(errno));
     bool ok = ::write(fd, data, len) == static_cast<ssize_t>(len) && ::fsync(fd) == 0;
     ::close(fd);
     if (!ok) return Status::internal("cannot write " + path);
@@ -69,7 +73,8 @@ Status createKeyFile(const std::string& path) {
     return writeExclusive(path, reinterpret_cast<const std::uint8_t*>(hex.data()), hex.size());
 }
 
-Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::string& saltPath) {
+Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::string& saltPath,
+                                      bool createSalt) {
     if (passphrase.size() < 12) {
         return Status::invalidArgument("store passphrase must have at least 12 characters");
     }
@@ -78,6 +83,8 @@ Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::
     if (existing) {
         salt.assign(existing->begin(), existing->end());
         if (salt.size() != kSaltSize) return Status::dataLoss("salt file " + saltPath + " is damaged");
+    } else if (!createSalt) {
+        return Status::dataLoss("salt file " + saltPath + " is missing; without it the store key cannot be derived");
     } else {
         salt.resize(kSaltSize);
         crypto::randomBytes(salt.data(), salt.size());

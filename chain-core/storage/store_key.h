@@ -20,8 +20,10 @@ using StoreKey = Botan::secure_vector<std::uint8_t>;
 Result<StoreKey> loadKeyFile(const std::string& path);
 // Writes a fresh random key file with mode 0600; refuses to overwrite.
 Status createKeyFile(const std::string& path);
-// Argon2id(passphrase, salt) with the salt read from (or, on first use,
-// written to) `saltPath`.
-Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::string& saltPath);
+// Argon2id(passphrase, salt) with the salt read from `saltPath`. Only when
+// `createSalt` (a new store) is a missing salt file created; for an existing
+// store a missing salt is DATA_LOSS, never silently replaced.
+Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::string& saltPath,
+                                      bool createSalt);
 
 }  // namespace fides::storage

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 #include <iostream>
 
@@ -46,7 +47,8 @@ int runStart(const std::string& home, const std::string& rpcOverride) {
     } else {
         const char* pass = std::getenv("FIDES_STORE_PASSPHRASE");
         if (pass == nullptr) return fail(2, "store_key_file is empty and FIDES_STORE_PASSPHRASE is not set");
-        storeKey = storage::deriveFromPassphrase(pass, settings->storePath + ".salt");
+        const bool newStore = !std::filesystem::exists(settings->storePath);
+        storeKey = storage::deriveFromPassphrase(pass, settings->storePath + ".salt", newStore);
     }
     if (!storeKey) return fail(2, storeKey.status().message());
 
@@ -55,9 +57,11 @@ int runStart(const std::string& home, const std::string& rpcOverride) {
     auto node = node::Node::open(std::move(*genesis), std::move(key).value(), *storeKey, settings->node,
                                  std::move(apps));
     if (!node) {
-        const bool storeProblem = node.status().code() == Code::FailedPrecondition ||
-                                  node.status().code() == Code::DataLoss;
-        return fail(storeProblem ? 3 : 1, node.status().message());
+        const Code code = node.status().code();
+        const bool storeProblem = code == Code::FailedPrecondition || code == Code::DataLoss;
+        const bool configProblem = code == Code::InvalidArgument || code == Code::NotFound ||
+                                   code == Code::PermissionDenied;
+        return fail(storeProblem ? 3 : configProblem ? 2 : 1, node.status().message());
     }
     (*node)->start();
     auto server = rpc::RpcServer::start(**node, settings->rpcListen);

@@ -1,5 +1,5 @@
 // A validator's home folder: layout, the commented configuration file, and
-// `fides-node init`. Layout (doc/operations.md):
+// `fides-node init`. Layout (doc/spec/storage.md for the store):
 //   config/node.conf        settings, commented
 //   config/genesis.json     chain id and validator set
 //   config/validator.key    validator secret key, 64 hex characters, mode 0600

@@ -177,15 +177,17 @@ private slots:
     void passphraseDerivation() {
         QTemporaryDir dir;
         const std::string salt = dir.filePath("chain.db.salt").toStdString();
-        auto a = deriveFromPassphrase("correct horse battery", salt);
+        QCOMPARE(deriveFromPassphrase("correct horse battery", salt, false).status().code(), Code::DataLoss);
+        QVERIFY(!QFile::exists(QString::fromStdString(salt)));
+        auto a = deriveFromPassphrase("correct horse battery", salt, true);
         QVERIFY(a);
-        auto b = deriveFromPassphrase("correct horse battery", salt);
+        auto b = deriveFromPassphrase("correct horse battery", salt, false);
         QVERIFY(b);
         QVERIFY(*a == *b);
-        auto c = deriveFromPassphrase("correct horse battery!", salt);
+        auto c = deriveFromPassphrase("correct horse battery!", salt, false);
         QVERIFY(c);
         QVERIFY(*a != *c);
-        QCOMPARE(deriveFromPassphrase("short", salt).status().code(), Code::InvalidArgument);
+        QCOMPARE(deriveFromPassphrase("short", salt, false).status().code(), Code::InvalidArgument);
     }
 };
 
