@@ -1,5 +1,7 @@
 #include "storage/block_store.h"
 
+#include <algorithm>
+
 namespace fides::storage {
 
 class BlockStore::ReaderLease {
@@ -129,7 +131,12 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     const crypto::Hash256 hash = crypto::sha256(header);
     Status st = m_insertBlock.bind(1, sh).bind(2, hash.bytes()).bind(3, header).bind(4, body).bind(5, commit).run();
     if (!st) return fail(st);
-    for (std::size_t i = 0; i < txHashes.size(); ++i) {
+    // Insert index rows in key order: each B-tree page is then touched once
+    // per block rather than once per (randomly placed) transaction hash.
+    std::vector<std::uint32_t> order(txHashes.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return txHashes[a] < txHashes[b]; });
+    for (std::uint32_t i : order) {
         st = m_insertTx.bind(1, txHashes[i].bytes()).bind(2, sh).bind(3, static_cast<std::int64_t>(i)).run();
         if (!st) return fail(st);
     }
