@@ -9,7 +9,7 @@ PACKAGES=(
   # crypto and storage
   libsecp256k1-dev libbotan-2-dev libsqlcipher-dev sqlcipher
   # RPC
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc grpc-proto
   # utility libraries
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   # Qt 6.4: Core, Widgets, Quick, Test, QML tooling and runtime modules

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace fides::crypto {
 
@@ -113,6 +114,9 @@ std::optional<PublicKey> PublicKey::fromBytes(ByteView b) {
     if (!parseXonly(b.data(), parsed)) return std::nullopt;
     PublicKey pk;
     std::copy(b.begin(), b.end(), pk.m_b.begin());
+    static_assert(sizeof(parsed.data) == sizeof(pk.m_parsed));
+    std::memcpy(pk.m_parsed.data(), parsed.data, sizeof(parsed.data));
+    pk.m_hasParsed = true;
     return pk;
 }
 
@@ -209,7 +213,11 @@ Signature signRaw(const SecretKey& key, ByteView message,
 
 bool verify(const PublicKey& key, const Hash256& message, const Signature& sig) {
     secp256k1_xonly_pubkey pub;
-    if (!parseXonly(key.array().data(), pub)) return false;
+    if (key.m_hasParsed) {
+        std::memcpy(pub.data, key.m_parsed.data(), sizeof(pub.data));
+    } else if (!parseXonly(key.array().data(), pub)) {
+        return false;
+    }
     return secp256k1_schnorrsig_verify(context(), sig.array().data(), message.data(),
                                        Hash256::kSize, &pub) == 1;
 }

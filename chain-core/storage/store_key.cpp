@@ -46,6 +46,11 @@ Status writeExclusive(const std::string& path, const std::uint8_t* data, std::si
 }  // namespace
 
 Result<StoreKey> loadKeyFile(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+        return Status::permissionDenied("store key file " + path +
+                                        " is accessible by other users; run: chmod 600 " + path);
+    }
     FIDES_ASSIGN_OR_RETURN(auto raw, readWholeFile(path));
     std::size_t b = 0;
     std::size_t e = raw.size();

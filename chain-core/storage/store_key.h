@@ -16,7 +16,8 @@ namespace fides::storage {
 
 using StoreKey = Botan::secure_vector<std::uint8_t>;
 
-// Reads a key file of 64 hex characters (whitespace around it is ignored).
+// Reads a key file of 64 hex characters (whitespace around it is ignored);
+// a file other users can access is refused (PERMISSION_DENIED).
 Result<StoreKey> loadKeyFile(const std::string& path);
 // Writes a fresh random key file with mode 0600; refuses to overwrite.
 Status createKeyFile(const std::string& path);

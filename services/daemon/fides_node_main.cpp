@@ -1,6 +1,6 @@
 // fides-node: the validator daemon.
 //   fides-node init  --home DIR [--chain-id ID] [--moniker NAME] [--passphrase]
-//   fides-node start --home DIR [--rpc-listen ADDR]
+//   fides-node start --home DIR [--rpc-listen ADDR] [--store-key-file FILE]
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
 // 4 the RPC address cannot be bound.
@@ -29,11 +29,12 @@ int fail(int code, const std::string& msg) {
     return code;
 }
 
-int runStart(const std::string& home, const std::string& rpcOverride) {
+int runStart(const std::string& home, const std::string& rpcOverride, const std::string& storeKeyOverride) {
     using namespace fides;
     auto settings = daemon::loadSettings(home);
     if (!settings) return fail(2, settings.status().message());
     if (!rpcOverride.empty()) settings->rpcListen = rpcOverride;
+    if (!storeKeyOverride.empty()) settings->storeKeyFile = storeKeyOverride;
     spdlog::set_level(spdlog::level::from_str(settings->logLevel));
 
     auto genesis = Genesis::load(settings->genesisFile);
@@ -109,6 +110,10 @@ int main(int argc, char** argv) {
     auto* startCmd = app.add_subcommand("start", "run the validator");
     startCmd->add_option("--home", home, "home folder")->required();
     startCmd->add_option("--rpc-listen", rpcListen, "override rpc_listen, e.g. 127.0.0.1:0");
+    std::string storeKeyFile;
+    startCmd->add_option("--store-key-file", storeKeyFile,
+                         "override store_key_file (64 hex characters); with store_key_file empty in the "
+                         "config, the key is derived from FIDES_STORE_PASSPHRASE");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -123,5 +128,5 @@ int main(int argc, char** argv) {
                   << "start it with: fides-node start --home " << init.home << "\n";
         return 0;
     }
-    return runStart(home, rpcListen);
+    return runStart(home, rpcListen, storeKeyFile);
 }

@@ -3,6 +3,7 @@
 #include "crypto/key_file.h"
 #include "crypto/random.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
 #include "node_process.h"
@@ -111,6 +112,33 @@ private slots:
             QVERIFY(health->Check(&ctx, req, &resp).ok());
             QCOMPARE(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
         }
+    }
+
+    void serverReflectionListsTheServices() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        auto channel = grpc::CreateChannel(node.address(), grpc::InsecureChannelCredentials());
+        auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        auto stream = reflection->ServerReflectionInfo(&ctx);
+        grpc::reflection::v1alpha::ServerReflectionRequest req;
+        req.set_list_services("*");
+        QVERIFY(stream->Write(req));
+        grpc::reflection::v1alpha::ServerReflectionResponse resp;
+        QVERIFY(stream->Read(&resp));
+        QStringList names;
+        for (const auto& s : resp.list_services_response().service()) names << QString::fromStdString(s.name());
+        QVERIFY2(names.contains("fides.node.v1.NodeService"), qPrintable(names.join(", ")));
+        QVERIFY2(names.contains("grpc.health.v1.Health"), qPrintable(names.join(", ")));
+        // And the API's descriptors can be fetched, as grpcurl would.
+        req.set_file_containing_symbol("fides.node.v1.NodeService");
+        QVERIFY(stream->Write(req));
+        QVERIFY(stream->Read(&resp));
+        QVERIFY(resp.file_descriptor_response().file_descriptor_proto_size() >= 1);
+        stream->WritesDone();
+        QVERIFY(stream->Finish().ok());
     }
 
     void badInputGetsTheRightCodeAndChangesNothing() {
@@ -275,6 +303,10 @@ private slots:
         keyFile.close();
         const QByteArray before = folderDigest(node.home() + "/data");
         QString err;
+        // A key file others can read is refused before it is even tried.
+        QCOMPARE(node.runExpectingExit(&err), 2);
+        QVERIFY2(err.contains("chmod 600"), qPrintable(err));
+        QVERIFY(keyFile.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
         QCOMPARE(node.runExpectingExit(&err), 3);
         QVERIFY2(err.contains("wrong store key"), qPrintable(err));
         QCOMPARE(folderDigest(node.home() + "/data"), before);

@@ -90,6 +90,7 @@ private slots:
     void hash256Helpers();
     void randomness();
     void concurrentSignVerify();
+    void publicKeyIdentityAndParsedCache();
 };
 
 void TestCrypto::sha256KnownAnswers() {
@@ -442,6 +443,24 @@ void TestCrypto::concurrentSignVerify() {
     }
     for (auto& th : threads) th.join();
     QCOMPARE(failures.load(), 0);
+}
+
+// PublicKey caches libsecp256k1's parsed form: identity must still be the 32
+// bytes, and a default-constructed key (no parsed form) must never verify.
+void TestCrypto::publicKeyIdentityAndParsedCache() {
+    const auto key = SecretKey::generate();
+    const Hash256 msg = sha256(asBytes(std::string("cached")));
+    const Signature sig = sign(key, msg);
+    const PublicKey a = key.publicKey();
+    const PublicKey b = *PublicKey::fromBytes(a.bytes());
+    QVERIFY(a == b);
+    QVERIFY(!(a < b) && !(b < a));
+    QVERIFY(verify(b, msg, sig));
+    QVERIFY(!verify(PublicKey(), msg, sig));
+    const PublicKey other = SecretKey::generate().publicKey();
+    QVERIFY(a != other);
+    QVERIFY(!verify(other, msg, sig));
+    QCOMPARE((a < other), (a.array() < other.array()));
 }
 
 QTEST_APPLESS_MAIN(TestCrypto)

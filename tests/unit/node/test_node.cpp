@@ -28,8 +28,9 @@ struct Fixture {
         genesis.validators = ValidatorSet::create({{validator.publicKey(), 10, "v0"}}).value();
     }
 
+    node::NodeConfig cfg;
+
     Result<std::unique_ptr<node::Node>> open() {
-        node::NodeConfig cfg;
         cfg.storePath = dir.filePath("chain.db").toStdString();
         cfg.batchWait = 1ms;
         std::vector<std::unique_ptr<app::Application>> apps;
@@ -189,6 +190,45 @@ private slots:
         QCOMPARE(b->header.prevHash, tip);
         QVERIFY(f.genesis.validators.verifyCommit(f.genesis.chainId, b->header.height, b->header.hash(), b->commit)
                     .isOk());
+    }
+
+    void fullMempoolAnswersResourceExhausted() {
+        Fixture f;
+        f.cfg.mempool.maxTransactions = 3;
+        auto n = f.open();
+        QVERIFY(n);
+        // Not started: nothing drains the pool.
+        for (int i = 0; i < 3; ++i) QVERIFY((*n)->submit(f.notarize("m" + std::to_string(i)).encode()));
+        const Status full = (*n)->submit(f.notarize("one too many").encode()).status();
+        QCOMPARE(full.code(), Code::ResourceExhausted);
+        QCOMPARE((*n)->status().mempoolSize, 3u);
+        (*n)->start();
+        QVERIFY((*n)->waitForHeight(1, std::chrono::steady_clock::now() + 10s));
+        QTRY_COMPARE((*n)->status().mempoolSize, 0u);
+        QVERIFY((*n)->submit(f.notarize("one too many").encode()));  // room again
+    }
+
+    void emptyBlocksAtTheConfiguredInterval() {
+        Fixture f;
+        f.cfg.emptyBlockInterval = 50ms;
+        auto n = f.open();
+        QVERIFY(n);
+        (*n)->start();
+        QVERIFY((*n)->waitForHeight(3, std::chrono::steady_clock::now() + 10s));
+        auto b = (*n)->block(2);
+        QVERIFY(b);
+        QCOMPARE(b->header.txCount, 0u);
+        QCOMPARE(b->header.txRoot, Block::computeTxRoot({}));
+        QVERIFY(b->header.timeMs > (*n)->block(1)->header.timeMs);
+    }
+
+    void noEmptyBlocksByDefault() {
+        Fixture f;
+        auto n = f.open();
+        QVERIFY(n);
+        (*n)->start();
+        QVERIFY(!(*n)->waitForHeight(1, std::chrono::steady_clock::now() + 300ms));
+        QCOMPARE((*n)->height(), 0u);
     }
 
     void wrongStoreKeyIsRefused() {

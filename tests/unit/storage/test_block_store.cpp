@@ -170,7 +170,11 @@ private slots:
         QVERIFY(bad.open(QIODevice::WriteOnly));
         bad.write("not hex at all");
         bad.close();
+        QVERIFY(bad.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
         QCOMPARE(loadKeyFile(bad.fileName().toStdString()).status().code(), Code::InvalidArgument);
+        QVERIFY(QFile::setPermissions(QString::fromStdString(path),
+                                      QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        QCOMPARE(loadKeyFile(path).status().code(), Code::PermissionDenied);
         QCOMPARE(loadKeyFile(dir.filePath("missing").toStdString()).status().code(), Code::NotFound);
     }
 
