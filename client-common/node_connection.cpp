@@ -2,7 +2,6 @@
 
 #include "client/node_client.h"
 #include "crypto/key_file.h"
-#include "crypto/random.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
 #include "primitives/genesis.h"
@@ -43,17 +42,7 @@ QString envOr(const char* name, const QString& fallback) {
 // SHA-256 of a file, as the `fides` CLI computes it; stops early when
 // `cancel` is set.
 Result<crypto::Hash256> hashFile(const QString& path, const std::atomic<bool>& cancel) {
-    std::ifstream in(localPath(path), std::ios::binary);
-    if (!in) return Status::notFound("cannot read " + path.toStdString());
-    crypto::Sha256 h;
-    std::vector<std::uint8_t> buf(1 << 16);
-    while (in) {
-        if (cancel.load()) return Status::unavailable("cancelled");
-        in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
-        h.update(ByteView(buf.data(), static_cast<std::size_t>(in.gcount())));
-    }
-    if (in.bad()) return Status::internal("error reading " + path.toStdString());
-    return h.finish();
+    return client::hashFile(localPath(path), &cancel);
 }
 
 NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, const QString& address) {
@@ -139,14 +128,7 @@ NotarizeResult notarize(const client::NodeClient& c, const QString& path, const 
         return r;
     }
     r.keyCreated = created;
-    auto status = c.status();
-    if (!status) {
-        r.message = qs(status.status().toString());
-        return r;
-    }
-    const auto now = static_cast<std::uint64_t>(std::time(nullptr));
-    Transaction tx = notary::makeNotarizeTx(status->chain_id(), *key, *doc, labelUtf8, crypto::randomU64(), now + 3600);
-    auto ack = c.submitAndWait(tx.encode());
+    auto ack = c.notarize(*key, *doc, labelUtf8);
     if (!ack) {
         r.message = qs(ack.status().toString());
         return r;

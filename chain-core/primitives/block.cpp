@@ -48,11 +48,7 @@ Bytes BlockHeader::encode() const {
 Result<BlockHeader> BlockHeader::decode(ByteView bytes) {
     Reader r(bytes);
     BlockHeader h;
-    std::uint8_t version = 0;
-    FIDES_RETURN_IF_ERROR(r.u8(version));
-    if (version != kVersion) {
-        return Status::invalidArgument("unsupported block header version " + std::to_string(version));
-    }
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "block header"));
     FIDES_RETURN_IF_ERROR(r.str(h.chainId, limits::kMaxChainIdLength));
     FIDES_RETURN_IF_ERROR(r.u64(h.height));
     FIDES_RETURN_IF_ERROR(r.u64(h.timeMs));
@@ -79,11 +75,7 @@ Bytes Commit::encode() const {
 Result<Commit> Commit::decode(ByteView bytes) {
     Reader r(bytes);
     Commit c;
-    std::uint8_t version = 0;
-    FIDES_RETURN_IF_ERROR(r.u8(version));
-    if (version != kVersion) {
-        return Status::invalidArgument("unsupported commit version " + std::to_string(version));
-    }
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "commit"));
     FIDES_RETURN_IF_ERROR(r.u64(c.height));
     FIDES_RETURN_IF_ERROR(r.u32(c.round));
     FIDES_RETURN_IF_ERROR(readHash<32>(r, c.blockHash));

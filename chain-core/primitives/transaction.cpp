@@ -43,11 +43,7 @@ Result<Transaction> Transaction::decode(ByteView bytes) {
     }
     Reader r(bytes, limits::kMaxPayloadSize);
     Transaction tx;
-    std::uint8_t version = 0;
-    FIDES_RETURN_IF_ERROR(r.u8(version));
-    if (version != kVersion) {
-        return Status::invalidArgument("unsupported transaction version " + std::to_string(version));
-    }
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "transaction"));
     FIDES_RETURN_IF_ERROR(r.str(tx.chainId, limits::kMaxChainIdLength));
     FIDES_RETURN_IF_ERROR(r.u16(tx.type));
     FIDES_RETURN_IF_ERROR(r.var(tx.payload));

@@ -69,6 +69,15 @@ Status Reader::boolean(bool& v) {
     v = b == 1;
     return Status::ok();
 }
+Status Reader::version(std::uint8_t expected, const char* what) {
+    std::uint8_t v = 0;
+    FIDES_RETURN_IF_ERROR(u8(v));
+    if (v != expected) {
+        return Status::invalidArgument(std::string("unsupported ") + what + " version " + std::to_string(v));
+    }
+    return Status::ok();
+}
+
 Status Reader::var(Bytes& out) {
     std::uint32_t len = 0;
     FIDES_RETURN_IF_ERROR(u32(len));

@@ -55,6 +55,9 @@ public:
         return Status::ok();
     }
     Status var(Bytes& out);
+    // Reads the leading version byte of an encoding of `what` and refuses
+    // any version but `expected`.
+    Status version(std::uint8_t expected, const char* what);
     Status str(std::string& out, std::size_t maxLength);
     // OK only if every byte was consumed.
     Status finish() const;

@@ -9,7 +9,6 @@
 // is provably NOT registered, 2 usage error, 3 verification failed (the node's
 // answer does not check out), 4 the node refused or could not be reached.
 #include "client/node_client.h"
-#include "crypto/random.h"
 #include "crypto/key_file.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
@@ -21,7 +20,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace {
@@ -37,18 +35,6 @@ int fail(int code, const std::string& msg) {
 std::string envOr(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
     return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-Result<crypto::Hash256> hashFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::notFound("cannot read " + path);
-    crypto::Sha256 h;
-    std::vector<std::uint8_t> buf(1 << 16);
-    while (in) {
-        in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
-        h.update(ByteView(buf.data(), static_cast<std::size_t>(in.gcount())));
-    }
-    return h.finish();
 }
 
 std::string formatTime(std::uint64_t ms) {
@@ -83,15 +69,11 @@ int cmdStatus(const client::NodeClient& c) {
 int cmdNotarize(const client::NodeClient& c, const std::string& file, const std::string& label,
                 const std::string& keyPath) {
     if (label.size() > notary::kMaxLabelLength) return fail(2, "label is longer than 256 bytes");
-    auto doc = hashFile(file);
+    auto doc = client::hashFile(file);
     if (!doc) return fail(2, doc.status().message());
     auto key = clientKey(keyPath);
     if (!key) return fail(2, key.status().message());
-    auto status = c.status();
-    if (!status) return fail(4, status.status().toString());
-    const auto now = static_cast<std::uint64_t>(std::time(nullptr));
-    Transaction tx = notary::makeNotarizeTx(status->chain_id(), *key, *doc, label, crypto::randomU64(), now + 3600);
-    auto ack = c.submitAndWait(tx.encode());
+    auto ack = c.notarize(*key, *doc, label);
     if (!ack) return fail(4, ack.status().toString());
     std::cout << "registered " << file << "\n"
               << "  document sha256: " << doc->hex() << "\n"
@@ -103,7 +85,7 @@ int cmdNotarize(const client::NodeClient& c, const std::string& file, const std:
 int cmdProve(const client::NodeClient& c, const std::string& file, const std::string& genesisPath) {
     auto genesis = Genesis::load(genesisPath);
     if (!genesis) return fail(2, genesis.status().message() + " (the trusted genesis; set --genesis)");
-    auto doc = hashFile(file);
+    auto doc = client::hashFile(file);
     if (!doc) return fail(2, doc.status().message());
     auto ev = c.notarizationEvidence(*doc);
     if (!ev) return fail(4, ev.status().toString());

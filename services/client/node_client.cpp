@@ -1,6 +1,11 @@
 #include "client/node_client.h"
 
+#include "crypto/random.h"
+
 #include <grpcpp/grpcpp.h>
+
+#include <ctime>
+#include <fstream>
 
 namespace fides::client {
 
@@ -10,6 +15,20 @@ namespace {
 std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes bytes(const std::string& s) { return {s.begin(), s.end()}; }
 }  // namespace
+
+Result<crypto::Hash256> hashFile(const std::string& path, const std::atomic<bool>* cancel) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::notFound("cannot read " + path);
+    crypto::Sha256 h;
+    std::vector<std::uint8_t> buf(1 << 16);
+    while (in) {
+        if (cancel != nullptr && cancel->load()) return Status::unavailable("cancelled");
+        in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+        h.update(ByteView(buf.data(), static_cast<std::size_t>(in.gcount())));
+    }
+    if (in.bad()) return Status::internal("error reading " + path);
+    return h.finish();
+}
 
 Status fromGrpc(const grpc::Status& s) {
     using G = grpc::StatusCode;
@@ -81,6 +100,18 @@ Result<CommitAck> NodeClient::submitAndWait(const Bytes& tx) const {
     auto h = crypto::Hash256::fromBytes(bytes(resp.tx_hash()));
     if (!h) return Status::internal("node answered a malformed transaction hash");
     return CommitAck{*h, resp.height(), resp.index()};
+}
+
+Result<CommitAck> NodeClient::notarize(const crypto::SecretKey& key, const crypto::Hash256& documentHash,
+                                       const std::string& label, std::chrono::seconds ttl) const {
+    if (label.size() > notary::kMaxLabelLength) {
+        return Status::invalidArgument("label is longer than " + std::to_string(notary::kMaxLabelLength) + " bytes");
+    }
+    FIDES_ASSIGN_OR_RETURN(auto st, status());
+    const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+    const Transaction tx = notary::makeNotarizeTx(st.chain_id(), key, documentHash, label, crypto::randomU64(),
+                                                  now + static_cast<std::uint64_t>(ttl.count()));
+    return submitAndWait(tx.encode());
 }
 
 Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const crypto::Hash256& documentHash) const {

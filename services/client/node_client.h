@@ -10,6 +10,7 @@
 #include "notary/notary_proof.h"
 #include "util/status.h"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -17,6 +18,10 @@
 namespace fides::client {
 
 Status fromGrpc(const grpc::Status& s);
+
+// SHA-256 of a file, read in 64 KiB chunks. If `cancel` becomes true the
+// read stops with UNAVAILABLE.
+Result<crypto::Hash256> hashFile(const std::string& path, const std::atomic<bool>* cancel = nullptr);
 
 struct CommitAck {
     crypto::Hash256 txHash;
@@ -33,6 +38,10 @@ public:
     Result<node::v1::GetBlockResponse> block(std::uint64_t height) const;
     Result<crypto::Hash256> submit(const Bytes& tx) const;
     Result<CommitAck> submitAndWait(const Bytes& tx) const;
+    // Registers a document: reads the node's chain id, signs a notarisation
+    // (random nonce, expiry `ttl` from now) and waits for its commit.
+    Result<CommitAck> notarize(const crypto::SecretKey& key, const crypto::Hash256& documentHash,
+                               const std::string& label, std::chrono::seconds ttl = std::chrono::hours(1)) const;
     Result<notary::NotarizationEvidence> notarizationEvidence(const crypto::Hash256& documentHash) const;
     node::v1::NodeService::Stub& stub() { return *m_stub; }
 

@@ -4,15 +4,11 @@
 #include "primitives/genesis.h"
 #include "storage/store_key.h"
 
-#include <botan/hex.h>
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace fides::daemon {
 

@@ -19,9 +19,7 @@ Bytes NotarizePayload::encode() const {
 Result<NotarizePayload> NotarizePayload::decode(ByteView bytes) {
     Reader r(bytes);
     NotarizePayload p;
-    std::uint8_t version = 0;
-    FIDES_RETURN_IF_ERROR(r.u8(version));
-    if (version != kVersion) return Status::invalidArgument("unsupported notarisation payload version");
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "notarisation payload"));
     std::array<std::uint8_t, 32> h{};
     FIDES_RETURN_IF_ERROR(r.fixed(h));
     p.documentHash = crypto::Hash256(h);
@@ -39,9 +37,7 @@ Bytes Registration::encode() const {
 Result<Registration> Registration::decode(ByteView bytes) {
     Reader r(bytes);
     Registration reg;
-    std::uint8_t version = 0;
-    FIDES_RETURN_IF_ERROR(r.u8(version));
-    if (version != kVersion) return Status::invalidArgument("unsupported registration version");
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "registration"));
     FIDES_RETURN_IF_ERROR(r.u64(reg.height));
     FIDES_RETURN_IF_ERROR(r.u32(reg.index));
     std::array<std::uint8_t, 32> h{};

@@ -7,12 +7,11 @@
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
 #include "node_process.h"
+#include "test_files.h"
 #include "primitives/block.h"
 
 #include <grpcpp/grpcpp.h>
 
-#include <QCryptographicHash>
-#include <QDir>
 #include <QFile>
 #include <QtTest>
 
@@ -21,6 +20,7 @@
 #include <thread>
 
 using namespace fides;
+using fides::test::folderDigest;
 using fides::test::NodeProcess;
 namespace v1 = fides::node::v1;
 
@@ -43,16 +43,6 @@ grpc::StatusCode rawSubmit(client::NodeClient& c, const std::string& bytes) {
 
 std::string str(const Bytes& b) { return {b.begin(), b.end()}; }
 
-QByteArray folderDigest(const QString& dir) {
-    QCryptographicHash h(QCryptographicHash::Sha256);
-    for (const auto& f : QDir(dir).entryList(QDir::Files, QDir::Name)) {
-        QFile file(dir + "/" + f);
-        if (!file.open(QIODevice::ReadOnly)) continue;
-        h.addData(f.toUtf8());
-        h.addData(file.readAll());
-    }
-    return h.result();
-}
 
 }  // namespace
 

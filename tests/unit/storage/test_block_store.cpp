@@ -4,15 +4,15 @@
 #include "storage/block_store.h"
 #include "primitives/transaction.h"
 #include "storage/store_key.h"
+#include "test_files.h"
 
-#include <QCryptographicHash>
-#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
 using namespace fides;
 using namespace fides::storage;
+using fides::test::folderDigest;
 
 namespace {
 
@@ -46,18 +46,6 @@ std::vector<crypto::Hash256> hashes(const Block& b) {
     return out;
 }
 
-// SHA-256 over every file in the folder, names included.
-QByteArray folderDigest(const QString& dir) {
-    QCryptographicHash h(QCryptographicHash::Sha256);
-    const auto files = QDir(dir).entryList(QDir::Files, QDir::Name);
-    for (const auto& f : files) {
-        QFile file(dir + "/" + f);
-        if (!file.open(QIODevice::ReadOnly)) continue;
-        h.addData(f.toUtf8());
-        h.addData(file.readAll());
-    }
-    return h.result();
-}
 
 }  // namespace
 
