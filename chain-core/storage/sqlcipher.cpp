@@ -77,7 +77,7 @@ Bytes Statement::columnBlob(int col) const {
 }
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path, const StoreKey& key,
-                                                 bool create) {
+                                                 bool create, int cacheMiB) {
     if (key.size() != 32) return Status::invalidArgument("store key must be 256 bits");
     const bool existed = std::filesystem::exists(path);
     if (!existed && !create) return Status::notFound("store " + path + " does not exist");
@@ -114,7 +114,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
     }
     FIDES_RETURN_IF_ERROR(db->exec("PRAGMA journal_mode = WAL"));
     FIDES_RETURN_IF_ERROR(db->exec("PRAGMA synchronous = FULL"));
-    FIDES_RETURN_IF_ERROR(db->exec("PRAGMA cache_size = -131072"));  // 128 MiB
+    FIDES_RETURN_IF_ERROR(db->exec("PRAGMA cache_size = -" + std::to_string(cacheMiB * 1024)));  // KiB
     FIDES_RETURN_IF_ERROR(db->exec("PRAGMA foreign_keys = ON"));
     return db;
 }

@@ -49,10 +49,11 @@ private:
 class Database {
 public:
     // Opens (creating if `create`) an encrypted database with a raw 256-bit
-    // key, 4096-byte pages, WAL and synchronous=FULL. A wrong key is
-    // FAILED_PRECONDITION and nothing is written to the file.
+    // key, 4096-byte pages, WAL, synchronous=FULL and a page cache of
+    // `cacheMiB`. A wrong key is FAILED_PRECONDITION and nothing is written
+    // to the file.
     static Result<std::unique_ptr<Database>> open(const std::string& path, const StoreKey& key,
-                                                  bool create);
+                                                  bool create, int cacheMiB = 128);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
