@@ -51,7 +51,7 @@ function(_fides_forbid targets pattern reason)
 endfunction()
 
 function(fides_check_architecture)
-  set(chain_core fides_util fides_crypto fides_primitives fides_state fides_storage fides_app
+  set(chain_core fides_util fides_crypto fides_primitives fides_state fides_storage fides_app fides_consensus
                  fides_mempool fides_node)
   set(no_qt ${chain_core} fides_notary fides_rpc fides_client fides_daemon fides_proto fides-node fides)
   _fides_forbid("${no_qt}" "^Qt6?::" "chain-core and services use no Qt")
