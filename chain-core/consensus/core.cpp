@@ -1,0 +1,294 @@
+#include "consensus/core.h"
+
+#include "util/encoding.h"
+
+#include <algorithm>
+
+namespace fides::consensus {
+
+namespace {
+Bytes encodeValue(const Value& v) {
+    Writer w;
+    w.fixed(v.id.bytes()).var(v.data);
+    return std::move(w).take();
+}
+
+Result<Value> decodeValue(ByteView b, std::size_t maxBytes) {
+    Reader r(b, maxBytes);
+    Value v;
+    std::array<std::uint8_t, 32> id{};
+    FIDES_RETURN_IF_ERROR(r.fixed(id));
+    v.id = crypto::Hash256(id);
+    FIDES_RETURN_IF_ERROR(r.var(v.data));
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return v;
+}
+
+Bytes encodeTimeout(const TimeoutEvent& t) {
+    Writer w;
+    w.u64(t.height).u32(t.round).u8(static_cast<std::uint8_t>(t.step));
+    return std::move(w).take();
+}
+
+Result<TimeoutEvent> decodeTimeout(ByteView b) {
+    Reader r(b);
+    TimeoutEvent t;
+    std::uint8_t step = 0;
+    FIDES_RETURN_IF_ERROR(r.u64(t.height));
+    FIDES_RETURN_IF_ERROR(r.u32(t.round));
+    FIDES_RETURN_IF_ERROR(r.u8(step));
+    if (step > 2) return Status::invalidArgument("unknown timeout step");
+    t.step = static_cast<Step>(step);
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return t;
+}
+
+Bytes encodeHeight(std::uint64_t h) {
+    Writer w;
+    w.u64(h);
+    return std::move(w).take();
+}
+
+Status replayError(const Status& s) {
+    return Status::dataLoss("replaying the consensus WAL: " + s.message());
+}
+}  // namespace
+
+ConsensusCore::ConsensusCore(CoreConfig config, crypto::SecretKey key, EngineHooks hooks)
+    : m_config(std::move(config)), m_signer(m_config.chainId, std::move(key)), m_appHooks(std::move(hooks)) {}
+
+void ConsensusCore::makeEngine() {
+    EngineHooks wrapped;
+    wrapped.valid = m_appHooks.valid;
+    wrapped.getValue = [this](std::uint64_t height) {
+        if (m_replaying && !m_loggedValues.empty()) {
+            Value v = m_loggedValues.front();
+            m_loggedValues.pop_front();
+            return v;
+        }
+        Value v = m_appHooks.getValue(height);
+        // Synced together with the signed proposal that follows.
+        m_walFailure = m_wal->append(WalKind::OwnValue, encodeValue(v));
+        return v;
+    };
+    m_engine = std::make_unique<Engine>(powersOf(m_config.validators), m_self, m_config.timeouts, std::move(wrapped));
+}
+
+Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, crypto::SecretKey key, EngineHooks hooks,
+                                                           std::uint64_t height, CoreOutput* resumed,
+                                                           WalOpenReport* report) {
+    std::unique_ptr<ConsensusCore> core(new ConsensusCore(std::move(config), std::move(key), std::move(hooks)));
+    auto self = indexOf(core->m_config.validators, core->m_signer.publicKey());
+    if (!self) return Status::invalidArgument("this key is not in the validator set");
+    core->m_self = *self;
+    WalOpenReport rep;
+    FIDES_ASSIGN_OR_RETURN(core->m_wal, Wal::open(core->m_config.walDir, height, &rep));
+    // First what this validator signed, so the replay cannot sign anything else.
+    for (const auto& r : rep.records) {
+        if (r.kind == WalKind::OwnVote) {
+            FIDES_ASSIGN_OR_RETURN(SignedVote v, SignedVote::decode(r.body));
+            FIDES_RETURN_IF_ERROR(core->m_signer.restore(v));
+        } else if (r.kind == WalKind::OwnProposal) {
+            FIDES_ASSIGN_OR_RETURN(SignedProposal p, SignedProposal::decode(r.body, core->m_config.maxValueBytes));
+            FIDES_RETURN_IF_ERROR(core->m_signer.restore(p));
+        } else if (r.kind == WalKind::OwnValue) {
+            FIDES_ASSIGN_OR_RETURN(Value v, decodeValue(r.body, core->m_config.maxValueBytes));
+            core->m_loggedValues.push_back(std::move(v));
+        }
+    }
+    core->makeEngine();
+    CoreOutput out;
+    if (rep.records.empty()) {
+        FIDES_RETURN_IF_ERROR(core->m_wal->append(WalKind::HeightStart, encodeHeight(height)));
+        FIDES_RETURN_IF_ERROR(core->m_wal->sync());
+        FIDES_ASSIGN_OR_RETURN(out, core->handle(core->m_engine->start(height), false));
+    } else {
+        Status st = core->replay(rep.records);
+        if (!st) return st;
+        // Re-arm the timers of where the engine is, and send our messages again.
+        const Engine& e = *core->m_engine;
+        const TimeoutConfig& t = core->m_config.timeouts;
+        if (!e.decided()) {
+            out.timeouts.push_back({{e.height(), e.round(), e.step()},
+                                    e.step() == Step::Propose ? t.propose(e.round()) : t.prevote(e.round())});
+            out.timeouts.push_back({{e.height(), e.round(), Step::Precommit}, t.precommit(e.round())});
+        }
+        CoreOutput g = core->gossip();
+        out.proposals = std::move(g.proposals);
+        out.votes = std::move(g.votes);
+        out.decisions = std::move(core->m_replayedDecisions);
+    }
+    if (report != nullptr) *report = std::move(rep);
+    if (resumed != nullptr) *resumed = std::move(out);
+    return core;
+}
+
+Status ConsensusCore::replay(const std::vector<WalRecord>& records) {
+    m_replaying = true;
+    for (const auto& r : records) {
+        Result<CoreOutput> out = CoreOutput{};
+        switch (r.kind) {
+        case WalKind::HeightStart: {
+            Reader rd(r.body);
+            std::uint64_t h = 0;
+            FIDES_RETURN_IF_ERROR(rd.u64(h));
+            out = handle(m_engine->start(h), true);
+            break;
+        }
+        case WalKind::ProposalIn: {
+            FIDES_ASSIGN_OR_RETURN(SignedProposal s, SignedProposal::decode(r.body, m_config.maxValueBytes));
+            auto p = verifyProposal(m_config.chainId, m_config.validators, s);
+            if (!p) return replayError(p.status());
+            hold(s);
+            out = handle(m_engine->onProposal(*p), true);
+            break;
+        }
+        case WalKind::VoteIn: {
+            FIDES_ASSIGN_OR_RETURN(SignedVote s, SignedVote::decode(r.body));
+            auto v = verifyVote(m_config.chainId, m_config.validators, s);
+            if (!v) return replayError(v.status());
+            hold(s, v->validator);
+            out = handle(m_engine->onVote(*v), true);
+            break;
+        }
+        case WalKind::TimeoutIn: {
+            FIDES_ASSIGN_OR_RETURN(TimeoutEvent t, decodeTimeout(r.body));
+            out = handle(m_engine->onTimeout(t), true);
+            break;
+        }
+        case WalKind::OwnValue:
+        case WalKind::OwnProposal:
+        case WalKind::OwnVote: break;  // restored before the replay
+        default: return Status::dataLoss("unknown record kind in the consensus WAL");
+        }
+        if (!out) return replayError(out.status());
+        for (auto& d : out->decisions) m_replayedDecisions.push_back(std::move(d));
+    }
+    m_replaying = false;
+    return Status::ok();
+}
+
+void ConsensusCore::hold(const SignedProposal& p) {
+    for (const auto& known : m_proposals) {
+        if (known.round == p.round && known.value.id == p.value.id && known.proposer == p.proposer) return;
+    }
+    m_proposals.push_back(p);
+}
+
+void ConsensusCore::hold(const SignedVote& v, ValidatorIndex index) {
+    auto& list = m_votes[{v.round, v.type, index}];
+    for (const auto& known : list) {
+        if (known.value == v.value) return;
+    }
+    list.push_back(v);
+}
+
+Result<CoreOutput> ConsensusCore::handle(Effects fx, bool /*replaying*/) {
+    CoreOutput out;
+    // Every fresh signature is logged, during a replay too (the crash may
+    // have come before it was written); a repeated one is already there.
+    bool freshMessages = false;
+    for (const auto& p : fx.proposals) {
+        bool fresh = false;
+        auto s = m_signer.sign(p, &fresh);
+        if (!s) return s.status();
+        if (fresh) FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::OwnProposal, s->encode()));
+        freshMessages |= fresh;
+        hold(*s);
+        out.proposals.push_back(std::move(*s));
+    }
+    for (const auto& v : fx.votes) {
+        bool fresh = false;
+        auto s = m_signer.sign(v, &fresh);
+        if (!s) return s.status();
+        if (fresh) FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::OwnVote, s->encode()));
+        freshMessages |= fresh;
+        hold(*s, m_self);
+        out.votes.push_back(std::move(*s));
+    }
+    FIDES_RETURN_IF_ERROR(m_walFailure);
+    // Durable before anything leaves the process.
+    if (freshMessages) FIDES_RETURN_IF_ERROR(m_wal->sync());
+    out.timeouts = std::move(fx.timeouts);
+    for (const auto& d : fx.decisions) {
+        CoreDecision cd;
+        cd.height = d.height;
+        cd.value = d.value;
+        cd.commit.height = d.height;
+        cd.commit.round = d.round;
+        cd.commit.blockHash = d.value.id;
+        for (const auto& pv : d.precommits) {
+            auto it = m_votes.find({pv.round, VoteType::Precommit, pv.validator});
+            if (it == m_votes.end()) continue;
+            for (const auto& s : it->second) {
+                if (s.value == pv.value) cd.commit.signatures.push_back({s.validator, s.signature});
+            }
+        }
+        std::sort(cd.commit.signatures.begin(), cd.commit.signatures.end(),
+                  [](const CommitSig& a, const CommitSig& b) { return a.validator < b.validator; });
+        out.decisions.push_back(std::move(cd));
+    }
+    for (const auto& e : fx.evidence) {
+        auto find = [&](const Vote& v) -> std::optional<SignedVote> {
+            auto it = m_votes.find({v.round, v.type, v.validator});
+            if (it == m_votes.end()) return std::nullopt;
+            for (const auto& s : it->second) {
+                if (s.value == v.value) return s;
+            }
+            return std::nullopt;
+        };
+        auto a = find(e.first);
+        auto b = find(e.second);
+        if (a && b) out.evidence.emplace_back(*a, *b);
+    }
+    return out;
+}
+
+Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
+    if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
+    if (s.value.data.size() > m_config.maxValueBytes) return Status::invalidArgument("proposed block is too large");
+    FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, m_config.validators, s));
+    FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
+    if (s.height == m_engine->height()) hold(s);
+    return handle(m_engine->onProposal(p), false);
+}
+
+Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
+    if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
+    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, m_config.validators, s));
+    FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
+    if (s.height == m_engine->height()) hold(s, v.validator);
+    return handle(m_engine->onVote(v), false);
+}
+
+Result<CoreOutput> ConsensusCore::onTimeout(const TimeoutEvent& t) {
+    if (t.height != m_engine->height() || m_engine->decided()) return CoreOutput{};
+    FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::TimeoutIn, encodeTimeout(t)));
+    return handle(m_engine->onTimeout(t), false);
+}
+
+Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
+    WalOpenReport rep;
+    FIDES_ASSIGN_OR_RETURN(auto wal, Wal::open(m_config.walDir, height, &rep));
+    if (!rep.records.empty()) {
+        return Status::failedPrecondition("a consensus WAL for height " + std::to_string(height) +
+                                          " already exists; reopen the core instead");
+    }
+    m_wal = std::move(wal);
+    FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::HeightStart, encodeHeight(height)));
+    FIDES_RETURN_IF_ERROR(m_wal->sync());
+    FIDES_RETURN_IF_ERROR(Wal::pruneBelow(m_config.walDir, height));
+    m_votes.clear();
+    m_proposals.clear();
+    m_loggedValues.clear();
+    return handle(m_engine->start(height), false);
+}
+
+CoreOutput ConsensusCore::gossip() const {
+    CoreOutput out;
+    out.proposals = m_proposals;
+    for (const auto& [key, list] : m_votes) out.votes.insert(out.votes.end(), list.begin(), list.end());
+    return out;
+}
+
+}  // namespace fides::consensus

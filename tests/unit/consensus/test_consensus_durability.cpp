@@ -1,0 +1,364 @@
+// Signed consensus messages, the write-ahead log (torn tails at every byte,
+// corrupt records, repair), the double-sign guard, and ConsensusCore: real
+// signatures, commits that verify, and a restart that restores the lock and
+// never signs a conflicting message.
+#include "consensus/core.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <functional>
+
+using namespace fides;
+using namespace fides::consensus;
+
+namespace {
+
+const std::string kChain = "durability-chain";
+
+Value blockValue(std::uint64_t h, std::uint32_t tag) {
+    Bytes data{static_cast<std::uint8_t>(h), static_cast<std::uint8_t>(tag), 0x42};
+    return Value{crypto::sha256(data), data};
+}
+
+struct Validators {
+    std::vector<crypto::SecretKey> keys;  // in the set's (sorted) order
+    ValidatorSet set;
+    explicit Validators(std::size_t n) {
+        std::vector<crypto::SecretKey> raw;
+        std::vector<Validator> vs;
+        for (std::size_t i = 0; i < n; ++i) {
+            raw.push_back(crypto::SecretKey::generate());
+            vs.push_back({raw.back().publicKey(), 10, "v" + std::to_string(i)});
+        }
+        set = ValidatorSet::create(vs).value();
+        for (const auto& v : set.validators()) {
+            for (auto& k : raw) {
+                if (k.publicKey() == v.publicKey) keys.push_back(*crypto::SecretKey::fromBytes(
+                    Bytes(k.secretBytes().begin(), k.secretBytes().end())));
+            }
+        }
+    }
+    crypto::SecretKey key(std::size_t i) const {
+        return *crypto::SecretKey::fromBytes(Bytes(keys[i].secretBytes().begin(), keys[i].secretBytes().end()));
+    }
+};
+
+EngineHooks hooksFor(std::uint32_t tag) {
+    EngineHooks h;
+    h.getValue = [tag](std::uint64_t height) { return blockValue(height, tag); };
+    h.valid = [](std::uint64_t, const Value& v) { return !v.data.empty(); };
+    return h;
+}
+
+CoreConfig configFor(const Validators& vs, const QString& dir) {
+    CoreConfig c;
+    c.chainId = kChain;
+    c.validators = vs.set;
+    c.walDir = dir.toStdString();
+    return c;
+}
+
+Bytes fileBytes(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    const QByteArray b = f.readAll();
+    return Bytes(b.begin(), b.end());
+}
+
+void writeFile(const QString& path, const Bytes& data) {
+    QFile f(path);
+    if (f.open(QIODevice::WriteOnly | QIODevice::Truncate)) f.write(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+}  // namespace
+
+class TestConsensusDurability : public QObject {
+    Q_OBJECT
+
+private slots:
+    void signedMessagesRoundTripAndVerify() {
+        Validators vs(4);
+        const Value v = blockValue(3, 1);
+        const Vote vote{VoteType::Precommit, 3, 2, v.id, 1};
+        SignedVote s = signVote(kChain, vs.keys[1], vote);
+        auto back = SignedVote::decode(s.encode());
+        QVERIFY(back);
+        QCOMPARE(back->encode(), s.encode());
+        auto checked = verifyVote(kChain, vs.set, *back);
+        QVERIFY2(checked, checked.status().toString().c_str());
+        QVERIFY(*checked == vote);
+        // A precommit signs exactly what commits are checked against.
+        QCOMPARE(voteDigest(kChain, VoteType::Precommit, 3, 2, v.id), precommitDigest(kChain, 3, 2, v.id));
+        SignedVote tampered = s;
+        tampered.round = 3;
+        QCOMPARE(verifyVote(kChain, vs.set, tampered).status().code(), Code::Unauthenticated);
+        QCOMPARE(verifyVote("other-chain", vs.set, s).status().code(), Code::Unauthenticated);
+        SignedVote stranger = signVote(kChain, crypto::SecretKey::generate(), vote);
+        QCOMPARE(verifyVote(kChain, vs.set, stranger).status().code(), Code::Unauthenticated);
+
+        const Proposal p{3, 2, v, 1, 0};
+        SignedProposal sp = signProposal(kChain, vs.keys[0], p);
+        auto pb = SignedProposal::decode(sp.encode(), 1 << 20);
+        QVERIFY(pb);
+        auto pv = verifyProposal(kChain, vs.set, *pb);
+        QVERIFY(pv);
+        QCOMPARE(pv->validRound, 1);
+        QCOMPARE(pv->value.id, v.id);
+        QVERIFY(!SignedProposal::decode(sp.encode(), 2));  // value larger than allowed
+        Bytes bad = sp.encode();
+        bad.push_back(0);
+        QVERIFY(!SignedProposal::decode(bad, 1 << 20));
+    }
+
+    void walTornTailAtEveryOffsetIsCutSafely() {
+        QTemporaryDir dir;
+        std::vector<Bytes> bodies;
+        {
+            auto wal = Wal::open(dir.path().toStdString(), 7, nullptr);
+            QVERIFY(wal);
+            for (int i = 0; i < 6; ++i) {
+                bodies.push_back(Bytes(static_cast<std::size_t>(1 + i * 37), static_cast<std::uint8_t>(i)));
+                QVERIFY((*wal)->append(WalKind::VoteIn, bodies.back()).isOk());
+            }
+            QVERIFY((*wal)->sync().isOk());
+        }
+        const QString path = QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 7));
+        const Bytes full = fileBytes(path);
+        std::vector<std::size_t> ends;
+        std::size_t o = 0;
+        for (const auto& b : bodies) ends.push_back(o += 12 + 1 + b.size());
+        QCOMPARE(ends.back(), full.size());
+        for (std::size_t cut = 0; cut <= full.size(); ++cut) {
+            QTemporaryDir d2;
+            writeFile(QString::fromStdString(Wal::pathFor(d2.path().toStdString(), 7)), Bytes(full.begin(), full.begin() + cut));
+            WalOpenReport rep;
+            auto wal = Wal::open(d2.path().toStdString(), 7, &rep);
+            QVERIFY2(wal, qPrintable(QString("cut at %1: %2").arg(cut).arg(wal.status().toString().c_str())));
+            std::size_t complete = 0;
+            while (complete < ends.size() && ends[complete] <= cut) ++complete;
+            QCOMPARE(rep.records.size(), complete);
+            for (std::size_t i = 0; i < complete; ++i) QCOMPARE(rep.records[i].body, bodies[i]);
+            const std::size_t kept = complete == 0 ? 0 : ends[complete - 1];
+            QCOMPARE(rep.droppedTailBytes, cut - kept);
+            QCOMPARE(fileBytes(QString::fromStdString(Wal::pathFor(d2.path().toStdString(), 7))).size(), kept);
+        }
+    }
+
+    void walCorruptRecordIsRefusedThenRepaired() {
+        QTemporaryDir dir;
+        {
+            auto wal = Wal::open(dir.path().toStdString(), 3, nullptr);
+            for (int i = 0; i < 5; ++i) QVERIFY((*wal)->append(WalKind::VoteIn, Bytes(50, static_cast<std::uint8_t>(i))).isOk());
+            QVERIFY((*wal)->sync().isOk());
+        }
+        const QString path = QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 3));
+        Bytes data = fileBytes(path);
+        data[2 * 63 + 30] ^= 0x40;  // inside the third record
+        writeFile(path, data);
+        auto refused = Wal::open(dir.path().toStdString(), 3, nullptr);
+        QVERIFY(!refused);
+        QCOMPARE(refused.status().code(), Code::DataLoss);
+        QVERIFY(refused.status().message().find("wal-repair") != std::string::npos);
+        QCOMPARE(fileBytes(path), data);  // refused means untouched
+        auto removed = Wal::repair(dir.path().toStdString(), 3);
+        QVERIFY(removed);
+        QCOMPARE(*removed, std::uint64_t(3 * 63));
+        WalOpenReport rep;
+        QVERIFY(Wal::open(dir.path().toStdString(), 3, &rep));
+        QCOMPARE(rep.records.size(), 2u);
+        // A damaged length in the middle is not mistaken for a torn tail.
+        Bytes again = fileBytes(path);
+        for (int i = 0; i < 3; ++i) again.insert(again.end(), again.begin(), again.begin() + 63);
+        again[63] = 0x7f;  // second record's length now runs past the end
+        writeFile(path, again);
+        QCOMPARE(Wal::open(dir.path().toStdString(), 3, nullptr).status().code(), Code::DataLoss);
+    }
+
+    void walPruneKeepsCurrentHeights() {
+        QTemporaryDir dir;
+        for (std::uint64_t h : {1, 2, 3, 10}) QVERIFY(Wal::open(dir.path().toStdString(), h, nullptr));
+        QVERIFY(Wal::pruneBelow(dir.path().toStdString(), 3).isOk());
+        const QStringList left = QDir(dir.path()).entryList(QDir::Files, QDir::Name);
+        QCOMPARE(left, QStringList({"wal-10.log", "wal-3.log"}));
+    }
+
+    void signerRefusesConflicts() {
+        Validators vs(1);
+        GuardedSigner signer(kChain, vs.key(0));
+        const Value x = blockValue(1, 1);
+        const Value y = blockValue(1, 2);
+        bool fresh = false;
+        auto a = signer.sign(Vote{VoteType::Prevote, 1, 0, x.id, 0}, &fresh);
+        QVERIFY(a && fresh);
+        auto again = signer.sign(Vote{VoteType::Prevote, 1, 0, x.id, 0}, &fresh);
+        QVERIFY(again && !fresh);
+        QCOMPARE(again->signature, a->signature);
+        QCOMPARE(signer.sign(Vote{VoteType::Prevote, 1, 0, y.id, 0}).status().code(), Code::FailedPrecondition);
+        QCOMPARE(signer.sign(Vote{VoteType::Prevote, 1, 0, std::nullopt, 0}).status().code(), Code::FailedPrecondition);
+        QVERIFY(signer.sign(Vote{VoteType::Precommit, 1, 0, x.id, 0}));
+        // Going back to an earlier step or round is refused.
+        QCOMPARE(signer.sign(Proposal{1, 0, y, -1, 0}).status().code(), Code::FailedPrecondition);
+        QVERIFY(signer.sign(Proposal{1, 1, y, -1, 0}));
+        QCOMPARE(signer.sign(Proposal{1, 1, x, -1, 0}).status().code(), Code::FailedPrecondition);
+
+        // A new guard restored from what was signed refuses the same conflicts.
+        GuardedSigner restored(kChain, vs.key(0));
+        QVERIFY(restored.restore(*a).isOk());
+        QCOMPARE(restored.sign(Vote{VoteType::Prevote, 1, 0, y.id, 0}).status().code(), Code::FailedPrecondition);
+        auto same = restored.sign(Vote{VoteType::Prevote, 1, 0, x.id, 0}, &fresh);
+        QVERIFY(same && !fresh);
+        QCOMPARE(same->signature, a->signature);
+    }
+
+    void coresDecideWithCommitsThatVerify() {
+        Validators vs(4);
+        std::vector<QTemporaryDir> dirs(4);
+        std::vector<std::unique_ptr<ConsensusCore>> cores;
+        std::vector<CoreOutput> outbox(4);
+        for (std::size_t i = 0; i < 4; ++i) {
+            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i), hooksFor(static_cast<std::uint32_t>(i)), 1, &outbox[i]);
+            QVERIFY2(c, c.status().toString().c_str());
+            cores.push_back(std::move(*c));
+        }
+        std::map<std::size_t, std::vector<CoreDecision>> decided;
+        for (std::uint64_t height = 1; height <= 3; ++height) {
+            for (int guard = 0; guard < 50; ++guard) {
+                std::vector<CoreOutput> next(4);
+                bool any = false;
+                for (std::size_t from = 0; from < 4; ++from) {
+                    for (auto& d : outbox[from].decisions) decided[from].push_back(d);
+                    for (std::size_t to = 0; to < 4; ++to) {
+                        if (to == from) continue;
+                        for (const auto& p : outbox[from].proposals) {
+                            auto o = cores[to]->onProposal(p);
+                            QVERIFY2(o, o.status().toString().c_str());
+                            for (auto& x : o->proposals) next[to].proposals.push_back(x);
+                            for (auto& x : o->votes) next[to].votes.push_back(x);
+                            for (auto& x : o->decisions) next[to].decisions.push_back(x);
+                            any = true;
+                        }
+                        for (const auto& v : outbox[from].votes) {
+                            auto o = cores[to]->onVote(v);
+                            QVERIFY2(o, o.status().toString().c_str());
+                            for (auto& x : o->proposals) next[to].proposals.push_back(x);
+                            for (auto& x : o->votes) next[to].votes.push_back(x);
+                            for (auto& x : o->decisions) next[to].decisions.push_back(x);
+                            any = true;
+                        }
+                    }
+                }
+                outbox = std::move(next);
+                if (!any) break;
+            }
+            for (auto& o : outbox) {
+                (void)o;
+            }
+            for (std::size_t i = 0; i < 4; ++i) {
+                QCOMPARE(decided[i].size(), static_cast<std::size_t>(height));
+                const CoreDecision& d = decided[i].back();
+                QCOMPARE(d.height, height);
+                QCOMPARE(d.value.id, decided[0].back().value.id);
+                QVERIFY2(vs.set.verifyCommit(kChain, height, d.value.id, d.commit).isOk(), "commit does not verify");
+            }
+            if (height < 3) {
+                for (std::size_t i = 0; i < 4; ++i) {
+                    auto o = cores[i]->startHeight(height + 1);
+                    QVERIFY2(o, o.status().toString().c_str());
+                    outbox[i] = std::move(*o);
+                }
+            }
+        }
+        // Older logs are pruned.
+        QCOMPARE(QDir(dirs[0].path()).entryList(QDir::Files), QStringList({"wal-3.log"}));
+    }
+
+    void restartRestoresTheLockAndNeverSignsAConflict() {
+        Validators vs(4);
+        QTemporaryDir dir;
+        // The validator under test is one that does not propose round 0 or 1 at height 1.
+        ProposerSchedule schedule(powersOf(vs.set));
+        std::size_t me = 0;
+        while (me == schedule.proposer(1, 0) || me == schedule.proposer(1, 1)) ++me;
+        const std::size_t p0 = schedule.proposer(1, 0);
+        const std::size_t p1 = schedule.proposer(1, 1);
+        const Value x = blockValue(1, 77);
+        std::size_t walRecordsBefore = 0;
+        {
+            CoreOutput first;
+            auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, &first);
+            QVERIFY(core);
+            // Round 0: X is proposed and gets a polka (me + two others): me locks X.
+            QVERIFY((*core)->onProposal(signProposal(kChain, vs.keys[p0], Proposal{1, 0, x, -1, static_cast<ValidatorIndex>(p0)})));
+            int others = 0;
+            for (std::size_t i = 0; i < 4 && others < 2; ++i) {
+                if (i == me) continue;
+                ++others;
+                auto o = (*core)->onVote(signVote(kChain, vs.keys[i], Vote{VoteType::Prevote, 1, 0, x.id, static_cast<ValidatorIndex>(i)}));
+                QVERIFY2(o, o.status().toString().c_str());
+            }
+            QCOMPARE((*core)->engine().lockedRound(), 0);
+            QCOMPARE(*(*core)->engine().lockedValue(), x.id);
+            QCOMPARE((*core)->engine().step(), Step::Precommit);
+            WalOpenReport peek;
+            walRecordsBefore = fileBytes(QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1))).size();
+            (void)peek;
+        }  // "crash": the core is gone, only the WAL remains
+
+        CoreOutput resumed;
+        WalOpenReport report;
+        auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, &resumed, &report);
+        QVERIFY2(core, core.status().toString().c_str());
+        QCOMPARE(report.droppedTailBytes, 0u);
+        QCOMPARE((*core)->engine().round(), 0u);
+        QCOMPARE((*core)->engine().step(), Step::Precommit);
+        QCOMPARE((*core)->engine().lockedRound(), 0);
+        QCOMPARE(*(*core)->engine().lockedValue(), x.id);
+        // The replay signed nothing new: the log did not grow.
+        QCOMPARE(fileBytes(QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1))).size(), walRecordsBefore);
+        // It sends again what it holds; of its own, exactly what it had signed:
+        // a prevote and a precommit for X.
+        std::size_t own = 0;
+        for (const auto& v : resumed.votes) {
+            QCOMPARE(*v.value, x.id);
+            if (v.validator == vs.keys[me].publicKey()) ++own;
+        }
+        QCOMPARE(own, 2u);
+        QCOMPARE(resumed.votes.size(), 4u);  // and the two prevotes it had received
+        QVERIFY(!resumed.timeouts.empty());
+
+        // Round 1: a fresh proposal for Y. Locked on X, it must prevote nil.
+        QVERIFY((*core)->onTimeout({1, 0, Step::Precommit}));
+        QCOMPARE((*core)->engine().round(), 1u);
+        const Value y = blockValue(1, 88);
+        auto out = (*core)->onProposal(signProposal(kChain, vs.keys[p1], Proposal{1, 1, y, -1, static_cast<ValidatorIndex>(p1)}));
+        QVERIFY(out);
+        QCOMPARE(out->votes.size(), 1u);
+        QVERIFY(!out->votes[0].value.has_value());
+    }
+
+    void restartAfterATornWriteResumes() {
+        Validators vs(4);
+        QTemporaryDir dir;
+        {
+            auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(0), hooksFor(1), 1, nullptr);
+            QVERIFY(core);
+            for (std::size_t i = 1; i < 4; ++i) {
+                QVERIFY((*core)->onVote(signVote(kChain, vs.keys[i], Vote{VoteType::Prevote, 1, 0, std::nullopt, static_cast<ValidatorIndex>(i)})));
+            }
+        }
+        const QString path = QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1));
+        Bytes data = fileBytes(path);
+        data.resize(data.size() - 5);  // the last record was being written
+        writeFile(path, data);
+        WalOpenReport report;
+        auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(0), hooksFor(1), 1, nullptr, &report);
+        QVERIFY2(core, core.status().toString().c_str());
+        QVERIFY(report.droppedTailBytes > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConsensusDurability)
+#include "test_consensus_durability.moc"
