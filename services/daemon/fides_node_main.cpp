@@ -1,10 +1,12 @@
 // fides-node: the validator daemon.
 //   fides-node init  --home DIR [--chain-id ID] [--moniker NAME] [--passphrase]
 //   fides-node start --home DIR [--rpc-listen ADDR] [--store-key-file FILE]
+//   fides-node wal-repair --home DIR [--height H] --yes-i-understand
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
 // 4 the RPC address cannot be bound.
 #include "crypto/key_file.h"
+#include "consensus/wal.h"
 #include "daemon/node_home.h"
 #include "notary/notary_app.h"
 #include "rpc/node_service.h"
@@ -91,6 +93,32 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     return 0;
 }
 
+int runWalRepair(const std::string& home, std::uint64_t height, bool confirmed) {
+    namespace fs = std::filesystem;
+    const std::string dir = (fs::path(home) / "data" / "consensus").string();
+    if (height == 0) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec)) {
+            const std::string n = e.path().filename().string();
+            if (n.rfind("wal-", 0) != 0 || n.size() < 9 || n.substr(n.size() - 4) != ".log") continue;
+            const std::string num = n.substr(4, n.size() - 8);
+            if (!num.empty() && num.find_first_not_of("0123456789") == std::string::npos) {
+                height = std::max<std::uint64_t>(height, std::stoull(num));
+            }
+        }
+        if (height == 0) return fail(2, "no consensus write-ahead log in " + dir);
+    }
+    if (!confirmed) {
+        return fail(2, "refusing without --yes-i-understand: cutting " + fides::consensus::Wal::pathFor(dir, height) +
+                           " may make this validator forget messages it signed at height " + std::to_string(height));
+    }
+    auto removed = fides::consensus::Wal::repair(dir, height);
+    if (!removed) return fail(removed.status().code() == fides::Code::NotFound ? 2 : 1, removed.status().message());
+    std::cout << "wal-repair: " << fides::consensus::Wal::pathFor(dir, height) << ": removed " << *removed
+              << " bytes" << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +142,16 @@ int main(int argc, char** argv) {
     startCmd->add_option("--store-key-file", storeKeyFile,
                          "override store_key_file (64 hex characters); with store_key_file empty in the "
                          "config, the key is derived from FIDES_STORE_PASSPHRASE");
+    std::string repairHome;
+    std::uint64_t repairHeight = 0;
+    bool repairConfirmed = false;
+    auto* repairCmd = app.add_subcommand(
+        "wal-repair", "cut a damaged consensus write-ahead log at its first bad record (see doc/spec/consensus.md)");
+    repairCmd->add_option("--home", repairHome, "home folder")->required();
+    repairCmd->add_option("--height", repairHeight, "the log's height (default: the highest present)");
+    repairCmd->add_flag("--yes-i-understand", repairConfirmed,
+                        "confirm: the validator may forget messages it signed at that height; run this only when "
+                        "the other validators have moved past it");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -128,5 +166,6 @@ int main(int argc, char** argv) {
                   << "start it with: fides-node start --home " << init.home << "\n";
         return 0;
     }
+    if (*repairCmd) return runWalRepair(repairHome, repairHeight, repairConfirmed);
     return runStart(home, rpcListen, storeKeyFile);
 }

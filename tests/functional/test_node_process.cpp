@@ -1,5 +1,6 @@
 // Functional tests: a real fides-node process driven over gRPC on loopback.
 #include "client/node_client.h"
+#include "consensus/wal.h"
 #include "crypto/key_file.h"
 #include "crypto/random.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -13,6 +14,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <QFile>
+#include <QDir>
+#include <QFileInfo>
 #include <QtTest>
 
 #include <atomic>
@@ -275,6 +278,37 @@ private slots:
         QCOMPARE(header->prevHash, prev->hash());
         qInfo("%zu acknowledged transactions survived SIGKILL; chain at %llu", acknowledged.size(),
               static_cast<unsigned long long>(ack->height));
+    }
+
+    void walRepairCutsADamagedLogOnlyWhenConfirmed() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        const QString dir = node.home() + "/data/consensus";
+        QVERIFY(QDir().mkpath(dir));
+        {
+            auto wal = consensus::Wal::open(dir.toStdString(), 9, nullptr);
+            QVERIFY(wal);
+            QVERIFY((*wal)->append(consensus::WalKind::HeightStart, Bytes(8, 0)).isOk());
+            QVERIFY((*wal)->sync().isOk());
+        }
+        QFile f(dir + "/wal-9.log");
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("damaged tail");
+        f.close();
+        auto run = [&](const QStringList& extra) {
+            QProcess p;
+            p.start(NodeProcess::binary("fides-node"), QStringList{"wal-repair", "--home", node.home()} + extra);
+            p.waitForFinished(15000);
+            return std::make_pair(p.exitCode(), QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()));
+        };
+        auto [refused, why] = run({});
+        QCOMPARE(refused, 2);
+        QVERIFY2(why.contains("--yes-i-understand"), qPrintable(why));
+        QCOMPARE(QFileInfo(f).size(), qint64(12 + 9 + 12));
+        auto [ok, out] = run({"--yes-i-understand"});
+        QCOMPARE(ok, 0);
+        QVERIFY2(out.contains("removed 12 bytes"), qPrintable(out));
+        QCOMPARE(QFileInfo(f).size(), qint64(12 + 9));
     }
 
     void wrongStoreKeyExitsWithClearErrorAndTouchesNothing() {
