@@ -262,6 +262,55 @@ void StateTree::put(const Hash256& keyHash, const Hash256& valueHash) {
     ++m_size;
 }
 
+bool StateTree::erase(const Hash256& keyHash) {
+    std::vector<std::unique_ptr<Node>*> path;  // slots of the internal nodes walked through
+    std::unique_ptr<Node>* slot = &m_root;
+    std::size_t depth = 0;
+    while (*slot && !(*slot)->leaf) {
+        path.push_back(slot);
+        slot = &(*slot)->asInternal().child[keyHash.bit(depth)];
+        ++depth;
+    }
+    if (!*slot || (*slot)->asLeaf().keyHash != keyHash) return false;
+    slot->reset();
+    --m_size;
+    // Bottom-up: an internal node left with a single leaf below it (and an
+    // empty sibling) is replaced by that leaf; one left with nothing goes.
+    for (auto it = path.rbegin(); it != path.rend(); ++it) {
+        Node::Internal& in = (**it)->asInternal();
+        in.dirty = true;
+        const bool has0 = static_cast<bool>(in.child[0]);
+        const bool has1 = static_cast<bool>(in.child[1]);
+        if (has0 && has1) continue;  // still two subtrees: shape fixed above too, but hashes are dirty
+        std::unique_ptr<Node>& only = has0 ? in.child[0] : in.child[1];
+        if (!has0 && !has1) {
+            (*it)->reset();
+        } else if (only->leaf) {
+            std::unique_ptr<Node> lifted = std::move(only);
+            **it = std::move(lifted);
+        }
+        // An internal only-child holds at least two entries: keep the chain.
+    }
+    return true;
+}
+
+Hash256 StateTree::speculativeRoot(const std::vector<std::pair<Hash256, Hash256>>& writes) {
+    // Apply, take the root, undo in reverse order. The undo restores the
+    // exact set of entries, and the shape depends only on that set.
+    std::vector<std::pair<Hash256, std::optional<Hash256>>> undo;
+    undo.reserve(writes.size());
+    for (const auto& [k, v] : writes) {
+        undo.emplace_back(k, valueHash(k));
+        put(k, v);
+    }
+    const Hash256 result = root();
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+        if (it->second) put(it->first, *it->second);
+        else erase(it->first);
+    }
+    return result;
+}
+
 bool StateTree::contains(const Hash256& keyHash) const {
     return Node::findLeaf(m_root.get(), keyHash) != nullptr;
 }

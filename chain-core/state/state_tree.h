@@ -58,9 +58,15 @@ public:
     StateTree& operator=(StateTree&&) noexcept;
 
     // Inserts or replaces by key hash (the tree stores hashes only; values
-    // live in storage). Removing is not needed yet: the ledger's state only
-    // grows in this release.
+    // live in storage).
     void put(const Hash256& keyHash, const Hash256& valueHash);
+    // Removes an entry, restoring the canonical shape (a subtree left with
+    // one entry becomes that entry's leaf). False if it was absent.
+    bool erase(const Hash256& keyHash);
+    // The root the tree would have with `writes` applied (key hash, value
+    // hash; later writes win), leaving the tree as it was: used to check a
+    // proposed block's state root before it is committed.
+    Hash256 speculativeRoot(const std::vector<std::pair<Hash256, Hash256>>& writes);
     bool contains(const Hash256& keyHash) const;
     std::optional<Hash256> valueHash(const Hash256& keyHash) const;
     std::size_t size() const;

@@ -161,6 +161,8 @@ private slots:
     void matchesReference();
     void deepPaths();
     void moveKeepsContents();
+    void eraseRestoresCanonicalShape();
+    void speculativeRootLeavesTheTreeUnchanged();
 };
 
 void TestStateTree::emptyTree() {
@@ -827,6 +829,63 @@ void TestStateTree::moveKeepsContents() {
     COMPARE_HASH(assigned.root(), root);
     QCOMPARE(assigned.size(), std::size_t{20});
     QVERIFY(assigned.contains(keyHashOf(f.keys[3])));
+}
+
+// Erasing any subset gives exactly the tree built from the remaining entries
+// (roots and proofs), whatever the insertion and erasure orders.
+void TestStateTree::eraseRestoresCanonicalShape() {
+    std::mt19937_64 rng(20261121);
+    for (int round = 0; round < 60; ++round) {
+        const std::size_t n = 1 + rng() % 200;
+        std::vector<std::pair<Hash256, Hash256>> entries;
+        for (std::size_t i = 0; i < n; ++i) entries.emplace_back(randomHash(rng), randomHash(rng));
+        // Deep shared prefixes too: keys that differ only in a late bit.
+        if (round % 3 == 0 && n > 2) entries[1].first = flipBit(entries[0].first, 200 + rng() % 50);
+        StateTree tree;
+        for (const auto& [k, v] : entries) tree.put(k, v);
+        std::shuffle(entries.begin(), entries.end(), rng);
+        const std::size_t removeCount = rng() % (n + 1);
+        for (std::size_t i = 0; i < removeCount; ++i) QVERIFY(tree.erase(entries[i].first));
+        QVERIFY(!tree.erase(randomHash(rng)));  // absent
+        StateTree fresh;
+        std::vector<std::pair<Hash256, Hash256>> rest(entries.begin() + static_cast<std::ptrdiff_t>(removeCount), entries.end());
+        std::shuffle(rest.begin(), rest.end(), rng);
+        for (const auto& [k, v] : rest) fresh.put(k, v);
+        QCOMPARE(tree.size(), rest.size());
+        QCOMPARE(tree.root(), fresh.root());
+        for (std::size_t i = 0; i < std::min<std::size_t>(removeCount, 5); ++i) {
+            QVERIFY(!tree.contains(entries[i].first));
+            QCOMPARE(tree.prove(entries[i].first).siblings.size(), fresh.prove(entries[i].first).siblings.size());
+        }
+    }
+    StateTree single;
+    const Hash256 k(std::array<std::uint8_t, 32>{1});
+    single.put(k, k);
+    QVERIFY(single.erase(k));
+    QCOMPARE(single.root(), Hash256());
+    QCOMPARE(single.size(), 0u);
+}
+
+void TestStateTree::speculativeRootLeavesTheTreeUnchanged() {
+    std::mt19937_64 rng(7);
+    StateTree tree;
+    std::vector<std::pair<Hash256, Hash256>> base;
+    for (int i = 0; i < 300; ++i) base.emplace_back(randomHash(rng), randomHash(rng));
+    for (const auto& [k, v] : base) tree.put(k, v);
+    const Hash256 before = tree.root();
+    // New keys, replaced values, and one key written twice (the last wins).
+    std::vector<std::pair<Hash256, Hash256>> writes;
+    for (int i = 0; i < 50; ++i) writes.emplace_back(randomHash(rng), randomHash(rng));
+    for (int i = 0; i < 20; ++i) writes.emplace_back(base[static_cast<std::size_t>(i)].first, randomHash(rng));
+    writes.emplace_back(writes[0].first, randomHash(rng));
+    StateTree applied;
+    for (const auto& [k, v] : base) applied.put(k, v);
+    for (const auto& [k, v] : writes) applied.put(k, v);
+    QCOMPARE(tree.speculativeRoot(writes), applied.root());
+    QCOMPARE(tree.root(), before);
+    QCOMPARE(tree.size(), base.size());
+    for (const auto& [k, v] : base) QCOMPARE(*tree.valueHash(k), v);
+    QCOMPARE(tree.speculativeRoot({}), before);
 }
 
 QTEST_APPLESS_MAIN(TestStateTree)
