@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace fides::node {
 
@@ -25,6 +26,8 @@ private:
 
 namespace {
 constexpr std::size_t kRememberedDrops = 100'000;
+// How far ahead of this node's clock a proposed block's time may be.
+constexpr std::chrono::milliseconds kMaxClockDrift{30'000};
 
 std::uint64_t systemNowMs() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -189,8 +192,7 @@ void Node::producerLoop() {
                 return !m_running.load() || m_mempool->size() >= m_config.maxBlockTransactions;
             });
         }
-        auto batch = m_mempool->front(m_config.maxBlockTransactions, m_config.maxBlockBytes);
-        Status st = produceBlock(batch);
+        Status st = produceBlock();
         if (!st) {
             spdlog::critical("node: cannot commit block {}: {}; stopping", m_store->height() + 1, st.toString());
             std::lock_guard lock(m_tipMutex);
@@ -204,26 +206,52 @@ void Node::producerLoop() {
     }
 }
 
-Status Node::produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>& batch) {
-    Block block;
-    BlockHeader& header = block.header;
+BlockHeader Node::nextHeaderTemplate(std::uint64_t timeMs) const {
+    BlockHeader header;
     header.chainId = m_genesis.chainId;
     header.height = m_store->height() + 1;
     const std::uint64_t prevTime = m_tip ? m_tip->header.timeMs : m_genesis.genesisTimeMs;
-    header.timeMs = std::max(nowMs(), prevTime + 1);
+    header.timeMs = std::max(timeMs, prevTime + 1);
     header.prevHash = m_tip ? m_tip->header.hash() : crypto::Hash256();
     header.proposer = m_publicKey;
     header.validatorSetHash = m_genesis.validators.hash();
+    return header;
+}
 
+// Fills in the header's tx count and roots (the state root speculatively,
+// without changing the committed tree).
+Status Node::finishExecution(ExecutedBlock& ex, const std::vector<storage::StateWrite>& writes, TreeMode mode) {
+    BlockHeader& header = ex.block.header;
+    header.txCount = static_cast<std::uint32_t>(ex.block.transactions.size());
+    header.txRoot = Block::computeTxRoot(ex.block.transactions);
+    ex.writes = writes;
+    std::vector<std::pair<crypto::Hash256, crypto::Hash256>> hashed;
+    hashed.reserve(writes.size());
+    for (const auto& w : writes) hashed.emplace_back(crypto::sha256(w.key), crypto::sha256(w.value));
+    std::unique_lock lock(m_stateMutex);
+    if (mode == TreeMode::Speculative) {
+        header.stateRoot = m_tree.speculativeRoot(hashed);
+    } else {
+        for (const auto& [k, v] : hashed) m_tree.put(k, v);
+        header.stateRoot = m_tree.root();
+    }
+    return Status::ok();
+}
+
+Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs) { return buildBlock(timeMs, TreeMode::Speculative); }
+
+Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
+    auto batch = m_mempool->front(m_config.maxBlockTransactions, m_config.maxBlockBytes);
+    ExecutedBlock ex;
+    ex.block.header = nextHeaderTemplate(timeMs);
+    const BlockHeader& header = ex.block.header;
     app::BlockState state(*m_committed);
-    std::vector<crypto::Hash256> included;
-    std::vector<std::pair<crypto::Hash256, Status>> dropped;
     for (const auto& e : batch) {
         Status st;
         if (e->tx.expiry * 1000 <= header.timeMs) {
             st = Status::invalidArgument("transaction expired before it could be included");
         } else {
-            app::TxContext ctx{header.height, header.timeMs, static_cast<std::uint32_t>(included.size()), e->hash};
+            app::TxContext ctx{header.height, header.timeMs, static_cast<std::uint32_t>(ex.txHashes.size()), e->hash};
             st = Status::invalidArgument("no application handles this transaction type");
             for (auto& a : m_apps) {
                 if (a->handles(e->tx.type)) st = a->deliverTx(e->tx, ctx, state);
@@ -231,59 +259,154 @@ Status Node::produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>
         }
         if (st) {
             state.commitTx();
-            included.push_back(e->hash);
-            block.transactions.push_back(e->encoded);
+            ex.txHashes.push_back(e->hash);
+            ex.block.transactions.push_back(e->encoded);
         } else {
             state.rollbackTx();
-            dropped.emplace_back(e->hash, st);
+            ex.dropped.emplace_back(e->hash, st);
         }
     }
-    header.txCount = static_cast<std::uint32_t>(block.transactions.size());
-    header.txRoot = Block::computeTxRoot(block.transactions);
     std::vector<storage::StateWrite> writes;
     writes.reserve(state.writes().size());
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
+    FIDES_RETURN_IF_ERROR(finishExecution(ex, writes, mode));
+    return ex;
+}
 
+Result<ExecutedBlock> Node::validateBlock(const Block& block) {
+    const BlockHeader& h = block.header;
+    const std::uint64_t expectedHeight = m_store->height() + 1;
+    if (h.chainId != m_genesis.chainId) return Status::invalidArgument("block is for another chain");
+    if (h.height != expectedHeight) {
+        return Status::invalidArgument("block is for height " + std::to_string(h.height) + ", expected " +
+                                       std::to_string(expectedHeight));
+    }
+    const crypto::Hash256 prev = m_tip ? m_tip->header.hash() : crypto::Hash256();
+    if (h.prevHash != prev) return Status::invalidArgument("block does not follow the current tip");
+    const std::uint64_t prevTime = m_tip ? m_tip->header.timeMs : m_genesis.genesisTimeMs;
+    if (h.timeMs <= prevTime) return Status::invalidArgument("block time does not advance");
+    if (h.timeMs > nowMs() + static_cast<std::uint64_t>(kMaxClockDrift.count())) {
+        return Status::invalidArgument("block time is too far in the future");
+    }
+    if (h.validatorSetHash != m_genesis.validators.hash()) return Status::invalidArgument("wrong validator set hash");
+    if (m_genesis.validators.find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
+    if (h.txCount != block.transactions.size()) return Status::invalidArgument("transaction count does not match");
+    if (block.transactions.size() > m_config.maxBlockTransactions) return Status::invalidArgument("too many transactions");
+
+    ExecutedBlock ex;
+    ex.block.header = h;
+    ex.block.transactions = block.transactions;
+    ex.block.header.stateRoot = crypto::Hash256();
+    app::BlockState state(*m_committed);
+    std::unordered_set<crypto::Hash256, crypto::Hash256Hasher> seen;
+    for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+        const Bytes& encoded = block.transactions[i];
+        const std::string where = "transaction " + std::to_string(i) + ": ";
+        auto tx = Transaction::decode(encoded);
+        if (!tx) return tx.status().withContext(where.substr(0, where.size() - 2));
+        if (tx->chainId != m_genesis.chainId) return Status::invalidArgument(where + "for another chain");
+        if (tx->expiry * 1000 <= h.timeMs) return Status::invalidArgument(where + "expired");
+        const crypto::Hash256 hash = txHash(encoded);
+        if (!seen.insert(hash).second) return Status::invalidArgument(where + "appears twice in the block");
+        // Verified once: a transaction in this node's mempool had its
+        // signature and replay checks at admission.
+        if (!m_mempool->contains(hash)) {
+            FIDES_ASSIGN_OR_RETURN(auto committedAt, m_store->findTx(hash));
+            if (committedAt) return Status::alreadyExists(where + "already committed");
+            if (!tx->verifySignature()) return Status::unauthenticated(where + "invalid signature");
+        }
+        app::TxContext ctx{h.height, h.timeMs, static_cast<std::uint32_t>(i), hash};
+        Status st = Status::invalidArgument("no application handles this transaction type");
+        for (auto& a : m_apps) {
+            if (a->handles(tx->type)) st = a->deliverTx(*tx, ctx, state);
+        }
+        if (!st) return st.withContext(where.substr(0, where.size() - 2));
+        state.commitTx();
+        ex.txHashes.push_back(hash);
+    }
+    std::vector<storage::StateWrite> writes;
+    for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
+    FIDES_RETURN_IF_ERROR(finishExecution(ex, writes, TreeMode::Speculative));
+    if (ex.block.header.txRoot != h.txRoot) return Status::invalidArgument("transaction root does not match");
+    if (ex.block.header.stateRoot != h.stateRoot) return Status::invalidArgument("state root does not match");
+    return ex;
+}
+
+void Node::recordDrops(const ExecutedBlock& ex) {
     // Drops are final whatever happens to the block: record them first, so a
     // waiter that sees the new height also sees why its transaction is not in it.
-    {
-        std::lock_guard lock(m_tipMutex);
-        for (auto& [h, st] : dropped) {
-            if (m_dropped.insert_or_assign(h, st).second) m_droppedOrder.push_back(h);
-        }
-        while (m_droppedOrder.size() > kRememberedDrops) {
-            m_dropped.erase(m_droppedOrder.front());
-            m_droppedOrder.pop_front();
-        }
+    std::lock_guard lock(m_tipMutex);
+    for (const auto& [h, st] : ex.dropped) {
+        if (m_dropped.insert_or_assign(h, st).second) m_droppedOrder.push_back(h);
     }
-    {
-        // Queries wait from here until the block is durable and published;
-        // admission only waits for the short tree update.
-        std::lock_guard commitLock(m_commitMutex);
-        {
-            std::unique_lock lock(m_stateMutex);
-            for (const auto& w : writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
-            header.stateRoot = m_tree.root();
-        }
-        const crypto::Hash256 blockHash = header.hash();
-        block.commit.height = header.height;
-        block.commit.round = 0;
-        block.commit.blockHash = blockHash;
-        block.commit.signatures.push_back(
-            {m_publicKey, crypto::sign(*m_key, precommitDigest(header.chainId, header.height, 0, blockHash))});
-        FIDES_RETURN_IF_ERROR(m_store->append(block, included, writes));
-        m_tip = SignedHeader{header, block.commit};
+    while (m_droppedOrder.size() > kRememberedDrops) {
+        m_dropped.erase(m_droppedOrder.front());
+        m_droppedOrder.pop_front();
     }
+}
 
+Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
+    Block& block = ex.block;
+    if (block.header.height != m_store->height() + 1) {
+        return Status::failedPrecondition("block " + std::to_string(block.header.height) + " does not follow height " +
+                                          std::to_string(m_store->height()));
+    }
+    if (mode == TreeMode::Speculative) {
+        std::unique_lock lock(m_stateMutex);
+        for (const auto& w : ex.writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+        if (m_tree.root() != block.header.stateRoot) {
+            return Status::internal("state root changed between execution and commit");
+        }
+    }
+    FIDES_RETURN_IF_ERROR(m_store->append(block, ex.txHashes, ex.writes));
+    m_tip = SignedHeader{block.header, block.commit};
+    return Status::ok();
+}
+
+void Node::afterCommit(const ExecutedBlock& ex) {
     std::vector<crypto::Hash256> droppedHashes;
-    for (const auto& d : dropped) droppedHashes.push_back(d.first);
-    m_mempool->removeCommitted(included, droppedHashes);
+    for (const auto& d : ex.dropped) droppedHashes.push_back(d.first);
+    m_mempool->removeCommitted(ex.txHashes, droppedHashes);
     {
         std::lock_guard lock(m_tipMutex);
         m_tipChanged.notify_all();
     }
-    spdlog::debug("node: block {} with {} transactions ({} dropped)", header.height, included.size(),
-                  dropped.size());
+    spdlog::debug("node: block {} with {} transactions ({} dropped)", ex.block.header.height, ex.txHashes.size(),
+                  ex.dropped.size());
+}
+
+Status Node::commitBlock(ExecutedBlock ex, const Commit& commit) {
+    ex.block.commit = commit;
+    recordDrops(ex);
+    {
+        // Queries wait from here until the block is durable and published;
+        // admission only waits for the short tree update.
+        std::lock_guard commitLock(m_commitMutex);
+        FIDES_RETURN_IF_ERROR(commitLocked(ex, TreeMode::Speculative));
+    }
+    afterCommit(ex);
+    return Status::ok();
+}
+
+Status Node::produceBlock() {
+    // The only validator commits what it builds at once: the writes go
+    // straight into the tree (no speculative pass), under the commit lock so
+    // queries never see the tree ahead of the published tip.
+    ExecutedBlock ex;
+    {
+        std::lock_guard commitLock(m_commitMutex);
+        FIDES_ASSIGN_OR_RETURN(ex, buildBlock(nowMs(), TreeMode::Applied));
+        const BlockHeader& header = ex.block.header;
+        const crypto::Hash256 blockHash = header.hash();
+        ex.block.commit.height = header.height;
+        ex.block.commit.round = 0;
+        ex.block.commit.blockHash = blockHash;
+        ex.block.commit.signatures.push_back(
+            {m_publicKey, crypto::sign(*m_key, precommitDigest(header.chainId, header.height, 0, blockHash))});
+        recordDrops(ex);
+        FIDES_RETURN_IF_ERROR(commitLocked(ex, TreeMode::Applied));
+    }
+    afterCommit(ex);
     return Status::ok();
 }
 

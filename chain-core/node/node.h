@@ -5,9 +5,11 @@
 // queries with proofs against signed headers.
 //
 // In this release the node is its own validator set's only member: the
-// commit it signs is a precommit by the sole validator. The consensus engine
-// (a later release) replaces produceBlock()'s "sign alone" step; the rest of
-// the pipeline stays.
+// commit it signs is a precommit by the sole validator. A height has three
+// steps, public so that the consensus layer can drive them: buildBlock
+// (proposer), validateBlock (every validator, before prevoting), and
+// commitBlock (with the decided commit). The single validator runs build,
+// sign, commit.
 //
 // Threads: the caller's threads (gRPC handlers) call submit() and the query
 // functions concurrently; one producer thread forms blocks.
@@ -73,6 +75,16 @@ struct SignedHeader {
     Commit commit;
 };
 
+// A block executed against the committed state but not committed: its
+// transactions' hashes, the state writes it makes, and (when built from the
+// mempool) the candidates it dropped and why.
+struct ExecutedBlock {
+    Block block;  // header complete (state root included); commit empty
+    std::vector<crypto::Hash256> txHashes;
+    std::vector<storage::StateWrite> writes;
+    std::vector<std::pair<crypto::Hash256, Status>> dropped;
+};
+
 struct TxWithProof {
     Bytes transaction;
     std::uint64_t height = 0;
@@ -112,6 +124,21 @@ public:
     // Waits until the chain reaches `height`; false on deadline or stop.
     bool waitForHeight(std::uint64_t height, std::chrono::steady_clock::time_point deadline);
 
+    // The steps of a height, for the block producer and (next) for
+    // consensus. None of the first two changes committed state.
+    // Builds the next block from the mempool's front: failing transactions
+    // are dropped; the state root is computed speculatively.
+    Result<ExecutedBlock> buildBlock(std::uint64_t timeMs);
+    // Checks a block proposed for the next height: header fields, tx root,
+    // every transaction (decoding, chain, expiry, not yet committed, no
+    // duplicates, signature unless already verified in this mempool, and
+    // its application's rules: all must succeed), and the state root.
+    // INVALID_ARGUMENT / UNAUTHENTICATED / ALREADY_EXISTS say what is wrong.
+    Result<ExecutedBlock> validateBlock(const Block& block);
+    // Makes an executed block final with its commit: state tree, store (one
+    // SQL transaction), published tip, mempool, waiters.
+    Status commitBlock(ExecutedBlock executed, const Commit& commit);
+
     NodeStatus status() const;
     std::uint64_t height() const { return m_store->height(); }
     const Genesis& genesis() const { return m_genesis; }
@@ -123,7 +150,17 @@ private:
     Node() = default;
     class CommittedState;
     void producerLoop();
-    Status produceBlock(const std::vector<std::shared_ptr<const MempoolEntry>>& batch);
+    Status produceBlock();
+    BlockHeader nextHeaderTemplate(std::uint64_t timeMs) const;
+    // Tx count and roots. Speculative: the tree is left unchanged. Applied
+    // (caller holds m_commitMutex and commits right after): the writes stay.
+    enum class TreeMode { Speculative, Applied };
+    Status finishExecution(ExecutedBlock& executed, const std::vector<storage::StateWrite>& writes, TreeMode mode);
+    Result<ExecutedBlock> buildBlock(std::uint64_t timeMs, TreeMode mode);
+    void recordDrops(const ExecutedBlock& executed);
+    // Tree (unless already applied), store, tip; caller holds m_commitMutex.
+    Status commitLocked(ExecutedBlock& executed, TreeMode mode);
+    void afterCommit(const ExecutedBlock& executed);
     std::uint64_t nowMs() const { return m_clock(); }
 
     Genesis m_genesis;

@@ -231,6 +231,92 @@ private slots:
         QCOMPARE((*n)->height(), 0u);
     }
 
+    void builtBlockValidatesOnAnotherNodeAndTamperingIsCaught() {
+        Fixture a;
+        Fixture b;
+        b.genesis = a.genesis;
+        b.validator = *crypto::SecretKey::fromBytes(Bytes(a.validator.secretBytes().begin(), a.validator.secretBytes().end()));
+        auto na = a.open();
+        auto nb = b.open();
+        QVERIFY(na && nb);
+        for (int i = 0; i < 5; ++i) QVERIFY((*na)->submit(a.notarize("doc " + std::to_string(i)).encode()));
+        QVERIFY((*na)->submit(a.notarize("doc 0").encode()));  // same document again: dropped at execution
+        const auto now = static_cast<std::uint64_t>(std::time(nullptr)) * 1000;
+        auto ex = (*na)->buildBlock(now);
+        QVERIFY2(ex, ex.status().toString().c_str());
+        QCOMPARE(ex->block.transactions.size(), 5u);
+        QCOMPARE(ex->dropped.size(), 1u);
+        QCOMPARE(ex->dropped[0].second.code(), Code::AlreadyExists);
+        QCOMPARE((*na)->status().height, 0u);  // nothing committed by building
+
+        const auto rootBefore = (*nb)->status().stateRoot;
+        auto vb = (*nb)->validateBlock(ex->block);
+        QVERIFY2(vb, vb.status().toString().c_str());
+        QCOMPARE(vb->block.header.stateRoot, ex->block.header.stateRoot);
+        QCOMPARE((*nb)->status().stateRoot, rootBefore);  // nor by validating
+
+        auto refuse = [&](Block blk, Code code, const char* what) {
+            auto r = (*nb)->validateBlock(blk);
+            QVERIFY2(!r, what);
+            QVERIFY2(r.status().code() == code, (std::string(what) + ": " + r.status().toString()).c_str());
+        };
+        auto withTxs = [&](std::vector<Bytes> txs) {
+            Block blk = ex->block;
+            blk.transactions = std::move(txs);
+            blk.header.txCount = static_cast<std::uint32_t>(blk.transactions.size());
+            blk.header.txRoot = Block::computeTxRoot(blk.transactions);
+            return blk;
+        };
+        Block wrongState = ex->block;
+        wrongState.header.stateRoot = crypto::sha256(asBytes(std::string("x")));
+        refuse(wrongState, Code::InvalidArgument, "wrong state root");
+        Block wrongTxRoot = ex->block;
+        wrongTxRoot.header.txRoot = crypto::Hash256();
+        refuse(wrongTxRoot, Code::InvalidArgument, "wrong tx root");
+        Block wrongCount = ex->block;
+        wrongCount.header.txCount += 1;
+        refuse(wrongCount, Code::InvalidArgument, "wrong tx count");
+        Transaction forged = a.notarize("forged");
+        forged.nonce ^= 1;  // signature no longer valid
+        auto txs = ex->block.transactions;
+        txs.push_back(forged.encode());
+        refuse(withTxs(txs), Code::Unauthenticated, "bad signature");
+        txs = ex->block.transactions;
+        txs.push_back(txs[0]);
+        refuse(withTxs(txs), Code::InvalidArgument, "duplicate transaction");
+        txs = ex->block.transactions;
+        txs.push_back(a.notarize("doc 1").encode());
+        refuse(withTxs(txs), Code::AlreadyExists, "transaction failing its application's rules");
+        Block wrongHeight = ex->block;
+        wrongHeight.header.height = 2;
+        refuse(wrongHeight, Code::InvalidArgument, "wrong height");
+        Block wrongPrev = ex->block;
+        wrongPrev.header.prevHash = crypto::sha256(asBytes(std::string("p")));
+        refuse(wrongPrev, Code::InvalidArgument, "wrong previous hash");
+        Block future = ex->block;
+        future.header.timeMs = now + 3'600'000;
+        refuse(future, Code::InvalidArgument, "time far in the future");
+        Block outsider = ex->block;
+        outsider.header.proposer = crypto::SecretKey::generate().publicKey();
+        refuse(outsider, Code::Unauthenticated, "proposer not a validator");
+
+        // Both commit the same block with the same commit and agree.
+        const crypto::Hash256 blockHash = ex->block.header.hash();
+        Commit commit;
+        commit.height = 1;
+        commit.blockHash = blockHash;
+        commit.signatures.push_back({a.validator.publicKey(), crypto::sign(a.validator, precommitDigest(a.genesis.chainId, 1, 0, blockHash))});
+        QVERIFY((*nb)->commitBlock(std::move(*vb), commit).isOk());
+        QVERIFY((*na)->commitBlock(std::move(*ex), commit).isOk());
+        QCOMPARE((*na)->status().stateRoot, (*nb)->status().stateRoot);
+        QCOMPARE((*na)->status().latestBlockHash, (*nb)->status().latestBlockHash);
+        QCOMPARE((*na)->status().mempoolSize, 0u);  // included and dropped ones left the pool
+        auto stored = (*nb)->block(1);
+        QVERIFY(a.genesis.validators.verifyCommit(a.genesis.chainId, 1, stored->header.hash(), stored->commit).isOk());
+        QCOMPARE((*nb)->validateBlock(stored->header.height == 1 ? stored.value() : Block{}).status().code(),
+                 Code::InvalidArgument);  // height 1 is done
+    }
+
     void wrongStoreKeyIsRefused() {
         Fixture f;
         { QVERIFY(f.open()); }
