@@ -55,6 +55,9 @@ struct NodeConfig {
     std::chrono::milliseconds batchWait{5};
     // Transactions may not expire further in the future than this.
     std::chrono::seconds maxTxTtl{24 * 3600};
+    // Driven by consensus (node/consensus_driver.h): no block producer of
+    // its own, any validator set. Otherwise this node is the only validator.
+    bool consensus = false;
     MempoolLimits mempool;
 };
 

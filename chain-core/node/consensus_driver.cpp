@@ -1,0 +1,232 @@
+#include "node/consensus_driver.h"
+
+#include "primitives/proof.h"
+#include "util/encoding.h"
+
+#include <spdlog/spdlog.h>
+
+namespace fides::node {
+
+consensus::Value blockValue(const Block& block) {
+    Writer w;
+    w.var(block.header.encode()).var(Block::encodeBody(block.transactions));
+    return {block.header.hash(), std::move(w).take()};
+}
+
+Result<Block> blockFromValue(const consensus::Value& value) {
+    Reader r(value.data, 64u << 20);
+    Bytes header;
+    Bytes body;
+    FIDES_RETURN_IF_ERROR(r.var(header));
+    FIDES_RETURN_IF_ERROR(r.var(body));
+    FIDES_RETURN_IF_ERROR(r.finish());
+    Block b;
+    FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
+    FIDES_ASSIGN_OR_RETURN(b.transactions, Block::decodeBody(body));
+    if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
+    return b;
+}
+
+ConsensusDriver::ConsensusDriver(Node& node, crypto::SecretKey key, DriverConfig config, ConsensusTransport& transport)
+    : m_node(node), m_config(std::move(config)), m_transport(transport) {
+    m_key.emplace(std::move(key));
+}
+
+Result<std::unique_ptr<ConsensusDriver>> ConsensusDriver::create(Node& node, crypto::SecretKey key, DriverConfig config,
+                                                                 ConsensusTransport& transport) {
+    std::unique_ptr<ConsensusDriver> d(new ConsensusDriver(node, std::move(key), std::move(config), transport));
+    return d;
+}
+
+ConsensusDriver::~ConsensusDriver() { stop(); }
+
+consensus::Value ConsensusDriver::getValue(std::uint64_t height) {
+    const auto now = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    auto ex = m_node.buildBlock(now);
+    if (!ex) {
+        fail(ex.status().withContext("building block " + std::to_string(height)));
+        return {};
+    }
+    consensus::Value v = blockValue(ex->block);
+    m_executed.insert_or_assign(v.id, std::move(*ex));
+    return v;
+}
+
+bool ConsensusDriver::valid(std::uint64_t height, const consensus::Value& value) {
+    if (m_executed.count(value.id) != 0) return true;
+    auto block = blockFromValue(value);
+    if (!block) return false;
+    auto ex = m_node.validateBlock(*block);
+    if (!ex) {
+        spdlog::warn("consensus: proposed block at height {} is invalid: {}", height, ex.status().toString());
+        return false;
+    }
+    m_executed.insert_or_assign(value.id, std::move(*ex));
+    return true;
+}
+
+void ConsensusDriver::fail(const Status& s) {
+    std::lock_guard lock(m_mutex);
+    if (m_failure.isOk()) {
+        spdlog::critical("consensus: {}; stopping", s.toString());
+        m_failure = s;
+    }
+    m_stop = true;
+    m_cv.notify_all();
+}
+
+Status ConsensusDriver::health() const {
+    std::lock_guard lock(m_mutex);
+    return m_failure;
+}
+
+Status ConsensusDriver::start() {
+    const ValidatorSet& vs = m_node.genesis().validators;
+    consensus::CoreConfig cfg;
+    cfg.chainId = m_node.genesis().chainId;
+    cfg.validators = vs;
+    cfg.walDir = m_config.walDir;
+    cfg.timeouts = m_config.timeouts;
+    consensus::EngineHooks hooks;
+    hooks.getValue = [this](std::uint64_t h) { return getValue(h); };
+    hooks.valid = [this](std::uint64_t h, const consensus::Value& v) { return valid(h, v); };
+    consensus::CoreOutput resumed;
+    consensus::WalOpenReport report;
+    auto core = consensus::ConsensusCore::open(cfg, std::move(*m_key), hooks, m_node.height() + 1, &resumed, &report);
+    m_key.reset();
+    if (!core) return core.status();
+    if (report.droppedTailBytes > 0) {
+        spdlog::warn("consensus: dropped a torn WAL tail of {} bytes (never sent)", report.droppedTailBytes);
+    }
+    m_core = std::move(*core);
+    m_nextGossip = Clock::now() + m_config.gossipInterval;
+    FIDES_RETURN_IF_ERROR(apply(std::move(resumed)));
+    m_thread = std::thread([this] { loop(); });
+    return Status::ok();
+}
+
+void ConsensusDriver::stop() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void ConsensusDriver::deliver(const consensus::SignedProposal& p) {
+    std::lock_guard lock(m_mutex);
+    m_inbox.push_back({p, std::nullopt});
+    m_cv.notify_one();
+}
+
+void ConsensusDriver::deliver(const consensus::SignedVote& v) {
+    std::lock_guard lock(m_mutex);
+    m_inbox.push_back({std::nullopt, v});
+    m_cv.notify_one();
+}
+
+Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
+    auto it = m_executed.find(d.value.id);
+    if (it == m_executed.end()) {
+        // Decided without having checked it here (a replayed log): check now.
+        FIDES_ASSIGN_OR_RETURN(Block block, blockFromValue(d.value));
+        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(block));
+        it = m_executed.insert_or_assign(d.value.id, std::move(ex)).first;
+    }
+    if (d.height <= m_node.height()) return Status::ok();  // already stored (replay after a crash)
+    FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
+    m_executed.clear();
+    m_nextHeightAt = Clock::now() + m_config.commitPause;
+    return Status::ok();
+}
+
+Status ConsensusDriver::apply(consensus::CoreOutput out) {
+    for (const auto& p : out.proposals) m_transport.broadcast(p);
+    for (const auto& v : out.votes) m_transport.broadcast(v);
+    const auto now = Clock::now();
+    for (const auto& t : out.timeouts) m_timers.emplace(now + t.after, t.event);
+    for (const auto& e : out.evidence) {
+        ++m_evidence;
+        spdlog::warn("consensus: validator {} signed two different votes at height {} round {}",
+                     e.first.validator.hex(), e.first.height, e.first.round);
+    }
+    for (const auto& d : out.decisions) FIDES_RETURN_IF_ERROR(commitDecision(d));
+    return health();
+}
+
+Status ConsensusDriver::trySync() {
+    // Behind? Fetch the next committed block, check its commit, apply it.
+    const std::uint64_t next = m_node.height() + 1;
+    auto block = m_transport.fetchBlock(next);
+    if (!block) return Status::ok();
+    const ValidatorSet& vs = m_node.genesis().validators;
+    auto checked = verifySignedHeader(vs, m_node.genesis().chainId, block->header.encode(), block->commit.encode());
+    if (!checked) {
+        spdlog::warn("consensus: block {} from sync has a bad commit: {}", next, checked.status().toString());
+        return Status::ok();
+    }
+    FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(*block));
+    FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(ex), block->commit));
+    spdlog::info("consensus: caught up to height {} by block sync", next);
+    m_executed.clear();
+    m_timers.clear();
+    m_nextHeightAt.reset();
+    FIDES_ASSIGN_OR_RETURN(auto out, m_core->startHeight(next + 1));
+    return apply(std::move(out));
+}
+
+void ConsensusDriver::loop() {
+    while (true) {
+        std::deque<Incoming> batch;
+        {
+            std::unique_lock lock(m_mutex);
+            auto wakeAt = m_nextGossip;
+            if (!m_timers.empty()) wakeAt = std::min(wakeAt, m_timers.begin()->first);
+            if (m_nextHeightAt) wakeAt = std::min(wakeAt, *m_nextHeightAt);
+            m_cv.wait_until(lock, wakeAt, [&] { return m_stop || !m_inbox.empty(); });
+            if (m_stop) return;
+            batch.swap(m_inbox);
+        }
+        Status st;
+        for (auto& in : batch) {
+            Result<consensus::CoreOutput> out =
+                in.proposal ? m_core->onProposal(*in.proposal) : m_core->onVote(*in.vote);
+            if (!out) {
+                const Code c = out.status().code();
+                if (c == Code::Unauthenticated || c == Code::InvalidArgument) continue;  // a bad message, not our fault
+                st = out.status();
+                break;
+            }
+            st = apply(std::move(*out));
+            if (!st) break;
+        }
+        const auto now = Clock::now();
+        while (st && !m_timers.empty() && m_timers.begin()->first <= now) {
+            const consensus::TimeoutEvent t = m_timers.begin()->second;
+            m_timers.erase(m_timers.begin());
+            auto out = m_core->onTimeout(t);
+            st = out ? apply(std::move(*out)) : out.status();
+        }
+        if (st && m_nextHeightAt && *m_nextHeightAt <= now) {
+            m_nextHeightAt.reset();
+            m_timers.clear();
+            auto out = m_core->startHeight(m_node.height() + 1);
+            st = out ? apply(std::move(*out)) : out.status();
+        }
+        if (st && now >= m_nextGossip) {
+            m_nextGossip = now + m_config.gossipInterval;
+            if (!m_nextHeightAt) {
+                st = apply(m_core->gossip());
+                if (st) st = trySync();
+            }
+        }
+        if (!st) {
+            fail(st);
+            return;
+        }
+    }
+}
+
+}  // namespace fides::node

@@ -1,0 +1,100 @@
+// ConsensusDriver: runs a validator's consensus (consensus/core.h) against
+// its node. Through the engine's hooks the node's buildBlock is the value a
+// proposer offers (the value's data is the encoded block, its id the block
+// hash) and validateBlock is the check every validator makes before it
+// prevotes; a decision becomes commitBlock with the decided commit (the
+// precommits' real signatures). After a commit the next height starts after
+// `commitPause` (time for transactions to gather).
+//
+// Messages leave and arrive through a ConsensusTransport: gRPC peer streams
+// with mutual TLS in the daemon (p2p, to come), an in-memory network in
+// tests. Block sync: a validator that falls behind (restart, pause,
+// partition) fetches the next committed block from a peer, checks its
+// commit against the validator set, validates and commits it.
+//
+// Threads: one event thread owns the core and the timers; deliver() may be
+// called from any thread (it only queues).
+#pragma once
+
+#include "consensus/core.h"
+#include "node/node.h"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace fides::node {
+
+class ConsensusTransport {
+public:
+    virtual ~ConsensusTransport() = default;
+    virtual void broadcast(const consensus::SignedProposal& proposal) = 0;
+    virtual void broadcast(const consensus::SignedVote& vote) = 0;
+    // A committed block (with its commit) at `height` from some peer.
+    virtual std::optional<Block> fetchBlock(std::uint64_t height) = 0;
+};
+
+struct DriverConfig {
+    std::string walDir;
+    consensus::TimeoutConfig timeouts;
+    std::chrono::milliseconds commitPause{100};
+    std::chrono::milliseconds gossipInterval{500};
+};
+
+class ConsensusDriver {
+public:
+    static Result<std::unique_ptr<ConsensusDriver>> create(Node& node, crypto::SecretKey key, DriverConfig config,
+                                                           ConsensusTransport& transport);
+    ~ConsensusDriver();
+
+    Status start();
+    void stop();
+    void deliver(const consensus::SignedProposal& proposal);
+    void deliver(const consensus::SignedVote& vote);
+    // Non-OK once the driver stopped on an error it cannot recover from.
+    Status health() const;
+    std::size_t equivocationsSeen() const { return m_evidence.load(); }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    ConsensusDriver(Node& node, crypto::SecretKey key, DriverConfig config, ConsensusTransport& transport);
+    void loop();
+    Status apply(consensus::CoreOutput out);
+    Status commitDecision(const consensus::CoreDecision& d);
+    Status trySync();
+    consensus::Value getValue(std::uint64_t height);
+    bool valid(std::uint64_t height, const consensus::Value& value);
+    void fail(const Status& s);
+
+    Node& m_node;
+    std::optional<crypto::SecretKey> m_key;
+    DriverConfig m_config;
+    ConsensusTransport& m_transport;
+
+    mutable std::mutex m_mutex;  // guards the inbox, m_stop and m_failure
+    std::condition_variable m_cv;
+    struct Incoming {
+        std::optional<consensus::SignedProposal> proposal;
+        std::optional<consensus::SignedVote> vote;
+    };
+    std::deque<Incoming> m_inbox;
+    bool m_stop = false;
+    Status m_failure;
+    std::thread m_thread;
+    std::atomic<std::size_t> m_evidence{0};
+
+    // Event thread only.
+    std::unique_ptr<consensus::ConsensusCore> m_core;
+    std::multimap<Clock::time_point, consensus::TimeoutEvent> m_timers;
+    std::map<consensus::ValueId, ExecutedBlock> m_executed;  // blocks built or validated at this height
+    std::optional<Clock::time_point> m_nextHeightAt;
+    Clock::time_point m_nextGossip;
+};
+
+// The value a block is proposed as: id = block hash, data = header and body.
+consensus::Value blockValue(const Block& block);
+Result<Block> blockFromValue(const consensus::Value& value);
+
+}  // namespace fides::node
