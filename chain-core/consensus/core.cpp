@@ -170,13 +170,16 @@ Status ConsensusCore::replay(const std::vector<WalRecord>& records) {
 
 void ConsensusCore::hold(const SignedProposal& p) {
     for (const auto& known : m_proposals) {
-        if (known.round == p.round && known.value.id == p.value.id && known.proposer == p.proposer) return;
+        if (known.height == p.height && known.round == p.round && known.value.id == p.value.id &&
+            known.proposer == p.proposer) {
+            return;
+        }
     }
     m_proposals.push_back(p);
 }
 
 void ConsensusCore::hold(const SignedVote& v, ValidatorIndex index) {
-    auto& list = m_votes[{v.round, v.type, index}];
+    auto& list = m_votes[{v.height, v.round, v.type, index}];
     for (const auto& known : list) {
         if (known.value == v.value) return;
     }
@@ -218,7 +221,7 @@ Result<CoreOutput> ConsensusCore::handle(Effects fx, bool /*replaying*/) {
         cd.commit.round = d.round;
         cd.commit.blockHash = d.value.id;
         for (const auto& pv : d.precommits) {
-            auto it = m_votes.find({pv.round, VoteType::Precommit, pv.validator});
+            auto it = m_votes.find({d.height, pv.round, VoteType::Precommit, pv.validator});
             if (it == m_votes.end()) continue;
             for (const auto& s : it->second) {
                 if (s.value == pv.value) cd.commit.signatures.push_back({s.validator, s.signature});
@@ -230,7 +233,7 @@ Result<CoreOutput> ConsensusCore::handle(Effects fx, bool /*replaying*/) {
     }
     for (const auto& e : fx.evidence) {
         auto find = [&](const Vote& v) -> std::optional<SignedVote> {
-            auto it = m_votes.find({v.round, v.type, v.validator});
+            auto it = m_votes.find({v.height, v.round, v.type, v.validator});
             if (it == m_votes.end()) return std::nullopt;
             for (const auto& s : it->second) {
                 if (s.value == v.value) return s;
@@ -249,7 +252,7 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
     if (s.value.data.size() > m_config.maxValueBytes) return Status::invalidArgument("proposed block is too large");
     FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, m_config.validators, s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
-    if (s.height == m_engine->height()) hold(s);
+    hold(s);
     return handle(m_engine->onProposal(p), false);
 }
 
@@ -257,7 +260,7 @@ Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
     FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, m_config.validators, s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
-    if (s.height == m_engine->height()) hold(s, v.validator);
+    hold(s, v.validator);
     return handle(m_engine->onVote(v), false);
 }
 
@@ -278,16 +281,22 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::HeightStart, encodeHeight(height)));
     FIDES_RETURN_IF_ERROR(m_wal->sync());
     FIDES_RETURN_IF_ERROR(Wal::pruneBelow(m_config.walDir, height));
-    m_votes.clear();
-    m_proposals.clear();
+    // Keep what arrived for this height already; drop older heights.
+    m_votes.erase(m_votes.begin(), m_votes.lower_bound({height, 0, VoteType::Prevote, 0}));
+    std::erase_if(m_proposals, [&](const SignedProposal& p) { return p.height < height; });
     m_loggedValues.clear();
     return handle(m_engine->start(height), false);
 }
 
 CoreOutput ConsensusCore::gossip() const {
     CoreOutput out;
-    out.proposals = m_proposals;
-    for (const auto& [key, list] : m_votes) out.votes.insert(out.votes.end(), list.begin(), list.end());
+    const std::uint64_t h = m_engine->height();
+    for (const auto& p : m_proposals) {
+        if (p.height == h) out.proposals.push_back(p);
+    }
+    for (const auto& [key, list] : m_votes) {
+        if (std::get<0>(key) == h) out.votes.insert(out.votes.end(), list.begin(), list.end());
+    }
     return out;
 }
 

@@ -89,9 +89,10 @@ private:
     Status m_walFailure;               // a failed OwnValue append inside the engine's hook
     std::vector<CoreDecision> m_replayedDecisions;
 
-    // Signed messages of the current height (own and received), for
+    // Signed messages of the current and the next height (own and
+    // received; the engine keeps the next height's for when it starts), for
     // commits, evidence and gossip.
-    std::map<std::tuple<std::uint32_t, VoteType, ValidatorIndex>, std::vector<SignedVote>> m_votes;
+    std::map<std::tuple<std::uint64_t, std::uint32_t, VoteType, ValidatorIndex>, std::vector<SignedVote>> m_votes;
     std::vector<SignedProposal> m_proposals;
 };
 

@@ -376,6 +376,10 @@ void Node::afterCommit(const ExecutedBlock& ex) {
 }
 
 Status Node::commitBlock(ExecutedBlock ex, const Commit& commit) {
+    // Never store a block whose commit would not convince a client.
+    const crypto::Hash256 blockHash = ex.block.header.hash();
+    FIDES_RETURN_IF_ERROR(m_genesis.validators.verifyCommit(m_genesis.chainId, ex.block.header.height, blockHash, commit)
+                              .withContext("commit for block " + std::to_string(ex.block.header.height)));
     ex.block.commit = commit;
     recordDrops(ex);
     {

@@ -138,8 +138,9 @@ public:
     // its application's rules: all must succeed), and the state root.
     // INVALID_ARGUMENT / UNAUTHENTICATED / ALREADY_EXISTS say what is wrong.
     Result<ExecutedBlock> validateBlock(const Block& block);
-    // Makes an executed block final with its commit: state tree, store (one
-    // SQL transaction), published tip, mempool, waiters.
+    // Makes an executed block final with its commit (which must verify
+    // against the validator set): state tree, store (one SQL transaction),
+    // published tip, mempool, waiters.
     Status commitBlock(ExecutedBlock executed, const Commit& commit);
 
     NodeStatus status() const;

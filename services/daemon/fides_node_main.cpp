@@ -2,22 +2,28 @@
 //   fides-node init  --home DIR [--chain-id ID] [--moniker NAME] [--passphrase]
 //   fides-node start --home DIR [--rpc-listen ADDR] [--store-key-file FILE]
 //   fides-node wal-repair --home DIR [--height H] --yes-i-understand
+//   fides-node testnet --out DIR [--validators N] [--chain-id ID] [--base-port P]
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
 // 4 the RPC address cannot be bound.
 #include "crypto/key_file.h"
 #include "consensus/wal.h"
+#include "node/consensus_driver.h"
+#include "p2p/peer_network.h"
 #include "daemon/node_home.h"
 #include "notary/notary_app.h"
 #include "rpc/node_service.h"
 #include "storage/store_key.h"
 
 #include <CLI/CLI.hpp>
+#include <botan/mem_ops.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstdlib>
 #include <iostream>
 
@@ -57,6 +63,10 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
 
     std::vector<std::unique_ptr<app::Application>> apps;
     apps.push_back(std::make_unique<notary::NotaryApp>());
+    const bool consensusMode = genesis->validators.validators().size() > 1;
+    settings->node.consensus = consensusMode;
+    const Genesis genesisCopy = *genesis;
+    Botan::secure_vector<std::uint8_t> keyBytes(key->secretBytes().begin(), key->secretBytes().end());
     auto node = node::Node::open(std::move(*genesis), std::move(key).value(), *storeKey, settings->node,
                                  std::move(apps));
     if (!node) {
@@ -67,8 +77,61 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         return fail(storeProblem ? 3 : configProblem ? 2 : 1, node.status().message());
     }
     (*node)->start();
-    auto server = rpc::RpcServer::start(**node, settings->rpcListen);
+
+    // Several validators: peer links (mutual TLS) and the consensus driver.
+    std::unique_ptr<p2p::PeerNetwork> network;
+    std::unique_ptr<node::ConsensusDriver> driver;
+    if (consensusMode) {
+        auto readFile = [](const std::string& path) -> Result<std::string> {
+            std::ifstream in(path);
+            if (!in) return Status::notFound("cannot read " + path);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            return ss.str();
+        };
+        p2p::P2pConfig pc;
+        pc.listen = settings->p2pListen;
+        auto peers = p2p::parsePeers(settings->peers);
+        if (!peers) return fail(2, peers.status().message());
+        pc.peers = std::move(*peers);
+        auto ca = readFile(settings->tlsCaFile);
+        auto cert = readFile(settings->tlsCertFile);
+        auto tlsKey = readFile(settings->tlsKeyFile);
+        if (!ca || !cert || !tlsKey) return fail(2, "TLS files missing: tls_ca_file, tls_cert_file, tls_key_file");
+        pc.caPem = *ca;
+        pc.tls = {*tlsKey, *cert};
+        auto k1 = crypto::SecretKey::fromBytes(keyBytes);
+        auto k2 = crypto::SecretKey::fromBytes(keyBytes);
+        Botan::secure_scrub_memory(keyBytes.data(), keyBytes.size());
+        auto net = p2p::PeerNetwork::start(pc, genesisCopy, std::move(*k1), **node);
+        if (!net) return fail(4, net.status().message());
+        network = std::move(*net);
+        node::DriverConfig dc;
+        dc.walDir = settings->consensusWalDir;
+        dc.timeouts.proposeBase = std::chrono::milliseconds(settings->timeoutProposeMs);
+        dc.timeouts.proposeDelta = std::chrono::milliseconds(settings->timeoutDeltaMs);
+        dc.timeouts.prevoteBase = std::chrono::milliseconds(settings->timeoutVoteMs);
+        dc.timeouts.prevoteDelta = std::chrono::milliseconds(settings->timeoutDeltaMs);
+        dc.timeouts.precommitBase = std::chrono::milliseconds(settings->timeoutVoteMs);
+        dc.timeouts.precommitDelta = std::chrono::milliseconds(settings->timeoutDeltaMs);
+        dc.commitPause = std::chrono::milliseconds(settings->commitPauseMs);
+        auto d = node::ConsensusDriver::create(**node, std::move(*k2), dc, *network);
+        if (!d) return fail(1, d.status().message());
+        driver = std::move(*d);
+        network->attach(driver.get());
+        Status st = driver->start();
+        if (!st) return fail(st.code() == Code::DataLoss ? 3 : 1, st.message());
+        std::cout << "fides-node: peers on " << settings->p2pListen.substr(0, settings->p2pListen.rfind(':')) << ":"
+                  << network->port() << std::endl;
+    } else {
+        Botan::secure_scrub_memory(keyBytes.data(), keyBytes.size());
+    }
+    rpc::NodeServiceImpl::AdmittedHook gossip;
+    if (network) gossip = [&network](ByteView tx) { network->broadcastTransaction(tx); };
+    auto server = rpc::RpcServer::start(**node, settings->rpcListen, gossip);
     if (!server) {
+        if (driver) driver->stop();
+        if (network) network->stop();
         (*node)->stop();
         return fail(4, server.status().message());
     }
@@ -79,8 +142,11 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     int rc = 0;
+    Status failure;
     while (g_stop == 0) {
-        if (!(*node)->health().isOk()) {
+        if (!(*node)->health().isOk()) failure = (*node)->health();
+        else if (driver && !driver->health().isOk()) failure = driver->health();
+        if (!failure.isOk()) {
             rc = 1;
             break;
         }
@@ -88,8 +154,10 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     }
     spdlog::info("node: stopping");
     (*server)->shutdown();
+    if (driver) driver->stop();
+    if (network) network->stop();
     (*node)->stop();
-    if (rc != 0) return fail(rc, (*node)->health().message());
+    if (rc != 0) return fail(rc, failure.message());
     return 0;
 }
 
@@ -152,6 +220,14 @@ int main(int argc, char** argv) {
     repairCmd->add_flag("--yes-i-understand", repairConfirmed,
                         "confirm: the validator may forget messages it signed at that height; run this only when "
                         "the other validators have moved past it");
+    fides::daemon::TestnetOptions testnet;
+    auto* testnetCmd = app.add_subcommand("testnet", "create homes for a local network of validators");
+    testnetCmd->add_option("--out", testnet.out, "folder for the validators' homes")->required();
+    testnetCmd->add_option("--validators", testnet.validators, "number of validators")->capture_default_str();
+    testnetCmd->add_option("--chain-id", testnet.chainId, "chain id")->capture_default_str();
+    testnetCmd->add_option("--host", testnet.host, "address the validators listen on")->capture_default_str();
+    testnetCmd->add_option("--base-port", testnet.basePort,
+                           "validator i: RPC on base + 2i, peers on base + 2i + 1")->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -167,5 +243,12 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (*repairCmd) return runWalRepair(repairHome, repairHeight, repairConfirmed);
+    if (*testnetCmd) {
+        fides::Status st = fides::daemon::initTestnet(testnet);
+        if (!st) return fail(2, st.message());
+        std::cout << "created " << testnet.validators << " validator homes in " << testnet.out
+                  << " (chain '" << testnet.chainId << "')" << std::endl;
+        return 0;
+    }
     return runStart(home, rpcListen, storeKeyFile);
 }

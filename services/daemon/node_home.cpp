@@ -1,6 +1,7 @@
 #include "daemon/node_home.h"
 
 #include "crypto/key_file.h"
+#include "p2p/tls_certs.h"
 #include "primitives/genesis.h"
 #include "storage/store_key.h"
 
@@ -51,6 +52,24 @@ max_tx_ttl_seconds = 86400
 
 # trace, debug, info, warn, error
 log_level = info
+
+# --- Several validators (consensus); ignored when genesis has only one. ---
+# Where the other validators connect (gRPC, mutual TLS).
+p2p_listen = 127.0.0.1:26656
+# The other validators: public_key@host:port, comma separated.
+peers =
+# The chain's certificate authority, and this validator's TLS certificate and key.
+tls_ca_file = config/ca.pem
+tls_cert_file = config/node.pem
+tls_key_file = config/node.key
+# The consensus write-ahead log (fsynced before any vote leaves).
+consensus_wal_dir = data/consensus
+# Round timeouts: propose, then prevote and precommit, growing by delta per round.
+timeout_propose_ms = 1000
+timeout_vote_ms = 500
+timeout_delta_ms = 250
+# Pause after a commit before the next height (transactions gather).
+commit_pause_ms = 200
 )";
 
 std::string trim(const std::string& s) {
@@ -113,6 +132,87 @@ Status initHome(const InitOptions& o) {
     return Status::ok();
 }
 
+namespace {
+Status writeText(const fs::path& path, const std::string& text, bool secret) {
+    std::ofstream out(path);
+    out << text;
+    out.close();
+    if (!out) return Status::internal("cannot write " + path.string());
+    if (secret) {
+        std::error_code ec;
+        fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
+        if (ec) return Status::internal("cannot restrict " + path.string());
+    }
+    return Status::ok();
+}
+
+// Replaces the whole "key = ..." line of the configuration template.
+Status setConf(std::string& conf, const std::string& key, const std::string& value) {
+    const std::string prefix = "\n" + key + " =";
+    const auto at = conf.find(prefix);
+    if (at == std::string::npos) return Status::internal("configuration template lacks " + key);
+    const auto end = conf.find('\n', at + 1);
+    conf.replace(at, end - at, prefix + " " + value);
+    return Status::ok();
+}
+}  // namespace
+
+Status initTestnet(const TestnetOptions& o) {
+    if (o.validators < 1 || o.validators > 64) return Status::invalidArgument("validators must be 1 to 64");
+    const fs::path out(o.out);
+    if (fs::exists(out / "genesis.json")) return Status::alreadyExists(o.out + " already holds a testnet");
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) return Status::internal("cannot create " + o.out + ": " + ec.message());
+    FIDES_ASSIGN_OR_RETURN(p2p::PemPair ca, p2p::createCertificateAuthority(o.chainId));
+    FIDES_RETURN_IF_ERROR(writeText(out / "ca.key", ca.keyPem, true));
+    FIDES_RETURN_IF_ERROR(writeText(out / "ca.pem", ca.certPem, false));
+
+    std::vector<crypto::SecretKey> keys;
+    std::vector<Validator> set;
+    for (std::size_t i = 0; i < o.validators; ++i) {
+        keys.push_back(crypto::SecretKey::generate());
+        set.push_back({keys.back().publicKey(), 10, "validator-" + std::to_string(i)});
+    }
+    Genesis g;
+    g.chainId = o.chainId;
+    g.genesisTimeMs = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    FIDES_ASSIGN_OR_RETURN(g.validators, ValidatorSet::create(set));
+    FIDES_RETURN_IF_ERROR(writeText(out / "genesis.json", g.toJson(), false));
+
+    auto rpcPort = [&](std::size_t i) { return o.basePort + 2 * static_cast<int>(i); };
+    auto p2pPort = [&](std::size_t i) { return o.basePort + 2 * static_cast<int>(i) + 1; };
+    for (std::size_t i = 0; i < o.validators; ++i) {
+        const fs::path home = out / ("validator-" + std::to_string(i));
+        fs::create_directories(home / "config", ec);
+        fs::create_directories(home / "data", ec);
+        if (ec) return Status::internal("cannot create " + home.string());
+        fs::permissions(home / "config", fs::perms::owner_all, ec);
+        FIDES_RETURN_IF_ERROR(crypto::writeSecretKeyFile((home / "config" / "validator.key").string(), keys[i]));
+        FIDES_RETURN_IF_ERROR(storage::createKeyFile((home / "config" / "store.key").string()));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "genesis.json", g.toJson(), false));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "ca.pem", ca.certPem, false));
+        FIDES_ASSIGN_OR_RETURN(p2p::PemPair cert, p2p::issueNodeCertificate(ca, "validator-" + std::to_string(i)));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.pem", cert.certPem, false));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.key", cert.keyPem, true));
+        std::string peers;
+        for (std::size_t j = 0; j < o.validators; ++j) {
+            if (j == i) continue;
+            if (!peers.empty()) peers += ",";
+            peers += keys[j].publicKey().hex() + "@" + o.host + ":" + std::to_string(p2pPort(j));
+        }
+        std::string conf = kConfigTemplate;
+        const std::string marker = "%STORE_KEY_FILE%";
+        conf.replace(conf.find(marker), marker.size(), "config/store.key");
+        FIDES_RETURN_IF_ERROR(setConf(conf, "rpc_listen", o.host + ":" + std::to_string(rpcPort(i))));
+        FIDES_RETURN_IF_ERROR(setConf(conf, "p2p_listen", o.host + ":" + std::to_string(p2pPort(i))));
+        FIDES_RETURN_IF_ERROR(setConf(conf, "peers", peers));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.conf", conf, false));
+    }
+    return Status::ok();
+}
+
 Result<NodeSettings> loadSettings(const std::string& home) {
     const std::string path = (fs::path(home) / "config" / "node.conf").string();
     std::ifstream in(path);
@@ -144,6 +244,16 @@ Result<NodeSettings> loadSettings(const std::string& home) {
         else if (key == "store_path") s.storePath = value;
         else if (key == "store_key_file") s.storeKeyFile = value;
         else if (key == "log_level") s.logLevel = value;
+        else if (key == "p2p_listen") s.p2pListen = value;
+        else if (key == "peers") s.peers = value;
+        else if (key == "tls_ca_file") s.tlsCaFile = value;
+        else if (key == "tls_cert_file") s.tlsCertFile = value;
+        else if (key == "tls_key_file") s.tlsKeyFile = value;
+        else if (key == "consensus_wal_dir") s.consensusWalDir = value;
+        else if (key == "timeout_propose_ms") st = num(s.timeoutProposeMs);
+        else if (key == "timeout_vote_ms") st = num(s.timeoutVoteMs);
+        else if (key == "timeout_delta_ms") st = num(s.timeoutDeltaMs);
+        else if (key == "commit_pause_ms") st = num(s.commitPauseMs);
         else if (key == "max_block_transactions") st = num(s.node.maxBlockTransactions);
         else if (key == "batch_wait_ms") { st = num(ms); s.node.batchWait = std::chrono::milliseconds(ms); }
         else if (key == "empty_block_interval_ms") { st = num(ms); s.node.emptyBlockInterval = std::chrono::milliseconds(ms); }
@@ -158,6 +268,10 @@ Result<NodeSettings> loadSettings(const std::string& home) {
     s.validatorKeyFile = resolve(home, s.validatorKeyFile);
     s.storePath = resolve(home, s.storePath);
     s.storeKeyFile = resolve(home, s.storeKeyFile);
+    s.tlsCaFile = resolve(home, s.tlsCaFile);
+    s.tlsCertFile = resolve(home, s.tlsCertFile);
+    s.tlsKeyFile = resolve(home, s.tlsKeyFile);
+    s.consensusWalDir = resolve(home, s.consensusWalDir);
     s.node.storePath = s.storePath;
     return s;
 }

@@ -24,7 +24,31 @@ struct NodeSettings {
     std::string storeKeyFile = "config/store.key";  // empty: passphrase from FIDES_STORE_PASSPHRASE
     std::string logLevel = "info";
     node::NodeConfig node;
+    // Several validators (consensus): peer links and consensus settings.
+    std::string p2pListen = "127.0.0.1:26656";
+    std::string peers;  // public_key@host:port, comma separated
+    std::string tlsCaFile = "config/ca.pem";
+    std::string tlsCertFile = "config/node.pem";
+    std::string tlsKeyFile = "config/node.key";
+    std::string consensusWalDir = "data/consensus";
+    std::uint64_t timeoutProposeMs = 1000;
+    std::uint64_t timeoutVoteMs = 500;
+    std::uint64_t timeoutDeltaMs = 250;
+    std::uint64_t commitPauseMs = 200;
 };
+
+struct TestnetOptions {
+    std::string out;
+    std::size_t validators = 4;
+    std::string chainId = "fides-devnet";
+    std::string host = "127.0.0.1";
+    int basePort = 26700;  // validator i: RPC basePort + 2i, peers basePort + 2i + 1
+};
+
+// Creates `validators` homes out/validator-<i> sharing one genesis and one
+// TLS certificate authority (out/ca.pem; its key out/ca.key, mode 0600),
+// each with its keys, certificate and a config naming the others as peers.
+Status initTestnet(const TestnetOptions& options);
 
 struct InitOptions {
     std::string home;

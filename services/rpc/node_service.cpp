@@ -50,6 +50,7 @@ grpc::Status NodeServiceImpl::SubmitTransaction(grpc::ServerContext* ctx, const 
                                                 v1::SubmitTransactionResponse* resp) {
     auto hash = m_node.submit(view(req->transaction()));
     if (!hash) return toGrpc(hash.status());
+    admitted(view(req->transaction()));
     resp->set_tx_hash(str(hash->bytes()));
     if (!req->wait_for_commit()) return grpc::Status::OK;
     auto deadline = std::chrono::steady_clock::now() + kMaxCommitWait;
@@ -79,6 +80,7 @@ grpc::Status NodeServiceImpl::SubmitTransactions(grpc::ServerContext* ctx,
             auto hash = m_node.submit(view(tx));
             if (hash) {
                 ++accepted;
+                admitted(view(tx));
             } else {
                 ++rejected;
                 if (static_cast<std::size_t>(resp->rejections_size()) < kMaxListedRejections) {
@@ -169,11 +171,12 @@ grpc::Status NodeServiceImpl::SubscribeBlocks(grpc::ServerContext* ctx, const v1
     return grpc::Status::OK;
 }
 
-Result<std::unique_ptr<RpcServer>> RpcServer::start(node::Node& node, const std::string& address) {
+Result<std::unique_ptr<RpcServer>> RpcServer::start(node::Node& node, const std::string& address,
+                                                    NodeServiceImpl::AdmittedHook onAdmitted) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     std::unique_ptr<RpcServer> s(new RpcServer());
-    s->m_service = std::make_unique<NodeServiceImpl>(node);
+    s->m_service = std::make_unique<NodeServiceImpl>(node, std::move(onAdmitted));
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &s->m_port);
     builder.RegisterService(s->m_service.get());

@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,7 +21,11 @@ grpc::Status toGrpc(const Status& status);
 
 class NodeServiceImpl final : public fides::node::v1::NodeService::Service {
 public:
-    explicit NodeServiceImpl(node::Node& node) : m_node(node) {}
+    // `onAdmitted` (optional) sees every transaction a client got admitted
+    // (the p2p layer gossips it to the other validators).
+    using AdmittedHook = std::function<void(ByteView)>;
+    explicit NodeServiceImpl(node::Node& node, AdmittedHook onAdmitted = {})
+        : m_node(node), m_onAdmitted(std::move(onAdmitted)) {}
 
     grpc::Status SubmitTransaction(grpc::ServerContext* ctx, const node::v1::SubmitTransactionRequest* req,
                                    node::v1::SubmitTransactionResponse* resp) override;
@@ -39,14 +44,19 @@ public:
                                  grpc::ServerWriter<node::v1::BlockEvent>* writer) override;
 
 private:
+    void admitted(ByteView tx) {
+        if (m_onAdmitted) m_onAdmitted(tx);
+    }
     node::Node& m_node;
+    AdmittedHook m_onAdmitted;
 };
 
 // The node's gRPC server: NodeService, the standard health service and
 // server reflection, on `address` (e.g. "127.0.0.1:26657").
 class RpcServer {
 public:
-    static Result<std::unique_ptr<RpcServer>> start(node::Node& node, const std::string& address);
+    static Result<std::unique_ptr<RpcServer>> start(node::Node& node, const std::string& address,
+                                                    NodeServiceImpl::AdmittedHook onAdmitted = {});
     ~RpcServer();
     void shutdown();
     int port() const { return m_port; }

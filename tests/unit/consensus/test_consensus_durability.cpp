@@ -10,6 +10,8 @@
 #include <QtTest>
 
 #include <functional>
+#include <map>
+#include <set>
 
 using namespace fides;
 using namespace fides::consensus;
@@ -273,6 +275,66 @@ private slots:
         }
         // Older logs are pruned.
         QCOMPARE(QDir(dirs[0].path()).entryList(QDir::Files), QStringList({"wal-3.log"}));
+    }
+
+    // Regression (found by the e2e test): votes for the next height arrive
+    // before it starts; the engine keeps them and decides from them at
+    // start, so the core must have kept their signatures too, or the commit
+    // it builds lacks them.
+    void regressionCommitFromVotesThatArrivedBeforeTheHeightStarted() {
+        Validators vs(4);
+        std::vector<QTemporaryDir> dirs(4);
+        std::vector<std::unique_ptr<ConsensusCore>> cores;
+        std::vector<CoreOutput> pending(4);
+        for (std::size_t i = 0; i < 4; ++i) {
+            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i), hooksFor(static_cast<std::uint32_t>(i)), 1, &pending[i]);
+            QVERIFY(c);
+            cores.push_back(std::move(*c));
+        }
+        // Runs message exchange among `active` until quiet; returns decisions per core.
+        auto exchange = [&](const std::set<std::size_t>& active, std::map<std::size_t, std::vector<CoreDecision>>& decided,
+                            std::vector<CoreOutput>& box) {
+            for (int guard = 0; guard < 50; ++guard) {
+                std::vector<CoreOutput> next(4);
+                bool any = false;
+                for (std::size_t from : active) {
+                    for (auto& d : box[from].decisions) decided[from].push_back(d);
+                    for (std::size_t to = 0; to < 4; ++to) {
+                        if (to == from) continue;
+                        auto take = [&](Result<CoreOutput> o) {
+                            QVERIFY2(o, o.status().toString().c_str());
+                            if (active.count(to) == 0) return;  // delivered, but it does not act yet
+                            for (auto& x : o->proposals) next[to].proposals.push_back(x);
+                            for (auto& x : o->votes) next[to].votes.push_back(x);
+                            for (auto& x : o->decisions) next[to].decisions.push_back(x);
+                        };
+                        for (const auto& p : box[from].proposals) take(cores[to]->onProposal(p)), any = true;
+                        for (const auto& v : box[from].votes) take(cores[to]->onVote(v)), any = true;
+                    }
+                }
+                for (std::size_t i = 0; i < 4; ++i) {
+                    if (active.count(i) == 0) continue;
+                    box[i] = std::move(next[i]);
+                }
+                if (!any) break;
+            }
+        };
+        std::map<std::size_t, std::vector<CoreDecision>> decided;
+        exchange({0, 1, 2, 3}, decided, pending);
+        for (std::size_t i = 0; i < 4; ++i) QCOMPARE(decided[i].size(), 1u);
+        // Height 2 runs among 1, 2, 3 while core 0 has not started it yet:
+        // it receives everything (the engine keeps it) but does not act.
+        std::vector<CoreOutput> box(4);
+        for (std::size_t i = 1; i < 4; ++i) box[i] = std::move(*cores[i]->startHeight(2));
+        exchange({1, 2, 3}, decided, box);
+        for (std::size_t i = 1; i < 4; ++i) QCOMPARE(decided[i].size(), 2u);
+        auto start = cores[0]->startHeight(2);
+        QVERIFY2(start, start.status().toString().c_str());
+        QCOMPARE(start->decisions.size(), 1u);
+        const CoreDecision& d = start->decisions[0];
+        QCOMPARE(d.value.id, decided[1].back().value.id);
+        QVERIFY2(vs.set.verifyCommit(kChain, 2, d.value.id, d.commit).isOk(),
+                 "the commit built from kept votes lacks their signatures");
     }
 
     void restartRestoresTheLockAndNeverSignsAConflict() {

@@ -1,0 +1,368 @@
+#include "p2p/peer_network.h"
+
+#include "crypto/random.h"
+#include "fides/p2p/v1/p2p.grpc.pb.h"
+#include "util/encoding.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace fides::p2p {
+
+namespace v1 = fides::p2p::v1;
+
+namespace {
+constexpr std::size_t kMaxMessageBytes = 64u << 20;
+constexpr std::size_t kMaxTxBatch = 500;
+
+std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+crypto::Hash256 authDigest(const std::string& chainId, const std::string& peerNonce, const crypto::PublicKey& own) {
+    Writer w;
+    w.str(chainId).fixed(asBytes(peerNonce)).fixed(own.bytes());
+    return crypto::taggedHash("fides/p2p-auth/v1", w.bytes());
+}
+
+std::string freshNonce() {
+    const auto n = crypto::randomArray<32>();
+    return {reinterpret_cast<const char*>(n.data()), n.size()};
+}
+}  // namespace
+
+Result<std::vector<PeerAddress>> parsePeers(const std::string& list) {
+    std::vector<PeerAddress> out;
+    std::size_t start = 0;
+    while (start < list.size()) {
+        std::size_t end = list.find(',', start);
+        if (end == std::string::npos) end = list.size();
+        std::string item = list.substr(start, end - start);
+        start = end + 1;
+        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (item.empty()) continue;
+        const auto at = item.find('@');
+        if (at == std::string::npos) return Status::invalidArgument("peer '" + item + "' is not key@host:port");
+        auto key = crypto::PublicKey::fromHex(item.substr(0, at));
+        if (!key) return Status::invalidArgument("peer '" + item + "' has an invalid public key");
+        const std::string addr = item.substr(at + 1);
+        if (addr.find(':') == std::string::npos) return Status::invalidArgument("peer '" + item + "' has no port");
+        out.push_back({*key, addr});
+    }
+    return out;
+}
+
+class PeerNetwork::Impl final : public v1::Peer::Service {
+public:
+    Impl(P2pConfig config, const Genesis& genesis, crypto::SecretKey key, node::Node& node)
+        : m_config(std::move(config)), m_genesis(genesis), m_key(std::move(key)), m_public(m_key.publicKey()),
+          m_node(node) {}
+
+    struct Outbound {
+        PeerAddress peer;
+        std::shared_ptr<grpc::Channel> channel;
+        std::unique_ptr<v1::Peer::Stub> stub;
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::deque<v1::PeerMessage> queue;  // guarded by mutex
+        std::vector<Bytes> txs;             // guarded by mutex
+        grpc::ClientContext* active = nullptr;  // guarded by mutex
+        std::atomic<bool> connected{false};
+        std::thread thread;
+    };
+
+    grpc::Status Connect(grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PeerMessage, v1::PeerMessage>* stream) override;
+    grpc::Status GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req, v1::GetBlockResponse* resp) override;
+
+    void startOutbound();
+    void senderLoop(Outbound& out);
+    Status clientHandshake(grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream, const PeerAddress& peer);
+    void enqueue(const v1::PeerMessage& m);
+    void stop();
+
+    P2pConfig m_config;
+    Genesis m_genesis;
+    crypto::SecretKey m_key;
+    crypto::PublicKey m_public;
+    node::Node& m_node;
+    std::atomic<node::ConsensusDriver*> m_driver{nullptr};
+    std::atomic<bool> m_stop{false};
+    std::vector<std::unique_ptr<Outbound>> m_out;
+    std::unique_ptr<grpc::Server> m_server;
+};
+
+grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
+                                        grpc::ServerReaderWriter<v1::PeerMessage, v1::PeerMessage>* stream) {
+    v1::PeerMessage m;
+    if (!stream->Read(&m) || !m.has_hello()) return {grpc::StatusCode::INVALID_ARGUMENT, "expected a hello"};
+    const v1::Hello hello = m.hello();  // a copy: `m` is read into again below
+    if (hello.chain_id() != m_genesis.chainId) {
+        return {grpc::StatusCode::FAILED_PRECONDITION, "peer is on chain '" + hello.chain_id() + "'"};
+    }
+    auto key = crypto::PublicKey::fromBytes(asBytes(hello.validator_public_key()));
+    if (!key) return {grpc::StatusCode::INVALID_ARGUMENT, "peer key is not a valid public key"};
+    if (m_genesis.validators.find(*key) == nullptr) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "peer key " + key->hex() + " is not a validator"};
+    }
+    if (hello.nonce().size() != 32) return {grpc::StatusCode::INVALID_ARGUMENT, "nonce must be 32 bytes"};
+    const std::string nonce = freshNonce();
+    v1::PeerMessage reply;
+    reply.mutable_hello()->set_chain_id(m_genesis.chainId);
+    reply.mutable_hello()->set_validator_public_key(str(m_public.bytes()));
+    reply.mutable_hello()->set_nonce(nonce);
+    if (!stream->Write(reply)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
+    if (!stream->Read(&m) || !m.has_auth()) return {grpc::StatusCode::INVALID_ARGUMENT, "expected an auth"};
+    auto sig = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
+    if (!sig || !crypto::verify(*key, authDigest(m_genesis.chainId, nonce, *key), *sig)) {
+        spdlog::warn("p2p: {} failed to prove validator key {}", ctx->peer(), key->hex());
+        return {grpc::StatusCode::UNAUTHENTICATED, "validator key not proven"};
+    }
+    v1::PeerMessage auth;
+    auth.mutable_auth()->set_signature(str(crypto::sign(m_key, authDigest(m_genesis.chainId, hello.nonce(), m_public)).bytes()));
+    if (!stream->Write(auth)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
+    spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
+
+    while (!m_stop.load() && stream->Read(&m)) {
+        node::ConsensusDriver* driver = m_driver.load();
+        switch (m.body_case()) {
+        case v1::PeerMessage::kProposal: {
+            auto p = consensus::SignedProposal::decode(asBytes(m.proposal()), kMaxMessageBytes);
+            if (p && driver != nullptr) driver->deliver(*p);
+            break;
+        }
+        case v1::PeerMessage::kVote: {
+            auto v = consensus::SignedVote::decode(asBytes(m.vote()));
+            if (v && driver != nullptr) driver->deliver(*v);
+            break;
+        }
+        case v1::PeerMessage::kTransactions:
+            for (const auto& tx : m.transactions().transactions()) (void)m_node.submit(asBytes(tx));
+            break;
+        default: break;
+        }
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status PeerNetwork::Impl::GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req, v1::GetBlockResponse* resp) {
+    auto b = m_node.block(req->height());
+    if (!b) return {grpc::StatusCode::NOT_FOUND, b.status().message()};
+    resp->set_header(str(b->header.encode()));
+    resp->set_body(str(Block::encodeBody(b->transactions)));
+    resp->set_commit(str(b->commit.encode()));
+    return grpc::Status::OK;
+}
+
+Status PeerNetwork::Impl::clientHandshake(grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream,
+                                          const PeerAddress& peer) {
+    const std::string nonce = freshNonce();
+    v1::PeerMessage hello;
+    hello.mutable_hello()->set_chain_id(m_genesis.chainId);
+    hello.mutable_hello()->set_validator_public_key(str(m_public.bytes()));
+    hello.mutable_hello()->set_nonce(nonce);
+    if (!stream.Write(hello)) return Status::unavailable("cannot reach " + peer.address);
+    v1::PeerMessage m;
+    if (!stream.Read(&m) || !m.has_hello()) return Status::unavailable("no hello from " + peer.address);
+    if (m.hello().chain_id() != m_genesis.chainId) return Status::failedPrecondition(peer.address + " is on another chain");
+    auto key = crypto::PublicKey::fromBytes(asBytes(m.hello().validator_public_key()));
+    if (!key || *key != peer.key) {
+        return Status::unauthenticated(peer.address + " is not the validator configured for it");
+    }
+    if (m.hello().nonce().size() != 32) return Status::invalidArgument("bad nonce from " + peer.address);
+    v1::PeerMessage auth;
+    auth.mutable_auth()->set_signature(str(crypto::sign(m_key, authDigest(m_genesis.chainId, m.hello().nonce(), m_public)).bytes()));
+    if (!stream.Write(auth)) return Status::unavailable(peer.address + " went away");
+    if (!stream.Read(&m) || !m.has_auth()) return Status::unauthenticated(peer.address + " refused our key");
+    auto sig = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
+    if (!sig || !crypto::verify(peer.key, authDigest(m_genesis.chainId, nonce, peer.key), *sig)) {
+        return Status::unauthenticated(peer.address + " failed to prove its validator key");
+    }
+    return Status::ok();
+}
+
+void PeerNetwork::Impl::senderLoop(Outbound& out) {
+    bool warned = false;
+    while (!m_stop.load()) {
+        grpc::ClientContext ctx;
+        {
+            std::lock_guard lock(out.mutex);
+            if (m_stop.load()) break;
+            out.active = &ctx;
+        }
+        auto stream = out.stub->Connect(&ctx);
+        Status hs = clientHandshake(*stream, out.peer);
+        if (hs) {
+            out.connected = true;
+            warned = false;
+            spdlog::info("p2p: outbound link to {} ({})", out.peer.address, out.peer.key.hex().substr(0, 16));
+            while (!m_stop.load()) {
+                std::deque<v1::PeerMessage> batch;
+                std::vector<Bytes> txs;
+                {
+                    std::unique_lock lock(out.mutex);
+                    out.cv.wait_for(lock, std::chrono::milliseconds(200),
+                                    [&] { return m_stop.load() || !out.queue.empty() || !out.txs.empty(); });
+                    batch.swap(out.queue);
+                    txs.swap(out.txs);
+                }
+                bool ok = true;
+                for (std::size_t i = 0; ok && i < txs.size(); i += kMaxTxBatch) {
+                    v1::PeerMessage m;
+                    for (std::size_t j = i; j < std::min(txs.size(), i + kMaxTxBatch); ++j) {
+                        m.mutable_transactions()->add_transactions(str(txs[j]));
+                    }
+                    ok = stream->Write(m);
+                }
+                for (const auto& m : batch) {
+                    if (!ok) break;
+                    ok = stream->Write(m);
+                }
+                if (!ok) break;
+            }
+        } else if (!warned) {
+            spdlog::warn("p2p: link to {}: {}", out.peer.address, hs.toString());
+            warned = true;
+        }
+        out.connected = false;
+        {
+            std::lock_guard lock(out.mutex);
+            out.active = nullptr;
+        }
+        ctx.TryCancel();
+        (void)stream->Finish();
+        std::unique_lock lock(out.mutex);
+        out.cv.wait_for(lock, std::chrono::milliseconds(300), [&] { return m_stop.load(); });
+    }
+}
+
+void PeerNetwork::Impl::startOutbound() {
+    grpc::SslCredentialsOptions opts;
+    opts.pem_root_certs = m_config.caPem;
+    opts.pem_private_key = m_config.tls.keyPem;
+    opts.pem_cert_chain = m_config.tls.certPem;
+    auto creds = grpc::SslCredentials(opts);
+    for (const auto& peer : m_config.peers) {
+        if (peer.key == m_public) continue;
+        auto out = std::make_unique<Outbound>();
+        out->peer = peer;
+        grpc::ChannelArguments args;
+        args.SetSslTargetNameOverride(kTlsServerName);
+        args.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
+        args.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
+        args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+        args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+        out->channel = grpc::CreateCustomChannel(peer.address, creds, args);
+        out->stub = v1::Peer::NewStub(out->channel);
+        m_out.push_back(std::move(out));
+    }
+    for (auto& out : m_out) {
+        Outbound* o = out.get();
+        o->thread = std::thread([this, o] { senderLoop(*o); });
+    }
+}
+
+void PeerNetwork::Impl::enqueue(const v1::PeerMessage& m) {
+    for (auto& out : m_out) {
+        std::lock_guard lock(out->mutex);
+        if (out->queue.size() >= m_config.maxQueuedMessages) out->queue.pop_front();
+        out->queue.push_back(m);
+        out->cv.notify_one();
+    }
+}
+
+void PeerNetwork::Impl::stop() {
+    if (m_stop.exchange(true)) return;
+    for (auto& out : m_out) {
+        std::lock_guard lock(out->mutex);
+        if (out->active != nullptr) out->active->TryCancel();
+        out->cv.notify_all();
+    }
+    if (m_server) m_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    for (auto& out : m_out) {
+        if (out->thread.joinable()) out->thread.join();
+    }
+    if (m_server) m_server->Wait();
+}
+
+Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const Genesis& genesis,
+                                                        crypto::SecretKey validatorKey, node::Node& node) {
+    std::unique_ptr<PeerNetwork> net(new PeerNetwork());
+    net->m_impl = std::make_unique<Impl>(std::move(config), genesis, std::move(validatorKey), node);
+    Impl& impl = *net->m_impl;
+    grpc::SslServerCredentialsOptions sopts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    sopts.pem_root_certs = impl.m_config.caPem;
+    sopts.pem_key_cert_pairs.push_back({impl.m_config.tls.keyPem, impl.m_config.tls.certPem});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(impl.m_config.listen, grpc::SslServerCredentials(sopts), &net->m_port);
+    builder.RegisterService(&impl);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
+    builder.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
+    impl.m_server = builder.BuildAndStart();
+    if (!impl.m_server || net->m_port == 0) {
+        return Status::unavailable("cannot listen for peers on " + impl.m_config.listen);
+    }
+    impl.startOutbound();
+    return net;
+}
+
+PeerNetwork::~PeerNetwork() { stop(); }
+
+void PeerNetwork::stop() {
+    if (m_impl) m_impl->stop();
+}
+
+void PeerNetwork::attach(node::ConsensusDriver* driver) { m_impl->m_driver = driver; }
+
+std::size_t PeerNetwork::connectedPeers() const {
+    std::size_t n = 0;
+    for (const auto& out : m_impl->m_out) n += out->connected.load() ? 1 : 0;
+    return n;
+}
+
+void PeerNetwork::broadcast(const consensus::SignedProposal& p) {
+    v1::PeerMessage m;
+    m.set_proposal(str(p.encode()));
+    m_impl->enqueue(m);
+}
+
+void PeerNetwork::broadcast(const consensus::SignedVote& v) {
+    v1::PeerMessage m;
+    m.set_vote(str(v.encode()));
+    m_impl->enqueue(m);
+}
+
+void PeerNetwork::broadcastTransaction(ByteView encoded) {
+    for (auto& out : m_impl->m_out) {
+        std::lock_guard lock(out->mutex);
+        if (out->txs.size() < m_impl->m_config.maxQueuedMessages) out->txs.emplace_back(encoded.begin(), encoded.end());
+        out->cv.notify_one();
+    }
+}
+
+std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
+    for (auto& out : m_impl->m_out) {
+        if (!out->connected.load()) continue;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+        v1::GetBlockRequest req;
+        req.set_height(height);
+        v1::GetBlockResponse resp;
+        if (!out->stub->GetBlock(&ctx, req, &resp).ok()) continue;
+        auto header = BlockHeader::decode(asBytes(resp.header()));
+        auto body = Block::decodeBody(asBytes(resp.body()));
+        auto commit = Commit::decode(asBytes(resp.commit()));
+        if (!header || !body || !commit) continue;
+        Block b;
+        b.header = std::move(*header);
+        b.transactions = std::move(*body);
+        b.commit = std::move(*commit);
+        return b;
+    }
+    return std::nullopt;
+}
+
+}  // namespace fides::p2p

@@ -1,0 +1,78 @@
+// PeerNetwork: validator links over gRPC with mutual TLS, implementing the
+// consensus transport (node/consensus_driver.h). Every validator dials
+// every configured peer (one outbound stream each) and sends its consensus
+// messages and client transactions on those; inbound streams only receive.
+// On each stream both sides prove their validator key by signing the other
+// side's fresh nonce (doc/spec/p2p.md); a key outside the validator set, or
+// not the one configured for that address, is refused. Block sync asks the
+// peers' GetBlock in turn.
+//
+// Transactions are gossiped once: a transaction a client submitted here is
+// sent to each peer; one received from a peer is admitted, not re-sent
+// (validators are fully connected).
+//
+// Threads: gRPC's server threads run inbound streams; one sender thread per
+// peer owns its outbound stream and a bounded queue (oldest messages are
+// dropped when full: consensus gossip sends them again).
+#pragma once
+
+#include "crypto/schnorr.h"
+#include "node/consensus_driver.h"
+#include "p2p/tls_certs.h"
+#include "primitives/genesis.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace grpc {
+class Server;
+}
+
+namespace fides::p2p {
+
+struct PeerAddress {
+    crypto::PublicKey key;
+    std::string address;  // host:port
+};
+
+struct P2pConfig {
+    std::string listen;  // host:port; port 0 picks a free one
+    std::vector<PeerAddress> peers;
+    PemPair tls;
+    std::string caPem;
+    std::size_t maxQueuedMessages = 20'000;
+};
+
+// Parses "hexkey@host:port,hexkey@host:port".
+Result<std::vector<PeerAddress>> parsePeers(const std::string& list);
+
+class PeerNetwork final : public node::ConsensusTransport {
+public:
+    static Result<std::unique_ptr<PeerNetwork>> start(P2pConfig config, const Genesis& genesis,
+                                                      crypto::SecretKey validatorKey, node::Node& node);
+    ~PeerNetwork() override;
+    void stop();
+
+    // Where inbound consensus messages go (set before traffic matters;
+    // messages arriving earlier are dropped and gossiped again later).
+    void attach(node::ConsensusDriver* driver);
+    int port() const { return m_port; }
+    std::size_t connectedPeers() const;
+
+    void broadcast(const consensus::SignedProposal& proposal) override;
+    void broadcast(const consensus::SignedVote& vote) override;
+    std::optional<Block> fetchBlock(std::uint64_t height) override;
+    // A transaction a client submitted to this node: to every peer, once.
+    void broadcastTransaction(ByteView encoded);
+
+    class Impl;
+
+private:
+    PeerNetwork() = default;
+    std::unique_ptr<Impl> m_impl;
+    int m_port = 0;
+};
+
+}  // namespace fides::p2p

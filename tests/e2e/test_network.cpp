@@ -1,0 +1,256 @@
+// End-to-end: a network of real fides-node processes (separate encrypted
+// stores, mutual TLS on loopback, generated keys and certificates), under
+// load and perturbed (SIGKILL and restart, SIGSTOP/SIGCONT of f + 1), with
+// the invariants checked afterwards:
+//   - every node has the same block at every height it has (so no two
+//     different blocks at one height, and the same state roots);
+//   - every block carries a commit of > 2/3 of the genesis power;
+//   - every transaction acknowledged as committed is in exactly one block,
+//     at the acknowledged height, readable on every node.
+#include "client/node_client.h"
+#include "crypto/random.h"
+#include "notary/notary_app.h"
+#include "primitives/proof.h"
+
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace fides;
+using namespace std::chrono_literals;
+
+namespace {
+
+QString binary(const char* name) { return QStringLiteral(FIDES_BINARY_DIR "/bin/") + name; }
+
+bool portFree(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+class Devnet {
+public:
+    explicit Devnet(int n) : m_n(n), m_procs(static_cast<std::size_t>(n)) {}
+    ~Devnet() {
+        for (int i = 0; i < m_n; ++i) kill(i);
+    }
+
+    bool create() {
+        std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
+        for (int attempt = 0; attempt < 50; ++attempt) {
+            m_base = 20000 + static_cast<int>(rng() % 20000) * 2;
+            bool free = true;
+            for (int p = m_base; p < m_base + 2 * m_n && free; ++p) free = portFree(p);
+            if (free) break;
+        }
+        QProcess p;
+        p.start(binary("fides-node"), {"testnet", "--out", m_dir.path(), "--validators", QString::number(m_n),
+                                       "--chain-id", "e2e-chain", "--base-port", QString::number(m_base)});
+        if (!p.waitForFinished(60000) || p.exitCode() != 0) {
+            qWarning() << p.readAllStandardError();
+            return false;
+        }
+        // Quick rounds for tests.
+        for (int i = 0; i < m_n; ++i) {
+            QFile conf(home(i) + "/config/node.conf");
+            if (!conf.open(QIODevice::ReadWrite)) return false;
+            QByteArray text = conf.readAll();
+            text.replace("timeout_propose_ms = 1000", "timeout_propose_ms = 600");
+            text.replace("timeout_vote_ms = 500", "timeout_vote_ms = 300");
+            text.replace("commit_pause_ms = 200", "commit_pause_ms = 100");
+            conf.resize(0);
+            conf.write(text);
+        }
+        auto g = Genesis::load((m_dir.path() + "/genesis.json").toStdString());
+        if (!g) return false;
+        m_genesis = *g;
+        return true;
+    }
+
+    QString home(int i) const { return m_dir.path() + "/validator-" + QString::number(i); }
+    std::string rpc(int i) const { return "127.0.0.1:" + std::to_string(m_base + 2 * i); }
+    const Genesis& genesis() const { return m_genesis; }
+
+    bool start(int i) {
+        auto& proc = m_procs[static_cast<std::size_t>(i)];
+        proc = std::make_unique<QProcess>();
+        proc->setStandardErrorFile(m_dir.path() + "/validator-" + QString::number(i) + ".log", QIODevice::Append);
+        proc->start(binary("fides-node"), {"start", "--home", home(i)});
+        if (!proc->waitForStarted(10000)) return false;
+        QByteArray out;
+        for (int t = 0; t < 100; ++t) {
+            proc->waitForReadyRead(200);
+            out += proc->readAllStandardOutput();
+            if (out.contains("listening on")) return true;
+            if (proc->state() != QProcess::Running) break;
+        }
+        qWarning() << "validator" << i << "did not start:" << out;
+        return false;
+    }
+    void kill(int i) {
+        auto& proc = m_procs[static_cast<std::size_t>(i)];
+        if (!proc) return;
+        if (proc->state() != QProcess::NotRunning) {
+            ::kill(static_cast<pid_t>(proc->processId()), SIGCONT);
+            ::kill(static_cast<pid_t>(proc->processId()), SIGKILL);
+            proc->waitForFinished(10000);
+        }
+        proc.reset();
+    }
+    void signal(int i, int sig) { ::kill(static_cast<pid_t>(m_procs[static_cast<std::size_t>(i)]->processId()), sig); }
+    bool running(int i) const {
+        const auto& p = m_procs[static_cast<std::size_t>(i)];
+        return p && p->state() == QProcess::Running;
+    }
+
+    std::uint64_t height(int i) const {
+        client::NodeClient c(rpc(i), 2s);
+        auto s = c.status();
+        return s ? s->height() : 0;
+    }
+    std::uint64_t minHeight(const std::set<int>& skip = {}) const {
+        std::uint64_t m = ~0ull;
+        for (int i = 0; i < m_n; ++i) {
+            if (skip.count(i) == 0) m = std::min(m, height(i));
+        }
+        return m;
+    }
+
+    // The invariants, over every height every node has.
+    void checkInvariants(const std::vector<std::pair<crypto::Hash256, std::uint64_t>>& acknowledged,
+                         std::set<std::string>* proposers = nullptr) const {
+        const std::uint64_t top = minHeight();
+        QVERIFY(top >= 1);
+        std::map<std::string, std::uint64_t> txHeights;
+        for (std::uint64_t h = 1; h <= top; ++h) {
+            std::optional<crypto::Hash256> ref;
+            for (int i = 0; i < m_n; ++i) {
+                client::NodeClient c(rpc(i), 5s);
+                auto b = c.block(h);
+                QVERIFY2(b, qPrintable(QString("validator %1 lacks block %2").arg(i).arg(h)));
+                auto vh = verifySignedHeader(m_genesis.validators, m_genesis.chainId, asBytes(b->signed_header().header()),
+                                             asBytes(b->signed_header().commit()));
+                QVERIFY2(vh, qPrintable(QString("block %1 on validator %2: %3").arg(h).arg(i).arg(vh.status().toString().c_str())));
+                const crypto::Hash256 hash = vh->header.hash();
+                if (!ref) ref = hash;
+                QVERIFY2(*ref == hash, qPrintable(QString("two different blocks at height %1").arg(h)));
+                if (i == 0) {
+                    if (proposers != nullptr) proposers->insert(vh->header.proposer.hex());
+                    for (const auto& tx : b->transactions()) {
+                        const std::string th = txHash(asBytes(tx)).hex();
+                        QVERIFY2(txHeights.emplace(th, h).second, "a transaction is committed twice");
+                    }
+                }
+            }
+        }
+        for (const auto& [hash, height] : acknowledged) {
+            if (height > top) continue;
+            auto it = txHeights.find(hash.hex());
+            QVERIFY2(it != txHeights.end(), "an acknowledged transaction is not in the chain");
+            QCOMPARE(it->second, height);
+        }
+    }
+
+private:
+    int m_n;
+    QTemporaryDir m_dir;
+    int m_base = 0;
+    Genesis m_genesis;
+    std::vector<std::unique_ptr<QProcess>> m_procs;
+};
+
+std::vector<std::pair<crypto::Hash256, std::uint64_t>> load(const Devnet& net, int validators, std::chrono::milliseconds duration,
+                                                           const std::set<int>& skip = {}) {
+    std::vector<std::pair<crypto::Hash256, std::uint64_t>> acks;
+    const auto key = crypto::SecretKey::generate();
+    const auto end = std::chrono::steady_clock::now() + duration;
+    int i = 0;
+    while (std::chrono::steady_clock::now() < end) {
+        const int target = i++ % validators;
+        if (skip.count(target) != 0) continue;
+        client::NodeClient c(net.rpc(target), 15s);
+        const auto doc = crypto::sha256(asBytes("e2e document " + std::to_string(crypto::randomU64())));
+        auto ack = c.notarize(key, doc, "e2e");
+        if (ack) acks.emplace_back(ack->txHash, ack->height);
+    }
+    return acks;
+}
+
+}  // namespace
+
+class TestNetwork : public QObject {
+    Q_OBJECT
+
+private slots:
+    void steadyLoadEveryValidatorProposes() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 30000);
+        auto acks = load(net, 4, 4s);
+        QVERIFY2(acks.size() >= 4, "too few acknowledged transactions");
+        std::set<std::string> proposers;
+        net.checkInvariants(acks, &proposers);
+        QCOMPARE(proposers.size(), 4u);
+        qInfo("%zu acknowledged notarisations, chain at %llu, all 4 validators proposed", acks.size(),
+              static_cast<unsigned long long>(net.minHeight()));
+    }
+
+    void killedValidatorRestartsAndSyncsWithin20Seconds() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 30000);
+        net.kill(1);  // SIGKILL
+        const std::uint64_t atKill = net.minHeight({1});
+        auto acks = load(net, 4, 3s, {1});
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({1}) >= atKill + 3, 30000);  // the chain goes on without it
+        QVERIFY(net.start(1));
+        const std::uint64_t target = net.minHeight({1});
+        QElapsedTimer t;
+        t.start();
+        QTRY_VERIFY_WITH_TIMEOUT(net.height(1) >= target, 20000);
+        qInfo("restarted validator back in sync (height %llu) after %lld ms", static_cast<unsigned long long>(target),
+              static_cast<long long>(t.elapsed()));
+        net.checkInvariants(acks);
+    }
+
+    void haltsWithoutQuorumAndResumes() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 30000);
+        net.signal(2, SIGSTOP);
+        net.signal(3, SIGSTOP);  // f + 1 = 2 of 4: no quorum
+        QTest::qWait(1500);
+        const std::uint64_t stalled = std::max(net.height(0), net.height(1));
+        QTest::qWait(3000);
+        QVERIFY2(std::max(net.height(0), net.height(1)) <= stalled + 1, "the chain advanced without a quorum");
+        net.signal(2, SIGCONT);
+        net.signal(3, SIGCONT);
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= stalled + 3, 30000);
+        net.checkInvariants({});
+        for (int i = 0; i < 4; ++i) QVERIFY(net.running(i));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNetwork)
+#include "test_network.moc"
