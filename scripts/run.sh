@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the main job: builds Fides, starts a local
-# validator (data under ./run/ in the checkout, generated demo keys),
-# notarises some demo documents, and then
-#  - with a display: opens the desktop app connected to it;
-#  - without one: prints how to reach the node and walks through the CLI
-#    (notarise, prove), then keeps the node running until Ctrl-C.
-#   FIDES_RUN_ONCE=1  stop the node after the walk-through (no waiting)
-#   FIDES_RPC=ADDR    listen address (default 127.0.0.1:26657)
+# network of 4 validators (`fides devnet`, data under ./run/devnet in the
+# checkout, generated keys and certificates), notarises some demo
+# documents, and then
+#  - with a display: opens the desktop app connected to validator 0;
+#  - without one: prints how to reach the validators and walks through the
+#    CLI (notarise through one validator, prove through another).
+# The devnet keeps running afterwards: `build/bin/fides devnet status|stop|reset`.
+#   FIDES_RUN_ONCE=1            stop the devnet after the walk-through
+#   FIDES_DEVNET_BASE_PORT=P    validator i: RPC P + 2i, peers P + 2i + 1 (default 26700)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -16,34 +18,24 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target fides-node fides $( [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && echo fides-desktop )
 
 BIN="$ROOT/build/bin"
-HOME_DIR="$ROOT/run/validator-0"
-RPC="${FIDES_RPC:-127.0.0.1:26657}"
-if [ ! -f "$HOME_DIR/config/genesis.json" ]; then
-  "$BIN/fides-node" init --home "$HOME_DIR" --chain-id fides-demo --moniker "state-it-centre"
-fi
+DEVNET="$ROOT/run/devnet"
+BASE="${FIDES_DEVNET_BASE_PORT:-26700}"
 
-LOG="$ROOT/run/validator-0.log"
-"$BIN/fides-node" start --home "$HOME_DIR" --rpc-listen "$RPC" >"$ROOT/run/validator-0.out" 2>"$LOG" &
-NODE_PID=$!
-cleanup() { kill "$NODE_PID" 2>/dev/null || true; wait "$NODE_PID" 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+# A local network of 4 validators: separate processes and encrypted stores,
+# mutual TLS on loopback, keys and certificates generated under run/devnet.
+"$BIN/fides" devnet start --dir "$DEVNET" --validators 4 --base-port "$BASE"
+stop_devnet() { "$BIN/fides" devnet stop --dir "$DEVNET" >/dev/null 2>&1 || true; }
 
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$ROOT/run/validator-0.out" 2>/dev/null && break
-  if ! kill -0 "$NODE_PID" 2>/dev/null; then echo "fides-node failed to start:"; cat "$LOG"; exit 1; fi
-  sleep 0.1
-done
-ADDR=$(sed -n 's/^fides-node: listening on //p' "$ROOT/run/validator-0.out")
-export FIDES_NODE="$ADDR" FIDES_GENESIS="$HOME_DIR/config/genesis.json"
+export FIDES_NODE="127.0.0.1:$BASE" FIDES_GENESIS="$DEVNET/genesis.json"
 export FIDES_CLIENT_KEY="$ROOT/run/demo-client.key"
 
 cat <<MSG
 
-Fides validator running (pid $NODE_PID)
-  gRPC:     $ADDR   (NodeService, grpc.health.v1, server reflection)
-  home:     $HOME_DIR
-  log:      $LOG
-  CLI:      FIDES_NODE=$ADDR FIDES_GENESIS=$FIDES_GENESIS $BIN/fides status
+Fides devnet running: 4 validators (logs: $DEVNET/validator-*.log)
+  gRPC:     validators 0-3 at 127.0.0.1:$BASE, :$(( BASE + 2 )), :$(( BASE + 4 )), :$(( BASE + 6 ))  (NodeService, health, reflection)
+  genesis:  $FIDES_GENESIS  (the trust anchor clients check commits against)
+  manage:   $BIN/fides devnet status | stop | reset
+  CLI:      FIDES_NODE=$FIDES_NODE FIDES_GENESIS=$FIDES_GENESIS $BIN/fides status
 
 MSG
 
@@ -57,25 +49,31 @@ for f in README.md doc/ARCHITECTURE.md doc/spec/encoding.md; do
 done
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$BIN/fides-desktop" ] && [ "${FIDES_RUN_ONCE:-0}" != 1 ]; then
-  echo "Opening the desktop app…"
-  "$BIN/fides-desktop" --node "$ADDR" --genesis "$FIDES_GENESIS"
+  echo "Opening the desktop app (connected to validator 0)…"
+  "$BIN/fides-desktop" --node "$FIDES_NODE" --genesis "$FIDES_GENESIS"
+  echo "The devnet keeps running; stop it with: $BIN/fides devnet stop"
   exit 0
 fi
 
 echo "== CLI walk-through (no display)"
 DOC="$ROOT/run/demo/letter-$(date +%s).txt"
 echo "Decision of the municipal council, $(date -u)" >"$DOC"
+V2="127.0.0.1:$(( BASE + 4 ))"
 set -x
 "$BIN/fides" status
 "$BIN/fides" notarize "$DOC" --label "council decision"
-"$BIN/fides" prove "$DOC"
+"$BIN/fides" --node "$V2" prove "$DOC"
 "$BIN/fides" block 1
 set +x
+echo "(notarised through validator 0, proven through validator 2: the proof checks the validators' signatures, not the node)"
 echo "A file that was never registered gives a proof of absence (exit code 1):"
 echo "never registered $(date +%s%N)" >"$ROOT/run/demo/unregistered.txt"
 "$BIN/fides" prove "$ROOT/run/demo/unregistered.txt" || true
+"$BIN/fides" devnet status --dir "$DEVNET"
 
-if [ "${FIDES_RUN_ONCE:-0}" = 1 ]; then exit 0; fi
+if [ "${FIDES_RUN_ONCE:-0}" = 1 ]; then
+  stop_devnet
+  exit 0
+fi
 echo
-echo "The validator keeps running at $ADDR; press Ctrl-C to stop it."
-wait "$NODE_PID"
+echo "The devnet keeps running; stop it with: $BIN/fides devnet stop   (reset: $BIN/fides devnet reset)"

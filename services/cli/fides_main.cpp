@@ -3,12 +3,14 @@
 //   fides notarize FILE [--label TEXT] [--key FILE]
 //   fides prove FILE
 //   fides block HEIGHT
+//   fides devnet start|status|stop|reset [--dir run/devnet] [--validators 4]
 // `prove` checks the answer itself against the genesis validator set (signed
 // header, state proof, inclusion proof); it never trusts the node.
 // Exit codes: 0 success (prove: registration verified), 1 prove: the document
 // is provably NOT registered, 2 usage error, 3 verification failed (the node's
 // answer does not check out), 4 the node refused or could not be reached.
 #include "client/node_client.h"
+#include "devnet.h"
 #include "crypto/key_file.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
@@ -169,11 +171,20 @@ int main(int argc, char** argv) {
     std::uint64_t height = 0;
     auto* blockCmd = app.add_subcommand("block", "show a block, its commit checked if --genesis is given");
     blockCmd->add_option("HEIGHT", height, "block height")->required();
+    std::string devnetAction;
+    fides::cli::DevnetOptions devnet;
+    auto* devnetCmd = app.add_subcommand("devnet", "a local network of validators: start, status, stop, reset");
+    devnetCmd->add_option("ACTION", devnetAction, "start | status | stop | reset")->required();
+    devnetCmd->add_option("--dir", devnet.dir, "the network's folder")->capture_default_str();
+    devnetCmd->add_option("--validators", devnet.validators, "validators (when creating)")->capture_default_str();
+    devnetCmd->add_option("--base-port", devnet.basePort, "validator i: RPC base + 2i, peers base + 2i + 1")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    if (*devnetCmd) return fides::cli::runDevnet(devnetAction, devnet);
     client::NodeClient c(node);
     if (*status) return cmdStatus(c);
     if (*notarize) return cmdNotarize(c, file, label, keyPath);
