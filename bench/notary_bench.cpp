@@ -32,6 +32,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -43,18 +44,19 @@ using namespace fides;
 using Clock = std::chrono::steady_clock;
 namespace v1 = fides::node::v1;
 
-struct SpawnedNode {
-    pid_t pid = -1;
-    std::string address;
+struct SpawnedNodes {
+    std::vector<pid_t> pids;
     std::string home;
-    ~SpawnedNode() {
-        if (pid > 0) {
-            ::kill(pid, SIGTERM);
-            ::waitpid(pid, nullptr, 0);
-        }
+    ~SpawnedNodes() {
+        for (pid_t pid : pids) ::kill(pid, SIGTERM);
+        for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
         if (!home.empty()) std::filesystem::remove_all(home);
     }
 };
+
+// Starts `fides-node start` with `args` and returns its RPC address.
+std::optional<std::string> startNode(const std::string& binary, const std::vector<std::string>& args,
+                                     SpawnedNodes& spawned);
 
 bool runCommand(const std::vector<std::string>& argv, std::string* firstLine, pid_t* keepRunning) {
     int fds[2];
@@ -162,6 +164,22 @@ std::vector<Bytes> signTransactions(const std::string& chainId, std::size_t n, u
     return txs;
 }
 
+std::optional<std::string> startNode(const std::string& binary, const std::vector<std::string>& args,
+                                     SpawnedNodes& spawned) {
+    std::vector<std::string> argv{binary, "start"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string line;
+    pid_t pid = -1;
+    if (!runCommand(argv, &line, &pid) || line.find("listening on ") == std::string::npos) {
+        std::cerr << "notary_bench: fides-node did not start\n";
+        return std::nullopt;
+    }
+    spawned.pids.push_back(pid);
+    line = line.substr(line.find("listening on ") + 13);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,32 +189,49 @@ int main(int argc, char** argv) {
     std::size_t count = 60000;
     unsigned streams = 2;
     std::size_t batch = 500;
+    unsigned validators = 1;
+    int basePort = 28700;
     double latencySeconds = 5;
     app.add_option("--node", node, "use a running node at ADDR instead of starting one");
     app.add_option("--node-binary", nodeBinary, "fides-node to start")->capture_default_str();
     app.add_option("--count", count, "transactions in the throughput phase")->capture_default_str();
     app.add_option("--streams", streams, "concurrent client streams")->capture_default_str();
     app.add_option("--batch", batch, "transactions per stream message")->capture_default_str();
+    app.add_option("--validators", validators, "validators to start (consensus over mutual TLS when > 1)")
+        ->capture_default_str();
+    app.add_option("--base-port", basePort, "with --validators > 1: validator i RPC base + 2i, peers + 1")
+        ->capture_default_str();
     app.add_option("--latency-seconds", latencySeconds, "duration of the latency phase")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
-    SpawnedNode spawned;
+    SpawnedNodes spawned;
+    std::vector<std::string> addresses;
     if (node.empty()) {
         spawned.home = (std::filesystem::temp_directory_path() / ("fides-bench-" + std::to_string(::getpid()))).string();
-        if (!runCommand({nodeBinary, "init", "--home", spawned.home, "--chain-id", "bench"}, nullptr, nullptr)) {
-            std::cerr << "notary_bench: fides-node init failed\n";
-            return 1;
+        if (validators <= 1) {
+            if (!runCommand({nodeBinary, "init", "--home", spawned.home, "--chain-id", "bench"}, nullptr, nullptr)) {
+                std::cerr << "notary_bench: fides-node init failed\n";
+                return 1;
+            }
+            auto a1 = startNode(nodeBinary, {"--home", spawned.home, "--rpc-listen", "127.0.0.1:0"}, spawned);
+            if (!a1) return 1;
+            addresses.push_back(*a1);
+        } else {
+            if (!runCommand({nodeBinary, "testnet", "--out", spawned.home, "--validators", std::to_string(validators),
+                             "--chain-id", "bench", "--base-port", std::to_string(basePort)},
+                            nullptr, nullptr)) {
+                std::cerr << "notary_bench: fides-node testnet failed\n";
+                return 1;
+            }
+            for (unsigned i = 0; i < validators; ++i) {
+                auto ai = startNode(nodeBinary, {"--home", spawned.home + "/validator-" + std::to_string(i)}, spawned);
+                if (!ai) return 1;
+                addresses.push_back(*ai);
+            }
         }
-        std::string line;
-        if (!runCommand({nodeBinary, "start", "--home", spawned.home, "--rpc-listen", "127.0.0.1:0"}, &line,
-                        &spawned.pid) ||
-            line.find("listening on ") == std::string::npos) {
-            std::cerr << "notary_bench: fides-node did not start\n";
-            return 1;
-        }
-        line = line.substr(line.find("listening on ") + 13);
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-        node = line;
+        node = addresses.front();
+    } else {
+        addresses.push_back(node);
     }
     client::NodeClient c(node, std::chrono::seconds(60));
     auto status = c.status();
@@ -220,7 +255,7 @@ int main(int argc, char** argv) {
         std::vector<std::thread> senders;
         for (unsigned s = 0; s < streams; ++s) {
             senders.emplace_back([&, s] {
-                client::NodeClient sc(node, std::chrono::minutes(10));
+                client::NodeClient sc(addresses[s % addresses.size()], std::chrono::minutes(10));
                 grpc::ClientContext ctx;
                 v1::SubmitTransactionsResponse resp;
                 auto writer = sc.stub().SubmitTransactions(&ctx, &resp);
@@ -289,7 +324,7 @@ int main(int argc, char** argv) {
 
     nlohmann::json out;
     out["benchmark"] = "notary";
-    out["validators"] = 1;
+    out["validators"] = addresses.size();
     out["signatures_verified"] = true;
     out["store"] = "sqlcipher";
     out["throughput"] = {{"transactions", count},

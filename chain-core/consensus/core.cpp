@@ -249,6 +249,14 @@ Result<CoreOutput> ConsensusCore::handle(Effects fx, bool /*replaying*/) {
 
 Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
+    // Gossip repeats messages: an identical one already held needs no
+    // signature check, no log record and no engine step.
+    for (const auto& known : m_proposals) {
+        if (known.height == s.height && known.round == s.round && known.proposer == s.proposer &&
+            known.value.id == s.value.id && known.signature == s.signature) {
+            return CoreOutput{};
+        }
+    }
     if (s.value.data.size() > m_config.maxValueBytes) return Status::invalidArgument("proposed block is too large");
     FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, m_config.validators, s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
@@ -258,6 +266,14 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
 
 Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
+    if (auto index = indexOf(m_config.validators, s.validator)) {
+        auto it = m_votes.find({s.height, s.round, s.type, *index});
+        if (it != m_votes.end()) {
+            for (const auto& known : it->second) {
+                if (known.value == s.value && known.signature == s.signature) return CoreOutput{};  // seen
+            }
+        }
+    }
     FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, m_config.validators, s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
     hold(s, v.validator);
