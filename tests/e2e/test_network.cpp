@@ -51,6 +51,10 @@ public:
     explicit Devnet(int n) : m_n(n), m_procs(static_cast<std::size_t>(n)) {}
     ~Devnet() {
         for (int i = 0; i < m_n; ++i) kill(i);
+        for (auto& p : m_extra) {
+            p->kill();
+            p->waitForFinished(10000);
+        }
     }
 
     bool create() {
@@ -86,6 +90,29 @@ public:
     }
 
     QString home(int i) const { return m_dir.path() + "/validator-" + QString::number(i); }
+    QString logPath(int i) const { return m_dir.path() + "/validator-" + QString::number(i) + ".log"; }
+    QString dir() const { return m_dir.path(); }
+    int basePort() const { return m_base; }
+
+    // A further fides-node process on `homePath` (not one of the n).
+    bool startExtra(const QString& homePath, const QString& log) {
+        auto proc = std::make_unique<QProcess>();
+        proc->setStandardErrorFile(log, QIODevice::Append);
+        proc->start(binary("fides-node"), {"start", "--home", homePath});
+        if (!proc->waitForStarted(10000)) return false;
+        QByteArray out;
+        for (int t = 0; t < 100; ++t) {
+            proc->waitForReadyRead(200);
+            out += proc->readAllStandardOutput();
+            if (out.contains("listening on")) {
+                m_extra.push_back(std::move(proc));
+                return true;
+            }
+            if (proc->state() != QProcess::Running) break;
+        }
+        qWarning() << "extra node did not start:" << out;
+        return false;
+    }
     std::string rpc(int i) const { return "127.0.0.1:" + std::to_string(m_base + 2 * i); }
     const Genesis& genesis() const { return m_genesis; }
 
@@ -175,7 +202,14 @@ private:
     int m_base = 0;
     Genesis m_genesis;
     std::vector<std::unique_ptr<QProcess>> m_procs;
+    std::vector<std::unique_ptr<QProcess>> m_extra;
 };
+
+int countInFile(const QString& path, const QByteArray& needle) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return 0;
+    return static_cast<int>(f.readAll().count(needle));
+}
 
 std::vector<std::pair<crypto::Hash256, std::uint64_t>> load(const Devnet& net, int validators, std::chrono::milliseconds duration,
                                                            const std::set<int>& skip = {}) {
@@ -231,6 +265,71 @@ private slots:
         qInfo("restarted validator back in sync (height %llu) after %lld ms", static_cast<unsigned long long>(target),
               static_cast<long long>(t.elapsed()));
         net.checkInvariants(acks);
+    }
+
+    void walCutMidRecordRestartsSafely() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 3, 30000);
+        // Kill validator 2 while a height is in progress, cut that height's log
+        // inside its last record, restart. A kill during the pause between
+        // heights leaves no log for the next height: then try again.
+        bool cutLiveLog = false;
+        for (int attempt = 0; attempt < 8 && !cutLiveLog; ++attempt) {
+            const std::uint64_t stored = net.height(2);
+            net.kill(2);
+            const QString path = net.home(2) + "/data/consensus/wal-" + QString::number(stored + 1) + ".log";
+            QFile wal(path);
+            if (wal.exists() && wal.size() > 20) {
+                QVERIFY(wal.resize(wal.size() - 7));
+                cutLiveLog = true;
+            }
+            QVERIFY(net.start(2));  // restarts: a torn tail is dropped, it was never sent
+            QTest::qWait(300);
+        }
+        QVERIFY2(cutLiveLog, "never caught validator 2 inside a height");
+        const std::uint64_t target = net.minHeight({2}) + 1;
+        QTRY_VERIFY_WITH_TIMEOUT(net.height(2) >= target, 20000);
+        net.checkInvariants({});
+        QVERIFY(countInFile(net.logPath(2), "dropped a torn WAL tail") >= 1);
+        for (int i = 0; i < 4; ++i) QCOMPARE(countInFile(net.logPath(i), "signed two different votes"), 0);
+    }
+
+    void duplicateValidatorCannotBreakSafety() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        // A second process with validator 3's key: its own store and ports.
+        const QString dup = net.dir() + "/duplicate-of-3";
+        QVERIFY(QDir().mkpath(dup + "/config"));
+        QVERIFY(QDir().mkpath(dup + "/data"));
+        for (const char* f : {"validator.key", "store.key", "genesis.json", "ca.pem", "node.pem", "node.key", "node.conf"}) {
+            QVERIFY(QFile::copy(net.home(3) + "/config/" + f, dup + "/config/" + f));
+        }
+        QFile::setPermissions(dup + "/config/validator.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        QFile::setPermissions(dup + "/config/store.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        QFile::setPermissions(dup + "/config/node.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        {
+            QFile conf(dup + "/config/node.conf");
+            QVERIFY(conf.open(QIODevice::ReadWrite));
+            QByteArray text = conf.readAll();
+            const int rpc = net.basePort() + 6;
+            text.replace(QByteArray("127.0.0.1:") + QByteArray::number(rpc) + "\n",
+                         QByteArray("127.0.0.1:") + QByteArray::number(rpc + 200) + "\n");
+            text.replace(QByteArray("p2p_listen = 127.0.0.1:") + QByteArray::number(rpc + 1),
+                         QByteArray("p2p_listen = 127.0.0.1:") + QByteArray::number(rpc + 201));
+            conf.resize(0);
+            conf.write(text);
+        }
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QVERIFY(net.startExtra(dup, net.dir() + "/duplicate.log"));
+        auto acks = load(net, 4, 5s);
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 6, 30000);
+        net.checkInvariants(acks);  // no two different blocks at any height, on any honest node
+        int equivocations = 0;
+        for (int i = 0; i < 3; ++i) equivocations += countInFile(net.logPath(i), "signed two different votes");
+        qInfo("duplicate validator: chain at %llu with no conflicting commits; %d equivocation(s) detected by the "
+              "other validators", static_cast<unsigned long long>(net.minHeight()), equivocations);
     }
 
     void haltsWithoutQuorumAndResumes() {
