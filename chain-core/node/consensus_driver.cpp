@@ -1,6 +1,9 @@
 #include "node/consensus_driver.h"
 
+#include "consensus/evidence_app.h"
 #include "primitives/proof.h"
+
+#include <ctime>
 #include "util/encoding.h"
 
 #include <spdlog/spdlog.h>
@@ -151,6 +154,16 @@ Status ConsensusDriver::apply(consensus::CoreOutput out) {
         ++m_evidence;
         spdlog::warn("consensus: validator {} signed two different votes at height {} round {}",
                      e.first.validator.hex(), e.first.height, e.first.round);
+        // Onto the ledger: an Evidence transaction in this node's mempool, for
+        // the next block this validator proposes (the evidence carries its
+        // own proof, so a throwaway key signs the transaction).
+        const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 3600;
+        const Transaction tx = consensus::makeEvidenceTx(m_node.genesis().chainId, m_evidenceSigner, e.first,
+                                                         e.second, expiry);
+        auto admitted = m_node.submit(tx.encode());
+        if (!admitted && admitted.status().code() != Code::AlreadyExists) {
+            spdlog::warn("consensus: evidence not admitted: {}", admitted.status().toString());
+        }
     }
     for (const auto& d : out.decisions) FIDES_RETURN_IF_ERROR(commitDecision(d));
     return health();

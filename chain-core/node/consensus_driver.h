@@ -84,6 +84,7 @@ private:
     Status m_failure;
     std::thread m_thread;
     std::atomic<std::size_t> m_evidence{0};
+    crypto::SecretKey m_evidenceSigner = crypto::SecretKey::generate();
 
     // Event thread only.
     std::unique_ptr<consensus::ConsensusCore> m_core;

@@ -29,6 +29,7 @@ inline constexpr std::size_t kMaxTransactionSize = 64 * 1024;
 
 enum class TxType : std::uint16_t {
     Notarize = 1,
+    Evidence = 2,  // two conflicting votes by one validator (consensus/evidence_app.h)
 };
 
 struct Transaction {

@@ -7,6 +7,7 @@
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
 // 4 the RPC address cannot be bound.
 #include "crypto/key_file.h"
+#include "consensus/evidence_app.h"
 #include "consensus/wal.h"
 #include "node/consensus_driver.h"
 #include "p2p/peer_network.h"
@@ -63,6 +64,7 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
 
     std::vector<std::unique_ptr<app::Application>> apps;
     apps.push_back(std::make_unique<notary::NotaryApp>());
+    apps.push_back(std::make_unique<consensus::EvidenceApp>(genesis->chainId, genesis->validators));
     const bool consensusMode = genesis->validators.validators().size() > 1;
     settings->node.consensus = consensusMode;
     const Genesis genesisCopy = *genesis;

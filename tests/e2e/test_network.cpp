@@ -8,6 +8,7 @@
 //   - every transaction acknowledged as committed is in exactly one block,
 //     at the acknowledged height, readable on every node.
 #include "client/node_client.h"
+#include "consensus/evidence_app.h"
 #include "crypto/random.h"
 #include "notary/notary_app.h"
 #include "primitives/proof.h"
@@ -205,6 +206,24 @@ private:
     std::vector<std::unique_ptr<QProcess>> m_extra;
 };
 
+// Evidence transactions on the chain (read from validator 0) naming `key`.
+int evidenceOnChainAgainst(const Devnet& net, const crypto::PublicKey& key) {
+    client::NodeClient c(net.rpc(0), 5s);
+    const std::uint64_t top = net.height(0);
+    int found = 0;
+    for (std::uint64_t h = 1; h <= top; ++h) {
+        auto b = c.block(h);
+        if (!b) continue;
+        for (const auto& raw : b->transactions()) {
+            auto tx = Transaction::decode(asBytes(raw));
+            if (!tx || tx->type != static_cast<std::uint16_t>(TxType::Evidence)) continue;
+            auto p = consensus::EvidencePayload::decode(tx->payload);
+            if (p && p->first.validator == key) ++found;
+        }
+    }
+    return found;
+}
+
 int countInFile(const QString& path, const QByteArray& needle) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return 0;
@@ -328,8 +347,18 @@ private slots:
         net.checkInvariants(acks);  // no two different blocks at any height, on any honest node
         int equivocations = 0;
         for (int i = 0; i < 3; ++i) equivocations += countInFile(net.logPath(i), "signed two different votes");
+        crypto::PublicKey accused;
+        for (const auto& v : net.genesis().validators.validators()) {
+            if (v.name == "validator-3") accused = v.publicKey;
+        }
+        int onChain = 0;
+        if (equivocations > 0) {
+            // Detected equivocations become evidence on the ledger, naming the validator.
+            QTRY_VERIFY_WITH_TIMEOUT((onChain = evidenceOnChainAgainst(net, accused)) > 0, 20000);
+        }
         qInfo("duplicate validator: chain at %llu with no conflicting commits; %d equivocation(s) detected by the "
-              "other validators", static_cast<unsigned long long>(net.minHeight()), equivocations);
+              "other validators, %d evidence record(s) committed naming it",
+              static_cast<unsigned long long>(net.minHeight()), equivocations, onChain);
     }
 
     void haltsWithoutQuorumAndResumes() {

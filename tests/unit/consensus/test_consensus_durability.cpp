@@ -3,12 +3,14 @@
 // signatures, commits that verify, and a restart that restores the lock and
 // never signs a conflicting message.
 #include "consensus/core.h"
+#include "consensus/evidence_app.h"
 
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <ctime>
 #include <functional>
 #include <map>
 #include <set>
@@ -335,6 +337,46 @@ private slots:
         QCOMPARE(d.value.id, decided[1].back().value.id);
         QVERIFY2(vs.set.verifyCommit(kChain, 2, d.value.id, d.commit).isOk(),
                  "the commit built from kept votes lacks their signatures");
+    }
+
+    void evidenceAppRecordsRealEquivocationsOnce() {
+        Validators vs(4);
+        consensus::EvidenceApp app(kChain, vs.set);
+        struct Empty final : app::StateReader {
+            Result<std::optional<Bytes>> get(ByteView) const override { return std::optional<Bytes>(); }
+        } committed;
+        const auto submitter = crypto::SecretKey::generate();
+        const Value x = blockValue(5, 1);
+        const Value y = blockValue(5, 2);
+        const SignedVote a = signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 1, x.id, 2});
+        const SignedVote b = signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 1, y.id, 2});
+        const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 600;
+        const Transaction good = makeEvidenceTx(kChain, submitter, b, a, expiry);  // any order
+        QVERIFY2(app.checkTx(good, committed).isOk(), app.checkTx(good, committed).toString().c_str());
+        app::BlockState state(committed);
+        QVERIFY(app.deliverTx(good, {9, 1, 0, {}}, state).isOk());
+        state.commitTx();
+        QCOMPARE(state.writes().size(), 1u);
+        QVERIFY(state.writes().count(evidenceKey(vs.keys[2].publicKey(), 5, 1, VoteType::Precommit)) == 1);
+        // The same equivocation again (reported by someone else) is refused.
+        QCOMPARE(app.deliverTx(makeEvidenceTx(kChain, crypto::SecretKey::generate(), a, b, expiry), {9, 1, 1, {}}, state).code(),
+                 Code::AlreadyExists);
+        // Not evidence: the same vote twice, different rounds, different validators, a forged vote, an outsider.
+        auto code = [&](const SignedVote& u, const SignedVote& v) {
+            return app.checkTx(makeEvidenceTx(kChain, submitter, u, v, expiry), committed).code();
+        };
+        const SignedVote sameAgain = signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 1, x.id, 2});
+        QCOMPARE(code(a, sameAgain), Code::InvalidArgument);
+        QCOMPARE(code(a, signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 2, y.id, 2})), Code::InvalidArgument);
+        QCOMPARE(code(a, signVote(kChain, vs.keys[3], Vote{VoteType::Precommit, 5, 1, y.id, 3})), Code::InvalidArgument);
+        SignedVote forged = b;
+        forged.round = 1;
+        forged.value = blockValue(5, 3).id;  // signature no longer matches
+        QCOMPARE(code(a, forged), Code::Unauthenticated);
+        const auto stranger = crypto::SecretKey::generate();
+        QCOMPARE(code(signVote(kChain, stranger, Vote{VoteType::Prevote, 5, 1, x.id, 0}),
+                      signVote(kChain, stranger, Vote{VoteType::Prevote, 5, 1, y.id, 0})),
+                 Code::Unauthenticated);
     }
 
     void restartRestoresTheLockAndNeverSignsAConflict() {

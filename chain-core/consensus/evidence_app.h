@@ -1,0 +1,52 @@
+// Evidence of equivocation on the ledger. When a validator sees two
+// different signed votes by one validator for the same (height, round,
+// type), it submits them in an Evidence transaction; this application
+// checks the pair against the chain's validator set and records it, once,
+// under a key that names the validator:
+//   key   "evidence/" || validator key (32) || u64 height || u32 round || u8 type
+//   value the payload (both votes) || u64 height of the block that recorded it
+// The evidence authenticates itself (two signatures by the accused), so the
+// transaction's own signer does not matter.
+//
+// Thread-safety: checkTx is const and re-entrant; deliverTx runs on the
+// block producer / consensus thread.
+#pragma once
+
+#include "app/application.h"
+#include "consensus/messages.h"
+
+namespace fides::consensus {
+
+struct EvidencePayload {
+    static constexpr std::uint8_t kVersion = 1;
+    SignedVote first;   // the pair in canonical order (by encoding)
+    SignedVote second;
+
+    Bytes encode() const;
+    static Result<EvidencePayload> decode(ByteView bytes);
+};
+
+Bytes evidenceKey(const crypto::PublicKey& validator, std::uint64_t height, std::uint32_t round, VoteType type);
+
+// An Evidence transaction for two conflicting votes (any order).
+Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& submitter, const SignedVote& a,
+                           const SignedVote& b, std::uint64_t expiryUnixSeconds);
+
+class EvidenceApp final : public app::Application {
+public:
+    EvidenceApp(std::string chainId, ValidatorSet validators)
+        : m_chainId(std::move(chainId)), m_validators(std::move(validators)) {}
+    std::string name() const override { return "evidence"; }
+    bool handles(std::uint16_t txType) const override {
+        return txType == static_cast<std::uint16_t>(TxType::Evidence);
+    }
+    Status checkTx(const Transaction& tx, const app::StateReader& committed) const override;
+    Status deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) override;
+
+private:
+    Result<EvidencePayload> verified(const Transaction& tx) const;
+    std::string m_chainId;
+    ValidatorSet m_validators;
+};
+
+}  // namespace fides::consensus
