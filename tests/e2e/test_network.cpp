@@ -267,6 +267,21 @@ private slots:
               static_cast<unsigned long long>(net.minHeight()));
     }
 
+    void steadyLoadSevenValidators() {
+        Devnet net(7);
+        QVERIFY(net.create());
+        for (int i = 0; i < 7; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 60000);
+        auto acks = load(net, 7, 4s);
+        QVERIFY2(acks.size() >= 4, "too few acknowledged transactions");
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 14, 60000);  // two full proposer rotations
+        std::set<std::string> proposers;
+        net.checkInvariants(acks, &proposers);
+        QCOMPARE(proposers.size(), 7u);
+        qInfo("7 validators: %zu acknowledged notarisations, chain at %llu, all 7 proposed", acks.size(),
+              static_cast<unsigned long long>(net.minHeight()));
+    }
+
     void killedValidatorRestartsAndSyncsWithin20Seconds() {
         Devnet net(4);
         QVERIFY(net.create());
