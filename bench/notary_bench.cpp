@@ -31,7 +31,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -191,6 +193,7 @@ int main(int argc, char** argv) {
     std::size_t batch = 500;
     unsigned validators = 1;
     int basePort = 28700;
+    int commitPauseMs = -1;
     double latencySeconds = 5;
     app.add_option("--node", node, "use a running node at ADDR instead of starting one");
     app.add_option("--node-binary", nodeBinary, "fides-node to start")->capture_default_str();
@@ -198,6 +201,8 @@ int main(int argc, char** argv) {
     app.add_option("--streams", streams, "concurrent client streams")->capture_default_str();
     app.add_option("--batch", batch, "transactions per stream message")->capture_default_str();
     app.add_option("--validators", validators, "validators to start (consensus over mutual TLS when > 1)")
+        ->capture_default_str();
+    app.add_option("--commit-pause-ms", commitPauseMs, "with --validators > 1: override commit_pause_ms")
         ->capture_default_str();
     app.add_option("--base-port", basePort, "with --validators > 1: validator i RPC base + 2i, peers + 1")
         ->capture_default_str();
@@ -222,6 +227,21 @@ int main(int argc, char** argv) {
                             nullptr, nullptr)) {
                 std::cerr << "notary_bench: fides-node testnet failed\n";
                 return 1;
+            }
+            if (commitPauseMs >= 0) {
+                for (unsigned i = 0; i < validators; ++i) {
+                    const std::string conf = spawned.home + "/validator-" + std::to_string(i) + "/config/node.conf";
+                    std::ifstream in(conf);
+                    std::stringstream ss;
+                    ss << in.rdbuf();
+                    std::string text = ss.str();
+                    const std::string key = "commit_pause_ms = ";
+                    const auto at = text.find(key);
+                    if (at != std::string::npos) {
+                        text.replace(at, text.find('\n', at) - at, key + std::to_string(commitPauseMs));
+                    }
+                    std::ofstream(conf) << text;
+                }
             }
             for (unsigned i = 0; i < validators; ++i) {
                 auto ai = startNode(nodeBinary, {"--home", spawned.home + "/validator-" + std::to_string(i)}, spawned);

@@ -141,7 +141,8 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
     if (d.height <= m_node.height()) return Status::ok();  // already stored (replay after a crash)
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
     m_executed.clear();
-    m_nextHeightAt = Clock::now() + m_config.commitPause;
+    m_committedAt = Clock::now();
+    m_nextHeightAt = m_committedAt + (m_node.status().mempoolSize > 0 ? m_config.commitPause : m_config.emptyBlockPause);
     return Status::ok();
 }
 
@@ -227,6 +228,10 @@ void ConsensusDriver::loop() {
             m_timers.erase(m_timers.begin());
             auto out = m_core->onTimeout(t);
             st = out ? apply(std::move(*out)) : out.status();
+        }
+        if (st && m_nextHeightAt && *m_nextHeightAt > m_committedAt + m_config.commitPause &&
+            m_node.status().mempoolSize > 0) {
+            m_nextHeightAt = m_committedAt + m_config.commitPause;  // transactions arrived: stop idling
         }
         if (st && m_nextHeightAt && *m_nextHeightAt <= now) {
             m_nextHeightAt.reset();

@@ -4,7 +4,7 @@
 // hash) and validateBlock is the check every validator makes before it
 // prevotes; a decision becomes commitBlock with the decided commit (the
 // precommits' real signatures). After a commit the next height starts after
-// `commitPause` (time for transactions to gather).
+// `commitPause`, or `emptyBlockPause` when no transaction is waiting.
 //
 // Messages leave and arrive through a ConsensusTransport: gRPC peer streams
 // with mutual TLS in the daemon (p2p, to come), an in-memory network in
@@ -39,7 +39,10 @@ public:
 struct DriverConfig {
     std::string walDir;
     consensus::TimeoutConfig timeouts;
-    std::chrono::milliseconds commitPause{100};
+    // Pause after a commit before the next height: short while transactions
+    // wait (latency), longer when the mempool is empty (fewer empty blocks).
+    std::chrono::milliseconds commitPause{50};
+    std::chrono::milliseconds emptyBlockPause{1000};
     std::chrono::milliseconds gossipInterval{500};
 };
 
@@ -91,6 +94,7 @@ private:
     std::multimap<Clock::time_point, consensus::TimeoutEvent> m_timers;
     std::map<consensus::ValueId, ExecutedBlock> m_executed;  // blocks built or validated at this height
     std::optional<Clock::time_point> m_nextHeightAt;
+    Clock::time_point m_committedAt;
     Clock::time_point m_nextGossip;
 };
 

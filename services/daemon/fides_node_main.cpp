@@ -117,6 +117,7 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         dc.timeouts.precommitBase = std::chrono::milliseconds(settings->timeoutVoteMs);
         dc.timeouts.precommitDelta = std::chrono::milliseconds(settings->timeoutDeltaMs);
         dc.commitPause = std::chrono::milliseconds(settings->commitPauseMs);
+        dc.emptyBlockPause = std::chrono::milliseconds(settings->emptyBlockPauseMs);
         auto d = node::ConsensusDriver::create(**node, std::move(*k2), dc, *network);
         if (!d) return fail(1, d.status().message());
         driver = std::move(*d);

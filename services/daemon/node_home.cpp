@@ -68,8 +68,10 @@ consensus_wal_dir = data/consensus
 timeout_propose_ms = 1000
 timeout_vote_ms = 500
 timeout_delta_ms = 250
-# Pause after a commit before the next height (transactions gather).
-commit_pause_ms = 200
+# Pause after a commit before the next height: commit_pause_ms while
+# transactions wait, empty_block_pause_ms when none do (fewer empty blocks).
+commit_pause_ms = 50
+empty_block_pause_ms = 1000
 )";
 
 std::string trim(const std::string& s) {
@@ -254,6 +256,7 @@ Result<NodeSettings> loadSettings(const std::string& home) {
         else if (key == "timeout_vote_ms") st = num(s.timeoutVoteMs);
         else if (key == "timeout_delta_ms") st = num(s.timeoutDeltaMs);
         else if (key == "commit_pause_ms") st = num(s.commitPauseMs);
+        else if (key == "empty_block_pause_ms") st = num(s.emptyBlockPauseMs);
         else if (key == "max_block_transactions") st = num(s.node.maxBlockTransactions);
         else if (key == "batch_wait_ms") { st = num(ms); s.node.batchWait = std::chrono::milliseconds(ms); }
         else if (key == "empty_block_interval_ms") { st = num(ms); s.node.emptyBlockInterval = std::chrono::milliseconds(ms); }

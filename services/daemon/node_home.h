@@ -34,7 +34,8 @@ struct NodeSettings {
     std::uint64_t timeoutProposeMs = 1000;
     std::uint64_t timeoutVoteMs = 500;
     std::uint64_t timeoutDeltaMs = 250;
-    std::uint64_t commitPauseMs = 200;
+    std::uint64_t commitPauseMs = 50;
+    std::uint64_t emptyBlockPauseMs = 1000;
 };
 
 struct TestnetOptions {

@@ -123,6 +123,7 @@ public:
         dc.timeouts.precommitBase = 200ms;
         dc.timeouts.precommitDelta = 100ms;
         dc.commitPause = 50ms;
+        dc.emptyBlockPause = 50ms;
         dc.gossipInterval = 200ms;
         FIDES_ASSIGN_OR_RETURN(v.driver, ConsensusDriver::create(*v.node, copyKey(v.key), dc, *v.transport));
         net.attach(i, v.node.get(), v.driver.get());
