@@ -8,6 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <set>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -83,6 +86,14 @@ public:
     Status clientHandshake(grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream, const PeerAddress& peer);
     void enqueue(const v1::PeerMessage& m);
     void stop();
+    // Fault injection for tests (FIDES_P2P_FAULTS=path): the file lists peer
+    // keys (hex, one per line) whose links are cut both ways.
+    bool blocked(const crypto::PublicKey& peer);
+
+    std::string m_faultsPath;
+    std::mutex m_faultsMutex;
+    std::set<crypto::PublicKey> m_faults;           // guarded by m_faultsMutex
+    std::chrono::steady_clock::time_point m_faultsRead;  // guarded by m_faultsMutex
 
     P2pConfig m_config;
     Genesis m_genesis;
@@ -127,6 +138,7 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
 
     while (!m_stop.load() && stream->Read(&m)) {
+        if (blocked(*key)) continue;  // injected fault
         node::ConsensusDriver* driver = m_driver.load();
         switch (m.body_case()) {
         case v1::PeerMessage::kProposal: {
@@ -184,6 +196,22 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientReaderWriter<v1::PeerMessa
     return Status::ok();
 }
 
+bool PeerNetwork::Impl::blocked(const crypto::PublicKey& peer) {
+    if (m_faultsPath.empty()) return false;
+    std::lock_guard lock(m_faultsMutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - m_faultsRead > std::chrono::milliseconds(100)) {
+        m_faultsRead = now;
+        m_faults.clear();
+        std::ifstream in(m_faultsPath);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (auto k = crypto::PublicKey::fromHex(line)) m_faults.insert(*k);
+        }
+    }
+    return m_faults.count(peer) != 0;
+}
+
 void PeerNetwork::Impl::senderLoop(Outbound& out) {
     bool warned = false;
     while (!m_stop.load()) {
@@ -209,6 +237,7 @@ void PeerNetwork::Impl::senderLoop(Outbound& out) {
                     batch.swap(out.queue);
                     txs.swap(out.txs);
                 }
+                if (blocked(out.peer.key)) continue;  // injected fault: the link drops everything
                 bool ok = true;
                 for (std::size_t i = 0; ok && i < txs.size(); i += kMaxTxBatch) {
                     v1::PeerMessage m;
@@ -305,6 +334,10 @@ Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const 
     if (!impl.m_server || net->m_port == 0) {
         return Status::unavailable("cannot listen for peers on " + impl.m_config.listen);
     }
+    if (const char* faults = std::getenv("FIDES_P2P_FAULTS"); faults != nullptr && *faults != '\0') {
+        impl.m_faultsPath = faults;
+        spdlog::warn("p2p: fault injection from {} (for tests only)", impl.m_faultsPath);
+    }
     impl.startOutbound();
     return net;
 }
@@ -345,7 +378,7 @@ void PeerNetwork::broadcastTransaction(ByteView encoded) {
 
 std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
     for (auto& out : m_impl->m_out) {
-        if (!out->connected.load()) continue;
+        if (!out->connected.load() || m_impl->blocked(out->peer.key)) continue;
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
         v1::GetBlockRequest req;

@@ -11,6 +11,10 @@
 // sent to each peer; one received from a peer is admitted, not re-sent
 // (validators are fully connected).
 //
+// Testing: with FIDES_P2P_FAULTS=<file>, the links to the peers whose keys
+// the file lists (hex, one per line; re-read every 100 ms) drop everything
+// both ways: a fault-injecting transport for partition tests.
+//
 // Threads: gRPC's server threads run inbound streams; one sender thread per
 // peer owns its outbound stream and a bounded queue (oldest messages are
 // dropped when full: consensus gossip sends them again).

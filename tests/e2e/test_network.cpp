@@ -91,6 +91,30 @@ public:
     }
 
     QString home(int i) const { return m_dir.path() + "/validator-" + QString::number(i); }
+    QString faultsPath(int i) const { return m_dir.path() + "/faults-" + QString::number(i); }
+    crypto::PublicKey key(int i) const {
+        for (const auto& v : m_genesis.validators.validators()) {
+            if (v.name == "validator-" + std::to_string(i)) return v.publicKey;
+        }
+        return {};
+    }
+    // Cuts every link between the groups (a validator in no group keeps its links).
+    void partition(const std::vector<std::set<int>>& groups) {
+        for (int i = 0; i < m_n; ++i) {
+            QFile f(faultsPath(i));
+            if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) continue;
+            for (const auto& g : groups) {
+                if (g.count(i) != 0) continue;
+                bool inSome = false;
+                for (const auto& h : groups) inSome |= h.count(i) != 0;
+                if (!inSome) continue;
+                for (int j : g) f.write(QByteArray::fromStdString(key(j).hex() + "\n"));
+            }
+        }
+    }
+    void heal() {
+        for (int i = 0; i < m_n; ++i) QFile(faultsPath(i)).resize(0);
+    }
     QString logPath(int i) const { return m_dir.path() + "/validator-" + QString::number(i) + ".log"; }
     QString dir() const { return m_dir.path(); }
     int basePort() const { return m_base; }
@@ -121,6 +145,9 @@ public:
         auto& proc = m_procs[static_cast<std::size_t>(i)];
         proc = std::make_unique<QProcess>();
         proc->setStandardErrorFile(m_dir.path() + "/validator-" + QString::number(i) + ".log", QIODevice::Append);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("FIDES_P2P_FAULTS", faultsPath(i));
+        proc->setProcessEnvironment(env);
         proc->start(binary("fides-node"), {"start", "--home", home(i)});
         if (!proc->waitForStarted(10000)) return false;
         QByteArray out;
@@ -374,6 +401,39 @@ private slots:
         qInfo("duplicate validator: chain at %llu with no conflicting commits; %d equivocation(s) detected by the "
               "other validators, %d evidence record(s) committed naming it",
               static_cast<unsigned long long>(net.minHeight()), equivocations, onChain);
+    }
+
+    void partitionsHaltOrContinueThenHeal() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 30000);
+        // Halves: neither side has more than 2/3 of the power; the chain halts.
+        net.partition({{0, 1}, {2, 3}});
+        QTest::qWait(1500);
+        const std::uint64_t split = net.minHeight();
+        std::uint64_t highest = 0;
+        for (int i = 0; i < 4; ++i) highest = std::max(highest, net.height(i));
+        QTest::qWait(3000);
+        std::uint64_t after = 0;
+        for (int i = 0; i < 4; ++i) after = std::max(after, net.height(i));
+        QVERIFY2(after <= highest + 1, "a half without a quorum kept committing");
+        net.heal();
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= split + 3, 30000);  // liveness returns
+        // One node isolated: the other three (75 %) continue, it does not.
+        net.partition({{3}, {0, 1, 2}});
+        QTest::qWait(1000);
+        const std::uint64_t isolatedAt = net.height(3);
+        const std::uint64_t othersAt = net.minHeight({3});
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({3}) >= othersAt + 3, 30000);
+        QVERIFY(net.height(3) <= isolatedAt + 1);
+        net.heal();
+        const std::uint64_t target = net.minHeight({3});
+        QTRY_VERIFY_WITH_TIMEOUT(net.height(3) >= target, 20000);
+        net.checkInvariants({});
+        qInfo("halves stalled at %llu and resumed; an isolated validator fell behind at %llu and caught up to %llu",
+              static_cast<unsigned long long>(highest), static_cast<unsigned long long>(isolatedAt),
+              static_cast<unsigned long long>(net.height(3)));
     }
 
     void haltsWithoutQuorumAndResumes() {
