@@ -1,7 +1,6 @@
 #include "node/consensus_driver.h"
 
 #include "consensus/evidence_app.h"
-#include "primitives/proof.h"
 
 #include <ctime>
 #include "util/encoding.h"
@@ -142,7 +141,7 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
     m_executed.clear();
     m_committedAt = Clock::now();
-    m_nextHeightAt = m_committedAt + (m_node.status().mempoolSize > 0 ? m_config.commitPause : m_config.emptyBlockPause);
+    m_nextHeightAt = m_committedAt + (m_node.mempoolSize() > 0 ? m_config.commitPause : m_config.emptyBlockPause);
     return Status::ok();
 }
 
@@ -171,22 +170,29 @@ Status ConsensusDriver::apply(consensus::CoreOutput out) {
 }
 
 Status ConsensusDriver::trySync() {
-    // Behind? Fetch committed blocks while peers have them (a bounded number
-    // per tick), check each commit against the validator set, apply it.
+    // Only when behind: a peer's message showed the network at least two
+    // heights past what this node has stored, so the next block exists.
+    if (m_highestSeen <= m_node.height() + 1) return Status::ok();
+    // Fetch committed blocks while peers have them (bounded per tick). A
+    // peer's bad block is skipped, never fatal; commitBlock checks the commit
+    // against the validator set before it changes anything.
     constexpr int kMaxBlocksPerTick = 200;
     int applied = 0;
     for (; applied < kMaxBlocksPerTick; ++applied) {
         const std::uint64_t next = m_node.height() + 1;
         auto block = m_transport.fetchBlock(next);
         if (!block) break;
-        const ValidatorSet& vs = m_node.genesis().validators;
-        auto checked = verifySignedHeader(vs, m_node.genesis().chainId, block->header.encode(), block->commit.encode());
-        if (!checked) {
-            spdlog::warn("consensus: block {} from sync has a bad commit: {}", next, checked.status().toString());
+        auto ex = m_node.validateBlock(*block);
+        if (!ex) {
+            spdlog::warn("consensus: block {} from sync is invalid: {}", next, ex.status().toString());
             break;
         }
-        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(*block));
-        FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(ex), block->commit));
+        Status st = m_node.commitBlock(std::move(*ex), block->commit);
+        if (st.code() == Code::Unauthenticated || st.code() == Code::InvalidArgument) {
+            spdlog::warn("consensus: block {} from sync has a bad commit: {}", next, st.toString());
+            break;
+        }
+        FIDES_RETURN_IF_ERROR(st);
     }
     if (applied == 0) return Status::ok();
     spdlog::info("consensus: caught up {} block(s) by block sync, now at height {}", applied, m_node.height());
@@ -211,6 +217,7 @@ void ConsensusDriver::loop() {
         }
         Status st;
         for (auto& in : batch) {
+            m_highestSeen = std::max(m_highestSeen, in.proposal ? in.proposal->height : in.vote->height);
             Result<consensus::CoreOutput> out =
                 in.proposal ? m_core->onProposal(*in.proposal) : m_core->onVote(*in.vote);
             if (!out) {
@@ -230,7 +237,7 @@ void ConsensusDriver::loop() {
             st = out ? apply(std::move(*out)) : out.status();
         }
         if (st && m_nextHeightAt && *m_nextHeightAt > m_committedAt + m_config.commitPause &&
-            m_node.status().mempoolSize > 0) {
+            m_node.mempoolSize() > 0) {
             m_nextHeightAt = m_committedAt + m_config.commitPause;  // transactions arrived: stop idling
         }
         if (st && m_nextHeightAt && *m_nextHeightAt <= now) {

@@ -95,6 +95,7 @@ private:
     std::map<consensus::ValueId, ExecutedBlock> m_executed;  // blocks built or validated at this height
     std::optional<Clock::time_point> m_nextHeightAt;
     Clock::time_point m_committedAt;
+    std::uint64_t m_highestSeen = 0;  // highest height in any received message
     Clock::time_point m_nextGossip;
 };
 

@@ -145,6 +145,7 @@ public:
 
     NodeStatus status() const;
     std::uint64_t height() const { return m_store->height(); }
+    std::size_t mempoolSize() const { return m_mempool->size(); }
     const Genesis& genesis() const { return m_genesis; }
     Result<Block> block(std::uint64_t height) const;
     Result<TxWithProof> transaction(const crypto::Hash256& txHash) const;

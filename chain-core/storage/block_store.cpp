@@ -183,11 +183,6 @@ Result<Block> BlockStore::block(std::uint64_t height) const {
     return b;
 }
 
-Result<BlockHeader> BlockStore::header(std::uint64_t height) const {
-    FIDES_ASSIGN_OR_RETURN(Block b, block(height));
-    return b.header;
-}
-
 Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHash) const {
     auto r = lease();
     Statement& st = r->selectTx;

@@ -50,7 +50,6 @@ public:
                   const std::vector<StateWrite>& writes);
 
     Result<Block> block(std::uint64_t height) const;
-    Result<BlockHeader> header(std::uint64_t height) const;
     Result<std::optional<TxLocation>> findTx(const crypto::Hash256& txHash) const;
     Result<std::optional<Bytes>> getState(ByteView key) const;
     // Visits every state entry (used to rebuild the state tree at start).

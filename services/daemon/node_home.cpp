@@ -34,7 +34,7 @@ store_path = data/chain.db
 # The store key: a file of 64 hex characters. Leave empty to derive the key
 # from the passphrase in the environment variable FIDES_STORE_PASSPHRASE
 # (Argon2id; the salt is kept next to the store as <store_path>.salt).
-store_key_file = %STORE_KEY_FILE%
+store_key_file = config/store.key
 
 # Block production: a block is formed as soon as transactions wait, after
 # gathering for batch_wait_ms; with empty_block_interval_ms > 0 an empty block
@@ -99,41 +99,6 @@ std::string resolve(const std::string& home, const std::string& p) {
 
 }  // namespace
 
-Status initHome(const InitOptions& o) {
-    const fs::path home(o.home);
-    if (fs::exists(home / "config" / "genesis.json")) {
-        return Status::alreadyExists(o.home + " is already initialised (config/genesis.json exists)");
-    }
-    std::error_code ec;
-    fs::create_directories(home / "config", ec);
-    fs::create_directories(home / "data", ec);
-    if (ec) return Status::internal("cannot create " + o.home + ": " + ec.message());
-    fs::permissions(home / "config", fs::perms::owner_all, ec);
-
-    crypto::SecretKey validatorKey = crypto::SecretKey::generate();
-    FIDES_RETURN_IF_ERROR(crypto::writeSecretKeyFile((home / "config" / "validator.key").string(), validatorKey));
-    if (!o.passphrase) FIDES_RETURN_IF_ERROR(storage::createKeyFile((home / "config" / "store.key").string()));
-
-    Genesis g;
-    g.chainId = o.chainId;
-    g.genesisTimeMs = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    FIDES_ASSIGN_OR_RETURN(g.validators, ValidatorSet::create({{validatorKey.publicKey(), 10, o.moniker}}));
-    {
-        std::ofstream out(home / "config" / "genesis.json");
-        out << g.toJson();
-        if (!out) return Status::internal("cannot write genesis.json");
-    }
-    std::string conf = kConfigTemplate;
-    const std::string marker = "%STORE_KEY_FILE%";
-    conf.replace(conf.find(marker), marker.size(), o.passphrase ? "" : "config/store.key");
-    std::ofstream out(home / "config" / "node.conf");
-    out << conf;
-    if (!out) return Status::internal("cannot write node.conf");
-    return Status::ok();
-}
-
 namespace {
 Status writeText(const fs::path& path, const std::string& text, bool secret) {
     std::ofstream out(path);
@@ -157,7 +122,45 @@ Status setConf(std::string& conf, const std::string& key, const std::string& val
     conf.replace(at, end - at, prefix + " " + value);
     return Status::ok();
 }
+std::uint64_t nowMs() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+// What every validator home holds: config/ (owner only) and data/, the
+// validator key, a store key file unless the passphrase is used, genesis,
+// and node.conf from the template with `settings` applied.
+Status writeHome(const fs::path& home, const crypto::SecretKey& key, const Genesis& genesis, bool storeKeyFile,
+                 const std::vector<std::pair<std::string, std::string>>& settings) {
+    std::error_code ec;
+    fs::create_directories(home / "config", ec);
+    if (!ec) fs::create_directories(home / "data", ec);
+    if (!ec) fs::permissions(home / "config", fs::perms::owner_all, ec);
+    if (ec) return Status::internal("cannot create " + home.string() + ": " + ec.message());
+    FIDES_RETURN_IF_ERROR(crypto::writeSecretKeyFile((home / "config" / "validator.key").string(), key));
+    if (storeKeyFile) FIDES_RETURN_IF_ERROR(storage::createKeyFile((home / "config" / "store.key").string()));
+    FIDES_RETURN_IF_ERROR(writeText(home / "config" / "genesis.json", genesis.toJson(), false));
+    std::string conf = kConfigTemplate;
+    if (!storeKeyFile) FIDES_RETURN_IF_ERROR(setConf(conf, "store_key_file", ""));
+    for (const auto& [k, v] : settings) FIDES_RETURN_IF_ERROR(setConf(conf, k, v));
+    return writeText(home / "config" / "node.conf", conf, false);
+}
 }  // namespace
+
+Status initHome(const InitOptions& o) {
+    const fs::path home(o.home);
+    if (fs::exists(home / "config" / "genesis.json")) {
+        return Status::alreadyExists(o.home + " is already initialised (config/genesis.json exists)");
+    }
+    crypto::SecretKey validatorKey = crypto::SecretKey::generate();
+    Genesis g;
+    g.chainId = o.chainId;
+    g.genesisTimeMs = nowMs();
+    FIDES_ASSIGN_OR_RETURN(g.validators, ValidatorSet::create({{validatorKey.publicKey(), 10, o.moniker}}));
+    return writeHome(home, validatorKey, g, !o.passphrase, {});
+}
+
 
 Status initTestnet(const TestnetOptions& o) {
     if (o.validators < 1 || o.validators > 64) return Status::invalidArgument("validators must be 1 to 64");
@@ -178,39 +181,27 @@ Status initTestnet(const TestnetOptions& o) {
     }
     Genesis g;
     g.chainId = o.chainId;
-    g.genesisTimeMs = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    g.genesisTimeMs = nowMs();
     FIDES_ASSIGN_OR_RETURN(g.validators, ValidatorSet::create(set));
     FIDES_RETURN_IF_ERROR(writeText(out / "genesis.json", g.toJson(), false));
 
-    auto rpcPort = [&](std::size_t i) { return o.basePort + 2 * static_cast<int>(i); };
     auto p2pPort = [&](std::size_t i) { return o.basePort + 2 * static_cast<int>(i) + 1; };
     for (std::size_t i = 0; i < o.validators; ++i) {
         const fs::path home = out / ("validator-" + std::to_string(i));
-        fs::create_directories(home / "config", ec);
-        fs::create_directories(home / "data", ec);
-        if (ec) return Status::internal("cannot create " + home.string());
-        fs::permissions(home / "config", fs::perms::owner_all, ec);
-        FIDES_RETURN_IF_ERROR(crypto::writeSecretKeyFile((home / "config" / "validator.key").string(), keys[i]));
-        FIDES_RETURN_IF_ERROR(storage::createKeyFile((home / "config" / "store.key").string()));
-        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "genesis.json", g.toJson(), false));
-        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "ca.pem", ca.certPem, false));
-        FIDES_ASSIGN_OR_RETURN(p2p::PemPair cert, p2p::issueNodeCertificate(ca, "validator-" + std::to_string(i)));
-        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.pem", cert.certPem, false));
-        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.key", cert.keyPem, true));
         std::string peers;
         for (std::size_t j = 0; j < o.validators; ++j) {
             if (j == i) continue;
             if (!peers.empty()) peers += ",";
             peers += keys[j].publicKey().hex() + "@" + o.host + ":" + std::to_string(p2pPort(j));
         }
-        std::string conf = kConfigTemplate;
-        const std::string marker = "%STORE_KEY_FILE%";
-        conf.replace(conf.find(marker), marker.size(), "config/store.key");
-        FIDES_RETURN_IF_ERROR(setConf(conf, "rpc_listen", o.host + ":" + std::to_string(rpcPort(i))));
-        FIDES_RETURN_IF_ERROR(setConf(conf, "p2p_listen", o.host + ":" + std::to_string(p2pPort(i))));
-        FIDES_RETURN_IF_ERROR(setConf(conf, "peers", peers));
-        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.conf", conf, false));
+        FIDES_RETURN_IF_ERROR(writeHome(home, keys[i], g, true,
+                                        {{"rpc_listen", o.host + ":" + std::to_string(p2pPort(i) - 1)},
+                                         {"p2p_listen", o.host + ":" + std::to_string(p2pPort(i))},
+                                         {"peers", peers}}));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "ca.pem", ca.certPem, false));
+        FIDES_ASSIGN_OR_RETURN(p2p::PemPair cert, p2p::issueNodeCertificate(ca, "validator-" + std::to_string(i)));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.pem", cert.certPem, false));
+        FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.key", cert.keyPem, true));
     }
     return Status::ok();
 }

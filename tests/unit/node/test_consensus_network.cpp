@@ -67,10 +67,17 @@ public:
             if (j == from || m_down[j] || m_members[j].node == nullptr) continue;
             if (m_members[j].node->height() < height) continue;
             auto b = m_members[j].node->block(height);
-            if (b) return *b;
+            if (!b) continue;
+            if (tamper == Tamper::StateRoot) b->header.stateRoot = crypto::sha256(asBytes(std::string("forged")));
+            if (tamper == Tamper::Commit) b->commit.signatures.resize(1);
+            return *b;
         }
         return std::nullopt;
     }
+
+    // A misbehaving sync peer: blocks it serves are altered.
+    enum class Tamper { None, StateRoot, Commit };
+    std::atomic<Tamper> tamper{Tamper::None};
 
 private:
     std::mutex m_mutex;
@@ -212,6 +219,17 @@ private slots:
         // Three of four (75 % of the power) keep committing.
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight({3}) >= at + 4, 30000);
         QVERIFY(c.validators[3].node->height() <= at + 1);
+        // Reconnected, but first served altered blocks: skipped, never fatal.
+        const std::uint64_t behind = c.validators[3].node->height();
+        for (auto mode : {LocalNetwork::Tamper::StateRoot, LocalNetwork::Tamper::Commit}) {
+            c.net.tamper = mode;
+            c.net.setDown(3, false);
+            QTest::qWait(1000);
+            QCOMPARE(c.validators[3].node->height(), behind);
+            QVERIFY(c.validators[3].driver->health().isOk());
+            c.net.setDown(3, true);
+        }
+        c.net.tamper = LocalNetwork::Tamper::None;
         c.net.setDown(3, false);
         const std::uint64_t target = c.minHeight({3}) + 1;
         QTRY_VERIFY_WITH_TIMEOUT(c.validators[3].node->height() >= target, 30000);
