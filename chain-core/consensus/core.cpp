@@ -55,32 +55,45 @@ Status replayError(const Status& s) {
 }  // namespace
 
 ConsensusCore::ConsensusCore(CoreConfig config, crypto::SecretKey key, EngineHooks hooks)
-    : m_config(std::move(config)), m_signer(m_config.chainId, std::move(key)), m_appHooks(std::move(hooks)) {}
+    : m_config(std::move(config)), m_signer(m_config.chainId, std::move(key)), m_appHooks(std::move(hooks)) {
+    if (!m_config.schedule) m_config.schedule = std::make_shared<const ValidatorSchedule>(m_config.validators);
+}
 
-void ConsensusCore::makeEngine() {
+const ValidatorSet& ConsensusCore::setFor(std::uint64_t height) {
+    auto it = m_setCache.find(height);
+    if (it == m_setCache.end()) {
+        if (m_setCache.size() >= 4) m_setCache.clear();
+        it = m_setCache.emplace(height, m_config.schedule->at(height)).first;
+    }
+    return it->second;
+}
+
+void ConsensusCore::makeEngine(std::uint64_t height) {
+    const ValidatorSet& set = setFor(height);
+    m_self = indexOf(set, m_signer.publicKey());
+    m_engineSetHash = set.hash();
     EngineHooks wrapped;
     wrapped.valid = m_appHooks.valid;
-    wrapped.getValue = [this](std::uint64_t height) {
+    wrapped.getValue = [this](std::uint64_t h) {
         if (m_replaying && !m_loggedValues.empty()) {
             Value v = m_loggedValues.front();
             m_loggedValues.pop_front();
             return v;
         }
-        Value v = m_appHooks.getValue(height);
+        Value v = m_appHooks.getValue(h);
         // Synced together with the signed proposal that follows.
         m_walFailure = m_wal->append(WalKind::OwnValue, encodeValue(v));
         return v;
     };
-    m_engine = std::make_unique<Engine>(powersOf(m_config.validators), m_self, m_config.timeouts, std::move(wrapped));
+    // Not a member: an index no validator has, so the engine never proposes or votes.
+    m_engine = std::make_unique<Engine>(powersOf(set), m_self.value_or(kNotAValidator), m_config.timeouts,
+                                        std::move(wrapped));
 }
 
 Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, crypto::SecretKey key, EngineHooks hooks,
                                                            std::uint64_t height, CoreOutput* resumed,
                                                            WalOpenReport* report) {
     std::unique_ptr<ConsensusCore> core(new ConsensusCore(std::move(config), std::move(key), std::move(hooks)));
-    auto self = indexOf(core->m_config.validators, core->m_signer.publicKey());
-    if (!self) return Status::invalidArgument("this key is not in the validator set");
-    core->m_self = *self;
     WalOpenReport rep;
     FIDES_ASSIGN_OR_RETURN(core->m_wal, Wal::open(core->m_config.walDir, height, &rep));
     // First what this validator signed, so the replay cannot sign anything else.
@@ -96,7 +109,7 @@ Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, cr
             core->m_loggedValues.push_back(std::move(v));
         }
     }
-    core->makeEngine();
+    core->makeEngine(height);
     CoreOutput out;
     if (rep.records.empty()) {
         FIDES_RETURN_IF_ERROR(core->m_wal->append(WalKind::HeightStart, encodeHeight(height)));
@@ -137,7 +150,7 @@ Status ConsensusCore::replay(const std::vector<WalRecord>& records) {
         }
         case WalKind::ProposalIn: {
             FIDES_ASSIGN_OR_RETURN(SignedProposal s, SignedProposal::decode(r.body, m_config.maxValueBytes));
-            auto p = verifyProposal(m_config.chainId, m_config.validators, s);
+            auto p = verifyProposal(m_config.chainId, setFor(s.height), s);
             if (!p) return replayError(p.status());
             hold(s);
             out = handle(m_engine->onProposal(*p), true);
@@ -145,7 +158,7 @@ Status ConsensusCore::replay(const std::vector<WalRecord>& records) {
         }
         case WalKind::VoteIn: {
             FIDES_ASSIGN_OR_RETURN(SignedVote s, SignedVote::decode(r.body));
-            auto v = verifyVote(m_config.chainId, m_config.validators, s);
+            auto v = verifyVote(m_config.chainId, setFor(s.height), s);
             if (!v) return replayError(v.status());
             hold(s, v->validator);
             out = handle(m_engine->onVote(*v), true);
@@ -206,7 +219,7 @@ Result<CoreOutput> ConsensusCore::handle(Effects fx, bool /*replaying*/) {
         if (!s) return s.status();
         if (fresh) FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::OwnVote, s->encode()));
         freshMessages |= fresh;
-        hold(*s, m_self);
+        hold(*s, v.validator);
         out.votes.push_back(std::move(*s));
     }
     FIDES_RETURN_IF_ERROR(m_walFailure);
@@ -258,7 +271,7 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
         }
     }
     if (s.value.data.size() > m_config.maxValueBytes) return Status::invalidArgument("proposed block is too large");
-    FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, m_config.validators, s));
+    FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, setFor(s.height), s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
     hold(s);
     return handle(m_engine->onProposal(p), false);
@@ -266,7 +279,7 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
 
 Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
-    if (auto index = indexOf(m_config.validators, s.validator)) {
+    if (auto index = indexOf(setFor(s.height), s.validator)) {
         auto it = m_votes.find({s.height, s.round, s.type, *index});
         if (it != m_votes.end()) {
             for (const auto& known : it->second) {
@@ -274,7 +287,7 @@ Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
             }
         }
     }
-    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, m_config.validators, s));
+    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, setFor(s.height), s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
     hold(s, v.validator);
     return handle(m_engine->onVote(v), false);
@@ -301,7 +314,45 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
     m_votes.erase(m_votes.begin(), m_votes.lower_bound({height, 0, VoteType::Prevote, 0}));
     std::erase_if(m_proposals, [&](const SignedProposal& p) { return p.height < height; });
     m_loggedValues.clear();
-    return handle(m_engine->start(height), false);
+    m_setCache.erase(m_setCache.begin(), m_setCache.lower_bound(height));
+    // A new validator set from this height: a fresh engine with its powers.
+    // Otherwise the engine goes on; either way it starts empty and the
+    // messages held for the height are logged and fed to it one by one, in
+    // the order a replay of this log will feed them after a crash.
+    if (setFor(height).hash() != m_engineSetHash) {
+        makeEngine(height);
+    } else {
+        m_engine->clearBuffered();
+    }
+    FIDES_ASSIGN_OR_RETURN(CoreOutput out, handle(m_engine->start(height), false));
+    const auto merge = [&out](CoreOutput more) {
+        for (auto& p : more.proposals) out.proposals.push_back(std::move(p));
+        for (auto& v : more.votes) out.votes.push_back(std::move(v));
+        for (auto& t : more.timeouts) out.timeouts.push_back(t);
+        for (auto& d : more.decisions) out.decisions.push_back(std::move(d));
+        for (auto& e : more.evidence) out.evidence.push_back(std::move(e));
+    };
+    const std::vector<SignedProposal> heldProposals = m_proposals;
+    for (const auto& s : heldProposals) {
+        if (s.height != height) continue;
+        auto p = verifyProposal(m_config.chainId, setFor(height), s);
+        if (!p) continue;
+        FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
+        FIDES_ASSIGN_OR_RETURN(CoreOutput more, handle(m_engine->onProposal(*p), false));
+        merge(std::move(more));
+    }
+    std::vector<SignedVote> heldVotes;
+    for (const auto& [key, list] : m_votes) {
+        if (std::get<0>(key) == height) heldVotes.insert(heldVotes.end(), list.begin(), list.end());
+    }
+    for (const auto& s : heldVotes) {
+        auto v = verifyVote(m_config.chainId, setFor(height), s);
+        if (!v) continue;
+        FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
+        FIDES_ASSIGN_OR_RETURN(CoreOutput more, handle(m_engine->onVote(*v), false));
+        merge(std::move(more));
+    }
+    return out;
 }
 
 CoreOutput ConsensusCore::gossip() const {

@@ -12,6 +12,12 @@
 // and valid value. A replay that would sign anything different from what
 // the log says was signed is refused (DATA_LOSS), never sent.
 //
+// Validator sets: messages of a height are checked against that height's
+// set (the schedule knows the current and the next one). When the set
+// changes at a new height the engine is rebuilt with the new powers and the
+// messages already held for that height are fed to it again. A node whose
+// key is not in a height's set follows it without signing anything.
+//
 // Thread-safety: not thread-safe; owned by the consensus thread.
 #pragma once
 
@@ -20,6 +26,7 @@
 #include "consensus/signer.h"
 #include "consensus/wal.h"
 #include "primitives/block.h"
+#include "primitives/validator_schedule.h"
 
 #include <deque>
 #include <memory>
@@ -28,6 +35,9 @@ namespace fides::consensus {
 
 struct CoreConfig {
     std::string chainId;
+    // The set of each height (governance changes it). Without a schedule,
+    // `validators` signs every height.
+    std::shared_ptr<const ValidatorSchedule> schedule;
     ValidatorSet validators;
     std::string walDir;
     TimeoutConfig timeouts;
@@ -68,11 +78,14 @@ public:
     CoreOutput gossip() const;
 
     const Engine& engine() const { return *m_engine; }
+    // Whether this validator is in the current height's set.
+    bool isMember() const { return m_self.has_value(); }
     const crypto::PublicKey& publicKey() const { return m_signer.publicKey(); }
 
 private:
     ConsensusCore(CoreConfig config, crypto::SecretKey key, EngineHooks hooks);
-    void makeEngine();
+    void makeEngine(std::uint64_t height);
+    const ValidatorSet& setFor(std::uint64_t height);
     Result<CoreOutput> handle(Effects effects, bool replaying);
     void hold(const SignedVote& v, ValidatorIndex index);
     void hold(const SignedProposal& p);
@@ -83,7 +96,9 @@ private:
     EngineHooks m_appHooks;
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<Wal> m_wal;
-    ValidatorIndex m_self = 0;
+    std::optional<ValidatorIndex> m_self;  // in the engine's height's set
+    crypto::Hash256 m_engineSetHash;
+    std::map<std::uint64_t, ValidatorSet> m_setCache;  // the engine's height and the next
     bool m_replaying = false;
     std::deque<Value> m_loggedValues;  // values proposed before a restart, in order
     Status m_walFailure;               // a failed OwnValue append inside the engine's hook

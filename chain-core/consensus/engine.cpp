@@ -153,6 +153,7 @@ void Engine::startRound(std::uint32_t round, Effects& out) {
 }
 
 void Engine::broadcastVote(VoteType type, std::optional<ValueId> value, Effects& out) {
+    if (m_self >= m_powers.size()) return;  // following, not voting
     Vote v{type, m_height, m_round, value, m_self};
     m_ownVotes.push_back(v);
     out.votes.push_back(v);

@@ -39,6 +39,8 @@ namespace fides::consensus {
 
 using ValueId = crypto::Hash256;
 using ValidatorIndex = std::uint32_t;
+// The `self` of an engine that follows a height without being in its set.
+inline constexpr ValidatorIndex kNotAValidator = 0xffffffffu;
 
 enum class Step : std::uint8_t { Propose = 0, Prevote = 1, Precommit = 2 };
 enum class VoteType : std::uint8_t { Prevote = 1, Precommit = 2 };
@@ -164,6 +166,12 @@ public:
     // Relaying what it received is what the algorithm's liveness assumes:
     // a message one correct node got eventually reaches every correct node.
     Effects gossip() const;
+    // Forgets the messages kept for the next height (the caller feeds them
+    // again itself, e.g. after logging them).
+    void clearBuffered() {
+        m_bufferedProposals.clear();
+        m_bufferedVotes.clear();
+    }
 
     std::uint64_t height() const { return m_height; }
     bool decided() const { return m_decided; }

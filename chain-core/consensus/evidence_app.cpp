@@ -63,8 +63,9 @@ Result<EvidencePayload> EvidenceApp::verified(const Transaction& tx) const {
         return Status::invalidArgument("evidence votes are for different heights, rounds or steps");
     }
     if (a.value == b.value) return Status::invalidArgument("evidence votes do not conflict");
-    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, m_validators, a).status());
-    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, m_validators, b).status());
+    const ValidatorSet set = m_schedule->at(a.height);
+    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, set, a).status());
+    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, set, b).status());
     return p;
 }
 

@@ -1,7 +1,7 @@
 // Evidence of equivocation on the ledger. When a validator sees two
 // different signed votes by one validator for the same (height, round,
 // type), it submits them in an Evidence transaction; this application
-// checks the pair against the chain's validator set and records it, once,
+// checks the pair against the validator set of its height and records it, once,
 // under a key that names the validator:
 //   key   "evidence/" || validator key (32) || u64 height || u32 round || u8 type
 //   value the payload (both votes) || u64 height of the block that recorded it
@@ -14,6 +14,9 @@
 
 #include "app/application.h"
 #include "consensus/messages.h"
+#include "primitives/validator_schedule.h"
+
+#include <memory>
 
 namespace fides::consensus {
 
@@ -34,8 +37,11 @@ Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& 
 
 class EvidenceApp final : public app::Application {
 public:
+    // Votes are checked against the set of their own height.
+    EvidenceApp(std::string chainId, std::shared_ptr<const ValidatorSchedule> schedule)
+        : m_chainId(std::move(chainId)), m_schedule(std::move(schedule)) {}
     EvidenceApp(std::string chainId, ValidatorSet validators)
-        : m_chainId(std::move(chainId)), m_validators(std::move(validators)) {}
+        : EvidenceApp(std::move(chainId), std::make_shared<const ValidatorSchedule>(std::move(validators))) {}
     std::string name() const override { return "evidence"; }
     bool handles(std::uint16_t txType) const override {
         return txType == static_cast<std::uint16_t>(TxType::Evidence);
@@ -46,7 +52,7 @@ public:
 private:
     Result<EvidencePayload> verified(const Transaction& tx) const;
     std::string m_chainId;
-    ValidatorSet m_validators;
+    std::shared_ptr<const ValidatorSchedule> m_schedule;
 };
 
 }  // namespace fides::consensus

@@ -84,10 +84,10 @@ Status ConsensusDriver::health() const {
 }
 
 Status ConsensusDriver::start() {
-    const ValidatorSet& vs = m_node.genesis().validators;
     consensus::CoreConfig cfg;
     cfg.chainId = m_node.genesis().chainId;
-    cfg.validators = vs;
+    cfg.schedule = m_node.sharedSchedule();
+    cfg.validators = m_node.genesis().validators;
     cfg.walDir = m_config.walDir;
     cfg.timeouts = m_config.timeouts;
     consensus::EngineHooks hooks;

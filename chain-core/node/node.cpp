@@ -1,10 +1,12 @@
 #include "node/node.h"
 
+#include "consensus/evidence_app.h"
 #include "primitives/merkle.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <unordered_set>
 
 namespace fides::node {
@@ -43,20 +45,31 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     std::unique_ptr<Node> n(new Node());
     n->m_publicKey = validatorKey.publicKey();
     const Validator* self = genesis.validators.find(n->m_publicKey);
-    if (self == nullptr) {
-        return Status::invalidArgument("validator key " + n->m_publicKey.hex() +
-                                          " is not in the genesis validator set");
-    }
-    if (!config.consensus && self->power * 3 <= genesis.validators.totalPower() * 2) {
-        return Status::invalidArgument(
-            "this release runs a single validator, which needs more than 2/3 of the voting power; "
-            "multi-validator consensus is not available yet");
+    if (!config.consensus) {
+        if (self == nullptr) {
+            return Status::invalidArgument("validator key " + n->m_publicKey.hex() +
+                                           " is not in the genesis validator set");
+        }
+        if (self->power * 3 <= genesis.validators.totalPower() * 2) {
+            return Status::invalidArgument(
+                "a validator running alone needs more than 2/3 of the voting power; configure peers for consensus");
+        }
     }
     n->m_key.emplace(std::move(validatorKey));
     n->m_genesis = std::move(genesis);
     n->m_config = std::move(config);
     n->m_clock = clock ? std::move(clock) : Clock(systemNowMs);
+    n->m_schedule = std::make_shared<ValidatorSchedule>(n->m_genesis.validators);
     n->m_apps = std::move(apps);
+    const auto builtIn = [&](std::uint16_t type) {
+        return std::none_of(n->m_apps.begin(), n->m_apps.end(), [&](const auto& a) { return a->handles(type); });
+    };
+    if (builtIn(static_cast<std::uint16_t>(TxType::Evidence))) {
+        n->m_apps.push_back(std::make_unique<consensus::EvidenceApp>(n->m_genesis.chainId, n->m_schedule));
+    }
+    auto governance = std::make_unique<consensus::GovernanceApp>(n->m_genesis.chainId, n->m_schedule);
+    n->m_governance = governance.get();
+    n->m_apps.push_back(std::move(governance));
     n->m_mempool = std::make_unique<Mempool>(n->m_config.mempool);
 
     auto store = storage::BlockStore::open(n->m_config.storePath, storeKey, n->m_genesis.chainId);
@@ -64,9 +77,16 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     n->m_store = std::move(store).value();
     n->m_committed = std::make_unique<CommittedState>(*n->m_store, *n);
 
+    std::map<std::uint64_t, Bytes> scheduled;
     FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](ByteView k, ByteView v) {
         n->m_tree.put(crypto::sha256(k), crypto::sha256(v));
+        if (auto from = ValidatorSchedule::parseStateKey(k)) scheduled.emplace(*from, Bytes(v.begin(), v.end()));
     }));
+    for (const auto& [from, encoded] : scheduled) {
+        FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(encoded));
+        FIDES_RETURN_IF_ERROR(n->m_schedule->add(from, std::move(set)));
+    }
+    n->m_governance->setCommittedHeight(n->m_store->height());
     if (n->m_store->height() > 0) {
         FIDES_ASSIGN_OR_RETURN(Block tip, n->m_store->block(n->m_store->height()));
         if (n->m_tree.root() != tip.header.stateRoot) {
@@ -74,6 +94,10 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
                                     std::to_string(tip.header.height));
         }
         n->m_tip = SignedHeader{tip.header, tip.commit};
+    }
+    if (n->m_schedule->at(n->m_store->height() + 1).find(n->m_publicKey) == nullptr) {
+        spdlog::warn("node: key {} is not in the validator set of height {}: following the chain without voting",
+                     n->m_publicKey.hex(), n->m_store->height() + 1);
     }
     spdlog::info("node: chain '{}' at height {}, {} state entries, validator {}", n->m_genesis.chainId,
                  n->m_store->height(), n->m_tree.size(), n->m_publicKey.hex());
@@ -214,7 +238,8 @@ BlockHeader Node::nextHeaderTemplate(std::uint64_t timeMs) const {
     header.timeMs = std::max(timeMs, prevTime + 1);
     header.prevHash = m_tip ? m_tip->header.hash() : crypto::Hash256();
     header.proposer = m_publicKey;
-    header.validatorSetHash = m_genesis.validators.hash();
+    header.validatorSetHash = m_schedule->at(header.height).hash();
+    header.nextValidatorSetHash = m_schedule->at(header.height + 1).hash();
     return header;
 }
 
@@ -270,7 +295,18 @@ Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
     writes.reserve(state.writes().size());
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
     FIDES_RETURN_IF_ERROR(finishExecution(ex, writes, mode));
+    FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     return ex;
+}
+
+Status Node::collectScheduledSet(ExecutedBlock& ex) const {
+    for (const auto& w : ex.writes) {
+        if (auto from = ValidatorSchedule::parseStateKey(w.key)) {
+            FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(w.value));
+            ex.scheduledSet.emplace(*from, std::move(set));
+        }
+    }
+    return Status::ok();
 }
 
 Result<ExecutedBlock> Node::validateBlock(const Block& block) {
@@ -288,8 +324,12 @@ Result<ExecutedBlock> Node::validateBlock(const Block& block) {
     if (h.timeMs > nowMs() + static_cast<std::uint64_t>(kMaxClockDrift.count())) {
         return Status::invalidArgument("block time is too far in the future");
     }
-    if (h.validatorSetHash != m_genesis.validators.hash()) return Status::invalidArgument("wrong validator set hash");
-    if (m_genesis.validators.find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
+    const ValidatorSet set = m_schedule->at(h.height);
+    if (h.validatorSetHash != set.hash()) return Status::invalidArgument("wrong validator set hash");
+    if (h.nextValidatorSetHash != m_schedule->at(h.height + 1).hash()) {
+        return Status::invalidArgument("wrong next validator set hash");
+    }
+    if (set.find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
     if (h.txCount != block.transactions.size()) return Status::invalidArgument("transaction count does not match");
     if (block.transactions.size() > m_config.maxBlockTransactions) return Status::invalidArgument("too many transactions");
 
@@ -327,6 +367,7 @@ Result<ExecutedBlock> Node::validateBlock(const Block& block) {
     std::vector<storage::StateWrite> writes;
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
     FIDES_RETURN_IF_ERROR(finishExecution(ex, writes, TreeMode::Speculative));
+    FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     if (ex.block.header.txRoot != h.txRoot) return Status::invalidArgument("transaction root does not match");
     if (ex.block.header.stateRoot != h.stateRoot) return Status::invalidArgument("state root does not match");
     return ex;
@@ -360,6 +401,12 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
     }
     FIDES_RETURN_IF_ERROR(m_store->append(block, ex.txHashes, ex.writes));
     m_tip = SignedHeader{block.header, block.commit};
+    if (ex.scheduledSet) {
+        FIDES_RETURN_IF_ERROR(m_schedule->add(ex.scheduledSet->first, ex.scheduledSet->second));
+        spdlog::info("node: block {} schedules a validator set of {} members from height {}", block.header.height,
+                     ex.scheduledSet->second.validators().size(), ex.scheduledSet->first);
+    }
+    m_governance->setCommittedHeight(block.header.height);
     return Status::ok();
 }
 
@@ -378,7 +425,8 @@ void Node::afterCommit(const ExecutedBlock& ex) {
 Status Node::commitBlock(ExecutedBlock ex, const Commit& commit) {
     // Never store a block whose commit would not convince a client.
     const crypto::Hash256 blockHash = ex.block.header.hash();
-    FIDES_RETURN_IF_ERROR(m_genesis.validators.verifyCommit(m_genesis.chainId, ex.block.header.height, blockHash, commit)
+    FIDES_RETURN_IF_ERROR(m_schedule->at(ex.block.header.height)
+                              .verifyCommit(m_genesis.chainId, ex.block.header.height, blockHash, commit)
                               .withContext("commit for block " + std::to_string(ex.block.header.height)));
     ex.block.commit = commit;
     recordDrops(ex);
@@ -399,6 +447,13 @@ Status Node::produceBlock() {
     ExecutedBlock ex;
     {
         std::lock_guard commitLock(m_commitMutex);
+        const ValidatorSet set = m_schedule->at(m_store->height() + 1);
+        const Validator* self = set.find(m_publicKey);
+        if (self == nullptr || self->power * 3 <= set.totalPower() * 2) {
+            return Status::failedPrecondition("the validator set of height " + std::to_string(m_store->height() + 1) +
+                                              " no longer lets this validator commit alone; configure peers and "
+                                              "restart with consensus");
+        }
         FIDES_ASSIGN_OR_RETURN(ex, buildBlock(nowMs(), TreeMode::Applied));
         const BlockHeader& header = ex.block.header;
         const crypto::Hash256 blockHash = header.hash();
@@ -418,7 +473,9 @@ NodeStatus Node::status() const {
     NodeStatus s;
     s.chainId = m_genesis.chainId;
     s.validator = m_publicKey;
-    s.validators = m_genesis.validators.validators().size();
+    const ValidatorSet next = m_schedule->at(m_store->height() + 1);
+    s.validators = next.validators().size();
+    s.isValidator = next.find(m_publicKey) != nullptr;
     s.mempoolSize = m_mempool->size();
     s.mempoolBytes = m_mempool->bytes();
     std::lock_guard lock(m_commitMutex);

@@ -4,12 +4,17 @@
 // state tree, signs the commit, stores the block durably, and answers
 // queries with proofs against signed headers.
 //
-// In this release the node is its own validator set's only member: the
+// Alone (no consensus) the node is its validator set's only member: the
 // commit it signs is a precommit by the sole validator. A height has three
 // steps, public so that the consensus layer can drive them: buildBlock
 // (proposer), validateBlock (every validator, before prevoting), and
 // commitBlock (with the decided commit). The single validator runs build,
 // sign, commit.
+//
+// Built-in applications: the node always runs the evidence application
+// (consensus/evidence_app.h) and governance (consensus/governance.h), whose
+// committed changes extend the node's ValidatorSchedule: header h names the
+// sets of h and h + 1, and a commit is checked against the set of its height.
 //
 // Threads: the caller's threads (gRPC handlers) call submit() and the query
 // functions concurrently; one producer thread forms blocks.
@@ -23,10 +28,12 @@
 #pragma once
 
 #include "app/application.h"
+#include "consensus/governance.h"
 #include "crypto/schnorr.h"
 #include "mempool/mempool.h"
 #include "primitives/block.h"
 #include "primitives/genesis.h"
+#include "primitives/validator_schedule.h"
 #include "state/state_tree.h"
 #include "storage/block_store.h"
 
@@ -70,7 +77,8 @@ struct NodeStatus {
     crypto::PublicKey validator;
     std::size_t mempoolSize = 0;
     std::size_t mempoolBytes = 0;
-    std::size_t validators = 0;
+    std::size_t validators = 0;  // members of the next height's set
+    bool isValidator = false;    // whether this node's key is among them
 };
 
 struct SignedHeader {
@@ -86,6 +94,8 @@ struct ExecutedBlock {
     std::vector<crypto::Hash256> txHashes;
     std::vector<storage::StateWrite> writes;
     std::vector<std::pair<crypto::Hash256, Status>> dropped;
+    // A validator set this block schedules (governance), and from when.
+    std::optional<std::pair<std::uint64_t, ValidatorSet>> scheduledSet;
 };
 
 struct TxWithProof {
@@ -147,6 +157,10 @@ public:
     std::uint64_t height() const { return m_store->height(); }
     std::size_t mempoolSize() const { return m_mempool->size(); }
     const Genesis& genesis() const { return m_genesis; }
+    // The validator sets by height (genesis and governance changes).
+    const ValidatorSchedule& validatorSchedule() const { return *m_schedule; }
+    std::shared_ptr<const ValidatorSchedule> sharedSchedule() const { return m_schedule; }
+    const crypto::PublicKey& publicKey() const { return m_publicKey; }
     Result<Block> block(std::uint64_t height) const;
     Result<TxWithProof> transaction(const crypto::Hash256& txHash) const;
     Result<StateAnswer> query(ByteView key) const;
@@ -166,6 +180,8 @@ private:
     // Tree (unless already applied), store, tip; caller holds m_commitMutex.
     Status commitLocked(ExecutedBlock& executed, TreeMode mode);
     void afterCommit(const ExecutedBlock& executed);
+    // Header fields and the proposer's membership, shared by build and validate.
+    Status collectScheduledSet(ExecutedBlock& executed) const;
     std::uint64_t nowMs() const { return m_clock(); }
 
     Genesis m_genesis;
@@ -176,6 +192,8 @@ private:
     std::unique_ptr<storage::BlockStore> m_store;
     std::unique_ptr<CommittedState> m_committed;
     std::vector<std::unique_ptr<app::Application>> m_apps;
+    std::shared_ptr<ValidatorSchedule> m_schedule;
+    consensus::GovernanceApp* m_governance = nullptr;  // one of m_apps
     std::unique_ptr<Mempool> m_mempool;
 
     mutable std::mutex m_commitMutex;

@@ -41,7 +41,8 @@ Bytes BlockHeader::encode() const {
         .u32(txCount)
         .fixed(stateRoot.bytes())
         .fixed(proposer.bytes())
-        .fixed(validatorSetHash.bytes());
+        .fixed(validatorSetHash.bytes())
+        .fixed(nextValidatorSetHash.bytes());
     return std::move(w).take();
 }
 
@@ -58,6 +59,7 @@ Result<BlockHeader> BlockHeader::decode(ByteView bytes) {
     FIDES_RETURN_IF_ERROR(readHash<32>(r, h.stateRoot));
     FIDES_RETURN_IF_ERROR(readPublicKey(r, h.proposer, "proposer"));
     FIDES_RETURN_IF_ERROR(readHash<32>(r, h.validatorSetHash));
+    FIDES_RETURN_IF_ERROR(readHash<32>(r, h.nextValidatorSetHash));
     FIDES_RETURN_IF_ERROR(r.finish());
     return h;
 }

@@ -31,7 +31,8 @@ struct BlockHeader {
     std::uint32_t txCount = 0;
     crypto::Hash256 stateRoot;
     crypto::PublicKey proposer;
-    crypto::Hash256 validatorSetHash;
+    crypto::Hash256 validatorSetHash;      // the set that signs this block
+    crypto::Hash256 nextValidatorSetHash;  // the set that signs the next one
 
     Bytes encode() const;
     static Result<BlockHeader> decode(ByteView bytes);

@@ -29,7 +29,8 @@ inline constexpr std::size_t kMaxTransactionSize = 64 * 1024;
 
 enum class TxType : std::uint16_t {
     Notarize = 1,
-    Evidence = 2,  // two conflicting votes by one validator (consensus/evidence_app.h)
+    Evidence = 2,         // two conflicting votes by one validator (consensus/evidence_app.h)
+    ValidatorUpdate = 3,  // a validator-set change approved by > 2/3 of the power (consensus/governance.h)
 };
 
 struct Transaction {

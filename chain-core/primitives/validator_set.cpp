@@ -4,17 +4,25 @@
 #include "util/encoding.h"
 
 #include <algorithm>
+#include <array>
 
 namespace fides {
 
 Result<ValidatorSet> ValidatorSet::create(std::vector<Validator> validators) {
     if (validators.empty()) return Status::invalidArgument("validator set is empty");
+    if (validators.size() > kMaxValidators) {
+        return Status::invalidArgument("validator set has more than " + std::to_string(kMaxValidators) + " members");
+    }
     std::sort(validators.begin(), validators.end(),
               [](const Validator& a, const Validator& b) { return a.publicKey < b.publicKey; });
     ValidatorSet set;
     for (std::size_t i = 0; i < validators.size(); ++i) {
         const auto& v = validators[i];
         if (v.power == 0) return Status::invalidArgument("validator " + v.name + " has zero power");
+        if (v.name.size() > kMaxNameLength) {
+            return Status::invalidArgument("validator name '" + v.name + "' is longer than " +
+                                           std::to_string(kMaxNameLength) + " characters");
+        }
         if (i > 0 && validators[i - 1].publicKey == v.publicKey) {
             return Status::invalidArgument("duplicate validator key " + v.publicKey.hex());
         }
@@ -42,6 +50,38 @@ Bytes ValidatorSet::encode() const {
     w.u32(static_cast<std::uint32_t>(m_validators.size()));
     for (const auto& v : m_validators) w.fixed(v.publicKey.bytes()).u64(v.power);
     return std::move(w).take();
+}
+
+Bytes ValidatorSet::encodeFull() const {
+    Writer w;
+    w.u8(1).u32(static_cast<std::uint32_t>(m_validators.size()));
+    for (const auto& v : m_validators) w.fixed(v.publicKey.bytes()).u64(v.power).str(v.name);
+    return std::move(w).take();
+}
+
+Result<ValidatorSet> ValidatorSet::decodeFull(ByteView bytes) {
+    Reader r(bytes);
+    FIDES_RETURN_IF_ERROR(r.version(1, "validator set"));
+    std::uint32_t n = 0;
+    FIDES_RETURN_IF_ERROR(r.u32(n));
+    if (n == 0 || n > kMaxValidators) return Status::invalidArgument("validator set size out of range");
+    std::vector<Validator> vs(n);
+    for (auto& v : vs) {
+        std::array<std::uint8_t, 32> key{};
+        FIDES_RETURN_IF_ERROR(r.fixed(key));
+        auto pk = crypto::PublicKey::fromBytes(key);
+        if (!pk) return Status::invalidArgument("validator set holds an invalid public key");
+        v.publicKey = *pk;
+        FIDES_RETURN_IF_ERROR(r.u64(v.power));
+        FIDES_RETURN_IF_ERROR(r.str(v.name, kMaxNameLength));
+    }
+    FIDES_RETURN_IF_ERROR(r.finish());
+    FIDES_ASSIGN_OR_RETURN(ValidatorSet set, create(std::move(vs)));
+    // Members must already be in key order: one encoding per set.
+    if (set.encodeFull() != Bytes(bytes.begin(), bytes.end())) {
+        return Status::invalidArgument("validator set members are not in key order");
+    }
+    return set;
 }
 
 Status ValidatorSet::verifyCommit(const std::string& chainId, std::uint64_t height,

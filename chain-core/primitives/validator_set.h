@@ -26,14 +26,23 @@ struct Validator {
 class ValidatorSet {
 public:
     ValidatorSet() = default;
-    // Refuses an empty set, zero power, duplicate keys, total power overflow.
+    // Refuses an empty set, zero power, duplicate keys, total power overflow,
+    // more than kMaxValidators members.
     static Result<ValidatorSet> create(std::vector<Validator> validators);
 
     const std::vector<Validator>& validators() const { return m_validators; }
     std::uint64_t totalPower() const { return m_total; }
     const Validator* find(const crypto::PublicKey& key) const;
     crypto::Hash256 hash() const { return m_hash; }
+    // Consensus encoding (hashed): u32 count, then per member key || u64 power.
     Bytes encode() const;
+    // With the operators' names (state entries, RPC): u8 version, u32 count,
+    // then per member key || u64 power || name. Strict decoding; the result
+    // passes create()'s checks and at most kMaxValidators members.
+    Bytes encodeFull() const;
+    static Result<ValidatorSet> decodeFull(ByteView bytes);
+    static constexpr std::size_t kMaxValidators = 128;
+    static constexpr std::size_t kMaxNameLength = 64;
 
     // OK iff `commit` is for (chainId, height, blockHash) and carries valid
     // precommit signatures from distinct members holding more than 2/3 of

@@ -64,7 +64,6 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
 
     std::vector<std::unique_ptr<app::Application>> apps;
     apps.push_back(std::make_unique<notary::NotaryApp>());
-    apps.push_back(std::make_unique<consensus::EvidenceApp>(genesis->chainId, genesis->validators));
     const bool consensusMode = genesis->validators.validators().size() > 1;
     settings->node.consensus = consensusMode;
     const Genesis genesisCopy = *genesis;

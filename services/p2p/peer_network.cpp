@@ -4,6 +4,7 @@
 #include "fides/p2p/v1/p2p.grpc.pb.h"
 #include "util/encoding.h"
 
+#include <algorithm>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
@@ -116,8 +117,13 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     }
     auto key = crypto::PublicKey::fromBytes(asBytes(hello.validator_public_key()));
     if (!key) return {grpc::StatusCode::INVALID_ARGUMENT, "peer key is not a valid public key"};
-    if (m_genesis.validators.find(*key) == nullptr) {
-        return {grpc::StatusCode::UNAUTHENTICATED, "peer key " + key->hex() + " is not a validator"};
+    // Members of any validator set on this chain (past, current, scheduled),
+    // and the configured peers (a validator waiting to be added follows the
+    // chain before it votes).
+    const bool configured = std::any_of(m_config.peers.begin(), m_config.peers.end(),
+                                        [&](const PeerAddress& p) { return p.key == *key; });
+    if (!configured && !m_node.validatorSchedule().everMember(*key)) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "peer key " + key->hex() + " is not a validator of this chain"};
     }
     if (hello.nonce().size() != 32) return {grpc::StatusCode::INVALID_ARGUMENT, "nonce must be 32 bytes"};
     const std::string nonce = freshNonce();

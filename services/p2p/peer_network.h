@@ -3,8 +3,9 @@
 // every configured peer (one outbound stream each) and sends its consensus
 // messages and client transactions on those; inbound streams only receive.
 // On each stream both sides prove their validator key by signing the other
-// side's fresh nonce (doc/spec/p2p.md); a key outside the validator set, or
-// not the one configured for that address, is refused. Block sync asks the
+// side's fresh nonce (doc/spec/p2p.md); a key neither configured as a peer
+// nor in any of the chain's validator sets (genesis or governance), or not
+// the one configured for that address, is refused. Block sync asks the
 // peers' GetBlock in turn.
 //
 // Transactions are gossiped once: a transaction a client submitted here is

@@ -112,6 +112,19 @@ grpc::Status NodeServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatu
     resp->set_mempool_bytes(s.mempoolBytes);
     resp->set_validators(static_cast<std::uint32_t>(s.validators));
     resp->set_version(FIDES_VERSION);
+    resp->set_is_validator(s.isValidator);
+    return grpc::Status::OK;
+}
+
+grpc::Status NodeServiceImpl::GetValidatorSets(grpc::ServerContext*, const v1::GetValidatorSetsRequest*,
+                                               v1::GetValidatorSetsResponse* resp) {
+    resp->set_height(m_node.height());
+    for (const auto& [from, set] : m_node.validatorSchedule().entries()) {
+        auto* e = resp->add_sets();
+        e->set_from_height(from);
+        e->set_validator_set(str(set.encodeFull()));
+        e->set_hash(str(set.hash().bytes()));
+    }
     return grpc::Status::OK;
 }
 

@@ -42,6 +42,8 @@ public:
                             node::v1::QueryStateResponse* resp) override;
     grpc::Status SubscribeBlocks(grpc::ServerContext* ctx, const node::v1::SubscribeBlocksRequest* req,
                                  grpc::ServerWriter<node::v1::BlockEvent>* writer) override;
+    grpc::Status GetValidatorSets(grpc::ServerContext* ctx, const node::v1::GetValidatorSetsRequest* req,
+                                  node::v1::GetValidatorSetsResponse* resp) override;
 
 private:
     void admitted(ByteView tx) {

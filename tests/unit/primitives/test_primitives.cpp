@@ -38,6 +38,7 @@ BlockHeader sampleHeader(const crypto::PublicKey& proposer) {
     h.stateRoot = crypto::sha256(asBytes(std::string("state")));
     h.proposer = proposer;
     h.validatorSetHash = crypto::sha256(asBytes(std::string("vals")));
+    h.nextValidatorSetHash = crypto::sha256(asBytes(std::string("next vals")));
     return h;
 }
 

@@ -1,0 +1,243 @@
+#include "consensus/governance.h"
+
+#include "crypto/random.h"
+#include "util/encoding.h"
+
+#include <algorithm>
+
+namespace fides::consensus {
+
+namespace {
+constexpr std::string_view kGovernancePrefix = "fides/governance/";
+
+Status readKey(Reader& r, crypto::PublicKey& out, const char* what) {
+    std::array<std::uint8_t, 32> b{};
+    FIDES_RETURN_IF_ERROR(r.fixed(b));
+    auto k = crypto::PublicKey::fromBytes(b);
+    if (!k) return Status::invalidArgument(std::string("governance proposal: invalid ") + what);
+    out = *k;
+    return Status::ok();
+}
+
+std::string shortKey(const crypto::PublicKey& k) { return k.hex().substr(0, 16); }
+}  // namespace
+
+Bytes GovernanceProposal::encode() const {
+    Writer w;
+    w.u8(kVersion).fixed(baseSetHash.bytes()).u64(nonce).str(description);
+    w.u32(static_cast<std::uint32_t>(changes.size()));
+    for (const auto& c : changes) {
+        w.u8(static_cast<std::uint8_t>(c.op)).fixed(c.key.bytes());
+        switch (c.op) {
+        case ChangeOp::Add: w.u64(c.power).str(c.name); break;
+        case ChangeOp::Remove: break;
+        case ChangeOp::SetPower: w.u64(c.power); break;
+        case ChangeOp::RotateKey: w.fixed(c.newKey.bytes()); break;
+        }
+    }
+    return std::move(w).take();
+}
+
+Result<GovernanceProposal> GovernanceProposal::decode(ByteView bytes) {
+    Reader r(bytes, 4096);
+    GovernanceProposal p;
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "governance proposal"));
+    std::array<std::uint8_t, 32> base{};
+    FIDES_RETURN_IF_ERROR(r.fixed(base));
+    p.baseSetHash = crypto::Hash256(base);
+    FIDES_RETURN_IF_ERROR(r.u64(p.nonce));
+    FIDES_RETURN_IF_ERROR(r.str(p.description, kMaxDescription));
+    std::uint32_t n = 0;
+    FIDES_RETURN_IF_ERROR(r.u32(n));
+    if (n == 0) return Status::invalidArgument("governance proposal changes nothing");
+    if (n > kMaxChanges) {
+        return Status::invalidArgument("governance proposal has more than " + std::to_string(kMaxChanges) + " changes");
+    }
+    p.changes.resize(n);
+    for (auto& c : p.changes) {
+        std::uint8_t op = 0;
+        FIDES_RETURN_IF_ERROR(r.u8(op));
+        if (op < 1 || op > 4) return Status::invalidArgument("governance proposal: unknown change " + std::to_string(op));
+        c.op = static_cast<ChangeOp>(op);
+        FIDES_RETURN_IF_ERROR(readKey(r, c.key, "validator key"));
+        switch (c.op) {
+        case ChangeOp::Add:
+            FIDES_RETURN_IF_ERROR(r.u64(c.power));
+            FIDES_RETURN_IF_ERROR(r.str(c.name, ValidatorSet::kMaxNameLength));
+            break;
+        case ChangeOp::Remove: break;
+        case ChangeOp::SetPower: FIDES_RETURN_IF_ERROR(r.u64(c.power)); break;
+        case ChangeOp::RotateKey: FIDES_RETURN_IF_ERROR(readKey(r, c.newKey, "new key")); break;
+        }
+    }
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return p;
+}
+
+crypto::Hash256 GovernanceProposal::digest(const std::string& chainId) const {
+    Writer w;
+    w.str(chainId).var(encode());
+    return crypto::taggedHash("fides/governance/v1", std::move(w).take());
+}
+
+Bytes GovernancePayload::encode() const {
+    Writer w;
+    w.u8(kVersion).var(proposal.encode()).u32(static_cast<std::uint32_t>(approvals.size()));
+    for (const auto& a : approvals) w.fixed(a.validator.bytes()).fixed(a.signature.bytes());
+    return std::move(w).take();
+}
+
+Result<GovernancePayload> GovernancePayload::decode(ByteView bytes) {
+    Reader r(bytes, 8192);
+    GovernancePayload p;
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "governance transaction"));
+    Bytes proposal;
+    FIDES_RETURN_IF_ERROR(r.var(proposal));
+    FIDES_ASSIGN_OR_RETURN(p.proposal, GovernanceProposal::decode(proposal));
+    std::uint32_t n = 0;
+    FIDES_RETURN_IF_ERROR(r.u32(n));
+    if (n > ValidatorSet::kMaxValidators) return Status::invalidArgument("too many approvals");
+    p.approvals.resize(n);
+    for (auto& a : p.approvals) {
+        FIDES_RETURN_IF_ERROR(readKey(r, a.validator, "approver key"));
+        std::array<std::uint8_t, 64> sig{};
+        FIDES_RETURN_IF_ERROR(r.fixed(sig));
+        a.signature = *crypto::Signature::fromBytes(sig);
+    }
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return p;
+}
+
+void GovernancePayload::approve(const std::string& chainId, const crypto::SecretKey& key) {
+    const crypto::PublicKey pk = key.publicKey();
+    std::erase_if(approvals, [&](const Approval& a) { return a.validator == pk; });
+    approvals.push_back({pk, crypto::sign(key, proposal.digest(chainId))});
+    std::sort(approvals.begin(), approvals.end(),
+              [](const Approval& a, const Approval& b) { return a.validator < b.validator; });
+}
+
+Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<ValidatorChange>& changes) {
+    std::vector<Validator> vs = base.validators();
+    auto find = [&](const crypto::PublicKey& k) {
+        return std::find_if(vs.begin(), vs.end(), [&](const Validator& v) { return v.publicKey == k; });
+    };
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const ValidatorChange& c = changes[i];
+        const std::string where = "change " + std::to_string(i + 1) + ": ";
+        auto it = find(c.key);
+        switch (c.op) {
+        case ChangeOp::Add:
+            if (it != vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is already in the set");
+            if (c.power == 0) return Status::invalidArgument(where + "a validator needs positive power");
+            vs.push_back({c.key, c.power, c.name});
+            break;
+        case ChangeOp::Remove:
+            if (it == vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
+            vs.erase(it);
+            break;
+        case ChangeOp::SetPower:
+            if (it == vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
+            if (c.power == 0) return Status::invalidArgument(where + "power 0: remove the validator instead");
+            it->power = c.power;
+            break;
+        case ChangeOp::RotateKey:
+            if (it == vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
+            if (find(c.newKey) != vs.end()) {
+                return Status::invalidArgument(where + "new key " + shortKey(c.newKey) + " is already in the set");
+            }
+            it->publicKey = c.newKey;
+            break;
+        }
+    }
+    if (vs.empty()) return Status::invalidArgument("the changes would leave no validator");
+    auto set = ValidatorSet::create(std::move(vs));
+    if (!set) return set.status().withContext("the resulting validator set");
+    return set;
+}
+
+Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, const GovernancePayload& payload) {
+    const crypto::Hash256 digest = payload.proposal.digest(chainId);
+    std::uint64_t power = 0;
+    const crypto::PublicKey* previous = nullptr;
+    for (const auto& a : payload.approvals) {
+        if (previous != nullptr && !(*previous < a.validator)) {
+            return Status::invalidArgument("approvals must be in ascending validator key order, without duplicates");
+        }
+        previous = &a.validator;
+        const Validator* v = base.find(a.validator);
+        if (v == nullptr) {
+            return Status::unauthenticated("approval by " + shortKey(a.validator) + ", which is not a current validator");
+        }
+        if (!crypto::verify(a.validator, digest, a.signature)) {
+            return Status::unauthenticated("invalid approval signature by " + shortKey(a.validator));
+        }
+        power += v->power;
+    }
+    if (power * 3 <= base.totalPower() * 2) {
+        return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
+                                        std::to_string(base.totalPower()) +
+                                        " voting power; more than 2/3 is required");
+    }
+    return Status::ok();
+}
+
+Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
+                             const GovernancePayload& payload, std::uint64_t expiryUnixSeconds) {
+    Transaction tx;
+    tx.chainId = chainId;
+    tx.type = static_cast<std::uint16_t>(TxType::ValidatorUpdate);
+    tx.payload = payload.encode();
+    tx.nonce = crypto::randomU64();
+    tx.expiry = expiryUnixSeconds;
+    tx.sign(submitter);
+    return tx;
+}
+
+Bytes governanceKey(const crypto::Hash256& digest) {
+    Writer w;
+    w.fixed(asBytes(kGovernancePrefix)).fixed(digest.bytes());
+    return std::move(w).take();
+}
+
+Result<ValidatorSet> GovernanceApp::evaluate(const Transaction& tx, std::uint64_t height,
+                                             const app::StateReader& state, crypto::Hash256* digestOut) const {
+    FIDES_ASSIGN_OR_RETURN(GovernancePayload p, GovernancePayload::decode(tx.payload));
+    const ValidatorSet base = m_schedule->at(height);
+    if (p.proposal.baseSetHash != base.hash()) {
+        return Status::failedPrecondition("the proposal changes validator set " + p.proposal.baseSetHash.hex().substr(0, 16) +
+                                          ", but the set at height " + std::to_string(height) + " is " +
+                                          base.hash().hex().substr(0, 16));
+    }
+    const std::uint64_t pendingFrom = m_schedule->lastChangeHeight();
+    if (pendingFrom > height) {
+        return Status::failedPrecondition("a validator-set change is pending until height " + std::to_string(pendingFrom) +
+                                          "; submit this one after it took effect");
+    }
+    FIDES_ASSIGN_OR_RETURN(bool sameBlock, state.exists(ValidatorSchedule::stateKey(height + ValidatorSchedule::kActivationDelay)));
+    if (sameBlock) return Status::failedPrecondition("another validator-set change is already in this block");
+    const crypto::Hash256 digest = p.proposal.digest(m_chainId);
+    FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
+    if (applied) return Status::alreadyExists("this governance proposal was already applied");
+    FIDES_RETURN_IF_ERROR(verifyApprovals(m_chainId, base, p));
+    FIDES_ASSIGN_OR_RETURN(ValidatorSet next, applyChanges(base, p.proposal.changes));
+    if (next.hash() == base.hash()) return Status::invalidArgument("the proposal leaves the validator set unchanged");
+    if (digestOut != nullptr) *digestOut = digest;
+    return next;
+}
+
+Status GovernanceApp::checkTx(const Transaction& tx, const app::StateReader& committed) const {
+    return evaluate(tx, m_committedHeight.load() + 1, committed, nullptr).status();
+}
+
+Status GovernanceApp::deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) {
+    crypto::Hash256 digest;
+    FIDES_ASSIGN_OR_RETURN(ValidatorSet next, evaluate(tx, ctx.height, state, &digest));
+    const std::uint64_t from = ctx.height + ValidatorSchedule::kActivationDelay;
+    state.put(ValidatorSchedule::stateKey(from), next.encodeFull());
+    Writer w;
+    w.u64(from);
+    state.put(governanceKey(digest), std::move(w).take());
+    return Status::ok();
+}
+
+}  // namespace fides::consensus
