@@ -5,6 +5,7 @@
 // submitted to one validator is committed, the chain continues with one
 // validator cut off, which then catches up by block sync, and a validator
 // restarted from its store and WAL rejoins without signing a conflict.
+#include "consensus/governance.h"
 #include "crypto/random.h"
 #include "node/consensus_driver.h"
 #include "notary/notary_app.h"
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 using namespace fides;
 using namespace fides::node;
@@ -103,9 +105,12 @@ struct Validator {
 
 class Cluster {
 public:
-    explicit Cluster(std::size_t n) : net(n), validators(n) {
+    // The first `inGenesis` validators (all by default) form the genesis set;
+    // the others follow the chain until governance adds them.
+    explicit Cluster(std::size_t n, std::size_t inGenesis = 0) : net(n), validators(n) {
+        if (inGenesis == 0) inGenesis = n;
         std::vector<fides::Validator> set;
-        for (std::size_t i = 0; i < n; ++i) set.push_back({validators[i].key.publicKey(), 10, "v" + std::to_string(i)});
+        for (std::size_t i = 0; i < inGenesis; ++i) set.push_back({validators[i].key.publicKey(), 10, "v" + std::to_string(i)});
         genesis.chainId = "consensus-net";
         genesis.genesisTimeMs = 1;
         genesis.validators = ValidatorSet::create(set).value();
@@ -239,6 +244,100 @@ private slots:
         auto b = c.validators[3].node->block(target - 1);
         QVERIFY(a && b);
         QCOMPARE(a->header.hash(), b->header.hash());
+    }
+
+    // Governance under load: validator 4 (not in genesis) is added and
+    // validator 3 removed by one change approved by 3 of 4. The chain never
+    // halts; every block is signed by the set the schedule names for its
+    // height; the new member signs after activation, the removed one stops
+    // signing but keeps following.
+    void governanceAddsAndRemovesUnderLoad() {
+        Cluster c(5, 4);
+        for (std::size_t i = 0; i < 5; ++i) QVERIFY2(c.startOne(i).isOk(), "start");
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
+        QVERIFY(!c.validators[4].node->status().isValidator);
+
+        std::atomic<bool> loadOn{true};
+        std::atomic<int> submitted{0};
+        std::thread load([&] {
+            const auto user = crypto::SecretKey::generate();
+            while (loadOn.load()) {
+                Transaction tx = notary::makeNotarizeTx(c.genesis.chainId, user, crypto::Hash256(crypto::randomArray<32>()),
+                                                        "load", crypto::randomU64(),
+                                                        static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+                if (c.validators[submitted % 3].node->submit(tx.encode())) ++submitted;
+                std::this_thread::sleep_for(5ms);
+            }
+        });
+
+        consensus::GovernancePayload gov;
+        gov.proposal.baseSetHash = c.genesis.validators.hash();
+        gov.proposal.nonce = 7;
+        gov.proposal.description = "replace v3 by v4";
+        gov.proposal.changes.push_back({consensus::ChangeOp::Add, c.validators[4].key.publicKey(), 10, "v4", {}});
+        gov.proposal.changes.push_back({consensus::ChangeOp::Remove, c.validators[3].key.publicKey(), 0, "", {}});
+        const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 600;
+        const auto submitter = crypto::SecretKey::generate();
+        // Two approvals of four (20 of 40) are not enough.
+        gov.approve(c.genesis.chainId, c.validators[0].key);
+        gov.approve(c.genesis.chainId, c.validators[1].key);
+        auto refused = c.validators[0].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
+        QVERIFY(!refused);
+        QCOMPARE(refused.status().code(), Code::PermissionDenied);
+        gov.approve(c.genesis.chainId, c.validators[2].key);
+        const Bytes txBytes = consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode();
+        auto hash = c.validators[0].node->submit(txBytes);
+        QVERIFY2(hash, hash.status().toString().c_str());
+        auto loc = c.validators[0].node->waitForCommit(*hash, std::chrono::steady_clock::now() + 30s);
+        QVERIFY2(loc, loc.status().toString().c_str());
+        const std::uint64_t activation = loc->height + ValidatorSchedule::kActivationDelay;
+
+        // Replaying the same approvals in a new envelope is refused.
+        auto replay = c.validators[1].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
+        QVERIFY(!replay);
+
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= activation + 5, 60000);
+        loadOn = false;
+        load.join();
+        QVERIFY(c.validators[4].node->status().isValidator);
+        QVERIFY(!c.validators[3].node->status().isValidator);
+
+        const ValidatorSet next = c.validators[0].node->validatorSchedule().at(activation);
+        QCOMPARE(next.validators().size(), std::size_t{4});
+        QVERIFY(next.find(c.validators[4].key.publicKey()) != nullptr);
+        QVERIFY(next.find(c.validators[3].key.publicKey()) == nullptr);
+        const std::uint64_t top = c.minHeight();
+        bool newMemberSigned = false;
+        for (std::uint64_t h = 1; h <= top; ++h) {
+            auto ref = c.validators[0].node->block(h);
+            QVERIFY(ref);
+            const ValidatorSet& expected = h < activation ? c.genesis.validators : next;
+            QCOMPARE(ref->header.validatorSetHash, expected.hash());
+            QCOMPARE(ref->header.nextValidatorSetHash, (h + 1 < activation ? c.genesis.validators : next).hash());
+            QVERIFY2(expected.verifyCommit(c.genesis.chainId, h, ref->header.hash(), ref->commit).isOk(),
+                     qPrintable(QString("commit of block %1").arg(h)));
+            for (const auto& sig : ref->commit.signatures) {
+                if (h >= activation) QVERIFY(sig.validator != c.validators[3].key.publicKey());
+                if (sig.validator == c.validators[4].key.publicKey()) newMemberSigned = true;
+            }
+            for (std::size_t i = 1; i < 5; ++i) {
+                QCOMPARE(c.validators[i].node->block(h)->header.hash(), ref->header.hash());
+            }
+        }
+        QVERIFY2(newMemberSigned, "the added validator never signed");
+        for (std::size_t i = 0; i < 5; ++i) QVERIFY(c.validators[i].driver->health().isOk());
+
+        // Restarted from its store, the added validator rebuilds the schedule
+        // from the state and goes on signing.
+        c.stopOne(4);
+        QVERIFY2(c.startOne(4).isOk(), "restart of the added validator");
+        QCOMPARE(c.validators[4].node->validatorSchedule().at(activation).hash(), next.hash());
+        QVERIFY(c.validators[4].node->status().isValidator);
+        const std::uint64_t after = c.minHeight() + 3;
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= after, 30000);
+        qInfo("set changed at height %llu (committed at %llu) under load of %d transactions; %llu blocks agree",
+              static_cast<unsigned long long>(activation), static_cast<unsigned long long>(loc->height),
+              submitted.load(), static_cast<unsigned long long>(top));
     }
 
     void restartedValidatorRejoinsWithoutConflict() {
