@@ -64,7 +64,9 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
 
     std::vector<std::unique_ptr<app::Application>> apps;
     apps.push_back(std::make_unique<notary::NotaryApp>());
-    const bool consensusMode = genesis->validators.validators().size() > 1;
+    // Consensus with several validators, or whenever peers are configured (a
+    // validator of a one-member genesis whose set grew by governance).
+    const bool consensusMode = genesis->validators.validators().size() > 1 || !settings->peers.empty();
     settings->node.consensus = consensusMode;
     const Genesis genesisCopy = *genesis;
     Botan::secure_vector<std::uint8_t> keyBytes(key->secretBytes().begin(), key->secretBytes().end());
@@ -226,6 +228,9 @@ int main(int argc, char** argv) {
     auto* testnetCmd = app.add_subcommand("testnet", "create homes for a local network of validators");
     testnetCmd->add_option("--out", testnet.out, "folder for the validators' homes")->required();
     testnetCmd->add_option("--validators", testnet.validators, "number of validators")->capture_default_str();
+    testnetCmd->add_option("--standby", testnet.standby,
+                           "extra homes not in genesis, following the chain until governance adds them")
+        ->capture_default_str();
     testnetCmd->add_option("--chain-id", testnet.chainId, "chain id")->capture_default_str();
     testnetCmd->add_option("--host", testnet.host, "address the validators listen on")->capture_default_str();
     testnetCmd->add_option("--base-port", testnet.basePort,

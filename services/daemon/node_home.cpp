@@ -164,6 +164,8 @@ Status initHome(const InitOptions& o) {
 
 Status initTestnet(const TestnetOptions& o) {
     if (o.validators < 1 || o.validators > 64) return Status::invalidArgument("validators must be 1 to 64");
+    if (o.standby > 16) return Status::invalidArgument("standby must be 0 to 16");
+    const std::size_t homes = o.validators + o.standby;
     const fs::path out(o.out);
     if (fs::exists(out / "genesis.json")) return Status::alreadyExists(o.out + " already holds a testnet");
     std::error_code ec;
@@ -175,9 +177,9 @@ Status initTestnet(const TestnetOptions& o) {
 
     std::vector<crypto::SecretKey> keys;
     std::vector<Validator> set;
-    for (std::size_t i = 0; i < o.validators; ++i) {
+    for (std::size_t i = 0; i < homes; ++i) {
         keys.push_back(crypto::SecretKey::generate());
-        set.push_back({keys.back().publicKey(), 10, "validator-" + std::to_string(i)});
+        if (i < o.validators) set.push_back({keys.back().publicKey(), 10, "validator-" + std::to_string(i)});
     }
     Genesis g;
     g.chainId = o.chainId;
@@ -186,10 +188,10 @@ Status initTestnet(const TestnetOptions& o) {
     FIDES_RETURN_IF_ERROR(writeText(out / "genesis.json", g.toJson(), false));
 
     auto p2pPort = [&](std::size_t i) { return o.basePort + 2 * static_cast<int>(i) + 1; };
-    for (std::size_t i = 0; i < o.validators; ++i) {
+    for (std::size_t i = 0; i < homes; ++i) {
         const fs::path home = out / ("validator-" + std::to_string(i));
         std::string peers;
-        for (std::size_t j = 0; j < o.validators; ++j) {
+        for (std::size_t j = 0; j < homes; ++j) {
             if (j == i) continue;
             if (!peers.empty()) peers += ",";
             peers += keys[j].publicKey().hex() + "@" + o.host + ":" + std::to_string(p2pPort(j));

@@ -44,11 +44,15 @@ struct TestnetOptions {
     std::string chainId = "fides-devnet";
     std::string host = "127.0.0.1";
     int basePort = 26700;  // validator i: RPC basePort + 2i, peers basePort + 2i + 1
+    // Extra homes (validator-<validators>…) whose keys are not in genesis:
+    // they follow the chain until governance adds them.
+    std::size_t standby = 0;
 };
 
-// Creates `validators` homes out/validator-<i> sharing one genesis and one
-// TLS certificate authority (out/ca.pem; its key out/ca.key, mode 0600),
-// each with its keys, certificate and a config naming the others as peers.
+// Creates `validators` (+ `standby`) homes out/validator-<i> sharing one
+// genesis and one TLS certificate authority (out/ca.pem; its key out/ca.key,
+// mode 0600), each with its keys, certificate and a config naming all the
+// others as peers.
 Status initTestnet(const TestnetOptions& options);
 
 struct InitOptions {
