@@ -44,6 +44,16 @@ QString formatTime(quint64 ms) {
         .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'"));
 }
 
+// The validator-set changes a check followed since the genesis, as a line to
+// append; empty when the genesis set signed.
+QString changesFollowed(quint32 changes) {
+    if (changes == 0) return {};
+    return QLatin1Char('\n') +
+           (changes == 1 ? MainWindow::tr("validator set changed 1 time since genesis, each change verified")
+                         : MainWindow::tr("validator set changed %1 times since genesis, each change verified")
+                               .arg(changes));
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -229,7 +239,7 @@ void MainWindow::onStatus(const NodeStatus& s) {
     m_heightValue->setText(QString::number(std::max<quint64>(s.height, m_blocks->latestHeight())));
     m_validatorValue->setText(s.validatorPublicKey);
     m_commitValue->setProperty("verified", s.commitVerified);
-    m_commitValue->setText(s.commitVerified ? tr("✔ %1").arg(s.verifyMessage)
+    m_commitValue->setText(s.commitVerified ? tr("✔ %1").arg(s.verifyMessage) + changesFollowed(s.validatorSetChanges)
                                             : tr("✘ not verified: %1").arg(s.verifyMessage));
     m_commitValue->setStyleSheet(s.commitVerified || s.height == 0 ? QString()
                                                                    : QStringLiteral("color: #b00020;"));
@@ -265,12 +275,13 @@ void MainWindow::onProof(const ProofResult& r) {
         QString details = tr("%1\nregistered at block %2, %3\ndocument sha256: %4\nregistrant: %5\ntransaction: %6")
                               .arg(name).arg(r.height).arg(formatTime(r.timeMs), r.documentHash, r.registrant, r.txHash);
         if (!r.label.isEmpty()) details += tr("\nlabel: %1").arg(r.label);
-        m_proofDetails->setText(details + QLatin1Char('\n') + r.message);
+        m_proofDetails->setText(details + QLatin1Char('\n') + r.message + changesFollowed(r.validatorSetChanges));
         break;
     }
     case ProofResult::Verdict::NotRegistered:
         setVerdict(QStringLiteral("not-registered"), tr("NOT REGISTERED"), QStringLiteral("#e65100"));
-        m_proofDetails->setText(tr("%1\ndocument sha256: %2\n%3").arg(name, r.documentHash, r.message));
+        m_proofDetails->setText(tr("%1\ndocument sha256: %2\n%3").arg(name, r.documentHash, r.message) +
+                                changesFollowed(r.validatorSetChanges));
         break;
     case ProofResult::Verdict::NotVerified:
         setVerdict(QStringLiteral("not-verified"), tr("✘ NOT VERIFIED"), QStringLiteral("#b00020"));

@@ -1,8 +1,10 @@
 // Plain result values that client-common hands to the apps through signals:
 // a node's status, one block as the live feed saw it, and the outcomes of
 // notarising and proving a file. Every check they report (commitVerified,
-// verified, ProofResult::verdict) was made locally against the trusted
-// genesis, never taken from the node.
+// verified, ProofResult::verdict) was made locally against the validator
+// sets followed from the trusted genesis (the genesis set and each
+// validator-set change, learned from the header that announced it), never
+// taken from the node.
 //
 // Thread-safety: value types (Q_GADGET), safe to copy between threads; they
 // travel through queued connections.
@@ -21,6 +23,10 @@ struct NodeStatus {
     Q_PROPERTY(QString chainId MEMBER chainId)
     Q_PROPERTY(quint64 height MEMBER height)
     Q_PROPERTY(bool commitVerified MEMBER commitVerified)
+    Q_PROPERTY(quint32 signatures MEMBER signatures)
+    Q_PROPERTY(quint64 signedPower MEMBER signedPower)
+    Q_PROPERTY(quint64 totalPower MEMBER totalPower)
+    Q_PROPERTY(quint32 validatorSetChanges MEMBER validatorSetChanges)
 
 public:
     bool connected = false;
@@ -34,9 +40,10 @@ public:
     quint32 validators = 0;
     quint64 mempoolSize = 0;
     QString version;
-    // The latest block's commit, checked locally against the genesis
-    // validator set. False when height is 0, no genesis is loaded, or the
-    // check failed (then verifyMessage says why).
+    // The latest block's commit, checked locally against the validator set
+    // of its height, as followed from the genesis. False when height is 0,
+    // no genesis is loaded, or the check failed (then verifyMessage says
+    // why).
     bool commitVerified = false;
     bool genesisLoaded = false;
     bool chainIdMatchesGenesis = false;
@@ -44,6 +51,9 @@ public:
     quint32 signatures = 0;
     quint64 signedPower = 0;
     quint64 totalPower = 0;
+    // Validator-set changes since the genesis that the check followed, each
+    // verified against the header announcing it (0: the genesis set signed).
+    quint32 validatorSetChanges = 0;
 };
 
 struct BlockInfo {
@@ -60,7 +70,8 @@ public:
     quint64 timeMs = 0;    // unix milliseconds, proposer's clock
     quint32 txCount = 0;
     quint32 signatures = 0;
-    // The header's commit carries > 2/3 of the genesis validators' power.
+    // The header's commit carries > 2/3 of the power of the validator set
+    // of its height, as followed from the genesis.
     bool verified = false;
     QString verifyMessage;  // why not, when verified == false
 };
@@ -107,6 +118,7 @@ public:
     quint32 signatures = 0;
     quint64 signedPower = 0;
     quint64 totalPower = 0;
+    quint32 validatorSetChanges = 0;  // as NodeStatus::validatorSetChanges
 };
 
 }  // namespace fides::qtclient

@@ -5,6 +5,7 @@
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
 #include "primitives/genesis.h"
+#include "primitives/light_client.h"
 #include "primitives/proof.h"
 
 #include <grpcpp/grpcpp.h>
@@ -18,12 +19,44 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <initializer_list>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace fides::qtclient {
 
 namespace v1 = fides::node::v1;
+
+// The light client of one trusted genesis, shared by the request worker and
+// the feed thread. Each works on its own copy and fetches without the lock
+// (a fetch may take seconds), then publishes what it learned here.
+// Thread-safety: thread-safe (m_mutex).
+class TrustedSets {
+public:
+    explicit TrustedSets(const Genesis& genesis) : m_lightClient(genesis) {}
+
+    LightClient snapshot() const {
+        std::lock_guard lock(m_mutex);
+        return m_lightClient;
+    }
+    // Keeps `learned` if it knows later changes than what is held. Both
+    // started from the same genesis and learned each change from a header
+    // signed by the set before it, so the one that knows more extends the
+    // other.
+    void publish(const LightClient& learned) {
+        std::lock_guard lock(m_mutex);
+        if (learned.latestChange() > m_lightClient.latestChange()) m_lightClient = learned;
+    }
+    std::size_t changesLearned() const {
+        std::lock_guard lock(m_mutex);
+        return m_lightClient.changesLearned();
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    LightClient m_lightClient;  // guarded by m_mutex
+};
 
 namespace {
 
@@ -45,7 +78,40 @@ Result<crypto::Hash256> hashFile(const QString& path, const std::atomic<bool>& c
     return client::hashFile(localPath(path), &cancel);
 }
 
-NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, const QString& address) {
+// Whether `lightClient` holds the validator set that signed `headerBytes`.
+// An undecodable header, or one of another chain, counts as known: no fetch
+// can help, and verify() refuses it.
+bool knowsSigners(const LightClient& lightClient, ByteView headerBytes) {
+    auto header = BlockHeader::decode(headerBytes);
+    return !header || header->chainId != lightClient.chainId() ||
+           header->validatorSetHash == lightClient.setAt(header->height).hash();
+}
+
+bool knowsSigners(const LightClient& lightClient, std::initializer_list<ByteView> headers) {
+    for (ByteView h : headers) {
+        if (!knowsSigners(lightClient, h)) return false;
+    }
+    return true;
+}
+
+// Makes `lightClient` ready to verify `headers`: when one is signed by a set
+// it has not learned, takes what the other thread learned meanwhile and, if
+// that is not enough, follows the node's validator-set changes
+// (client::syncLightClient; blocking, on the calling worker thread), then
+// publishes them. An error says why the changes could not be followed;
+// verifying then refuses the header (FAILED_PRECONDITION).
+Status followChanges(const client::NodeClient& c, TrustedSets& trusted, LightClient& lightClient,
+                     std::initializer_list<ByteView> headers) {
+    if (knowsSigners(lightClient, headers)) return Status::ok();
+    lightClient = trusted.snapshot();
+    if (knowsSigners(lightClient, headers)) return Status::ok();
+    const Status s = client::syncLightClient(c, lightClient);
+    trusted.publish(lightClient);  // what was learned before an error stays learned
+    return s.withContext("following the validator-set changes");
+}
+
+NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, TrustedSets* trusted,
+                       const QString& address) {
     NodeStatus st;
     st.address = address;
     st.genesisLoaded = genesis != nullptr;
@@ -64,7 +130,7 @@ NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, cons
     st.validators = s->validators();
     st.mempoolSize = s->mempool_size();
     st.version = qs(s->version());
-    if (genesis == nullptr) {
+    if (genesis == nullptr || trusted == nullptr) {
         st.verifyMessage = NodeConnection::tr("no trusted genesis loaded");
         return st;
     }
@@ -84,8 +150,14 @@ NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, cons
         st.verifyMessage = qs(b.status().toString());
         return st;
     }
-    auto vh = verifySignedHeader(genesis->validators, genesis->chainId, asBytes(b->signed_header().header()),
-                                 asBytes(b->signed_header().commit()));
+    const ByteView headerBytes = asBytes(b->signed_header().header());
+    LightClient lc = trusted->snapshot();
+    if (Status followed = followChanges(c, *trusted, lc, {headerBytes}); !followed.isOk()) {
+        st.verifyMessage = NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(followed.message()));
+        return st;
+    }
+    st.validatorSetChanges = static_cast<quint32>(lc.changesUpTo(st.height));
+    auto vh = lc.verify(headerBytes, asBytes(b->signed_header().commit()));
     if (!vh) {
         st.verifyMessage = NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(vh.status().message()));
         return st;
@@ -141,12 +213,12 @@ NotarizeResult notarize(const client::NodeClient& c, const QString& path, const 
     return r;
 }
 
-ProofResult prove(const client::NodeClient& c, const Genesis* genesis, const QString& genesisPath,
+ProofResult prove(const client::NodeClient& c, TrustedSets* trusted, const QString& genesisPath,
                   const QString& path, const std::atomic<bool>& cancel) {
     // The steps of `fides prove`.
     ProofResult r;
     r.path = path;
-    if (genesis == nullptr) {
+    if (trusted == nullptr) {
         r.message = NodeConnection::tr("no trusted genesis loaded: proofs cannot be checked");
         return r;
     }
@@ -161,7 +233,17 @@ ProofResult prove(const client::NodeClient& c, const Genesis* genesis, const QSt
         r.message = qs(ev.status().toString());
         return r;
     }
-    auto v = notary::verifyNotarization(*genesis, *doc, *ev);
+    LightClient lc = trusted->snapshot();
+    const bool registered = ev->value.has_value();
+    const Status followed = registered ? followChanges(c, *trusted, lc, {ev->stateHeader, ev->txHeader})
+                                       : followChanges(c, *trusted, lc, {ev->stateHeader});
+    if (!followed.isOk()) {
+        r.verdict = client::isVerificationFailure(followed) ? ProofResult::Verdict::NotVerified
+                                                            : ProofResult::Verdict::Failed;
+        r.message = qs(followed.message());
+        return r;
+    }
+    auto v = notary::verifyNotarization(lc, *doc, *ev);
     if (!v) {
         r.verdict = ProofResult::Verdict::NotVerified;
         r.message = qs(v.status().message());
@@ -169,6 +251,7 @@ ProofResult prove(const client::NodeClient& c, const Genesis* genesis, const QSt
     }
     r.registered = v->registered;
     r.provenAtHeight = v->provenAtHeight;
+    r.validatorSetChanges = static_cast<quint32>(lc.changesUpTo(v->provenAtHeight));
     r.signatures = static_cast<quint32>(v->signatures);
     r.signedPower = v->signedPower;
     r.totalPower = v->totalPower;
@@ -191,8 +274,10 @@ ProofResult prove(const client::NodeClient& c, const Genesis* genesis, const QSt
     return r;
 }
 
-// Decodes one feed event and checks its commit against the genesis.
-std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const Genesis* genesis, QString* error) {
+// Decodes one feed event and checks its commit with the feed's light client
+// (following validator-set changes first when the block needs it).
+std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const client::NodeClient& c, TrustedSets* trusted,
+                                     LightClient* lightClient, QString* error) {
     const auto& headerBytes = ev.signed_header().header();
     auto header = BlockHeader::decode(asBytes(headerBytes));
     if (!header) {
@@ -204,12 +289,15 @@ std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const Genesis* ge
     b.hash = qs(header->hash().hex());
     b.timeMs = header->timeMs;
     b.txCount = header->txCount;
-    if (genesis == nullptr) {
+    if (trusted == nullptr || lightClient == nullptr) {
         b.verifyMessage = NodeConnection::tr("not checked (no genesis)");
         return b;
     }
-    auto vh = verifySignedHeader(genesis->validators, genesis->chainId, asBytes(headerBytes),
-                                 asBytes(ev.signed_header().commit()));
+    if (Status s = followChanges(c, *trusted, *lightClient, {asBytes(headerBytes)}); !s.isOk()) {
+        b.verifyMessage = qs(s.message());
+        return b;
+    }
+    auto vh = lightClient->verify(asBytes(headerBytes), asBytes(ev.signed_header().commit()));
     if (!vh) {
         b.verifyMessage = qs(vh.status().message());
         return b;
@@ -235,7 +323,7 @@ struct NodeConnection::Subscription {
     std::thread thread;
 
     void run(NodeConnection* owner, quint64 generation, std::string address,
-             std::shared_ptr<const Genesis> genesis);
+             std::shared_ptr<TrustedSets> trusted);
     void cancelAndJoin() {
         {
             std::lock_guard lock(mutex);
@@ -252,7 +340,7 @@ struct NodeConnection::Subscription {
 };
 
 void NodeConnection::Subscription::run(NodeConnection* owner, quint64 generation, std::string address,
-                                       std::shared_ptr<const Genesis> genesis) {
+                                       std::shared_ptr<TrustedSets> trusted) {
     // Results are posted to `owner`, which joins this thread before it dies;
     // those that arrive after a restart (another generation) are dropped.
     auto postError = [owner, generation](const QString& message) {
@@ -263,6 +351,10 @@ void NodeConnection::Subscription::run(NodeConnection* owner, quint64 generation
         }, Qt::QueuedConnection);
     };
     client::NodeClient c(address, kRequestTimeout);
+    // This thread's copy of the trusted sets (refreshed from `trusted` when a
+    // block needs a set it lacks).
+    std::optional<LightClient> lightClient;
+    if (trusted) lightClient = trusted->snapshot();
     quint64 next = 0;  // 0: not yet known
     while (!stopped()) {
         if (next == 0) {
@@ -286,7 +378,7 @@ void NodeConnection::Subscription::run(NodeConnection* owner, quint64 generation
             v1::BlockEvent ev;
             while (reader->Read(&ev)) {
                 QString error;
-                auto info = toBlockInfo(ev, genesis.get(), &error);
+                auto info = toBlockInfo(ev, c, trusted.get(), lightClient ? &*lightClient : nullptr, &error);
                 if (!info) {
                     ctx.TryCancel();
                     postError(error);
@@ -362,6 +454,7 @@ bool NodeConnection::setGenesisPath(const QString& path) {
         return false;
     }
     m_genesis = std::make_shared<const Genesis>(std::move(g).value());
+    m_trusted = std::make_shared<TrustedSets>(*m_genesis);
     m_genesisPath = path;
     emit genesisChanged(genesisChainId());
     restartSubscriptionIfRunning();
@@ -369,6 +462,10 @@ bool NodeConnection::setGenesisPath(const QString& path) {
 }
 
 QString NodeConnection::genesisChainId() const { return m_genesis ? qs(m_genesis->chainId) : QString(); }
+
+quint32 NodeConnection::validatorSetChanges() const {
+    return m_trusted ? static_cast<quint32>(m_trusted->changesLearned()) : 0;
+}
 
 void NodeConnection::setConnected(bool connected) {
     if (connected == m_connected) return;
@@ -382,8 +479,8 @@ void NodeConnection::refreshStatus() {
         return;
     }
     m_statusPending = true;
-    post([this, c = m_client, g = m_genesis, a = m_address] {
-        NodeStatus st = fetchStatus(*c, g.get(), a);
+    post([this, c = m_client, g = m_genesis, t = m_trusted, a = m_address] {
+        NodeStatus st = fetchStatus(*c, g.get(), t.get(), a);
         QMetaObject::invokeMethod(this, [this, st] { onStatus(st); }, Qt::QueuedConnection);
     });
 }
@@ -406,8 +503,8 @@ void NodeConnection::notarizeFile(const QString& path, const QString& label) {
 }
 
 void NodeConnection::proveFile(const QString& path) {
-    post([this, c = m_client, g = m_genesis, gp = m_genesisPath, cancel = m_cancel, path] {
-        ProofResult r = prove(*c, g.get(), gp, path, *cancel);
+    post([this, c = m_client, t = m_trusted, gp = m_genesisPath, cancel = m_cancel, path] {
+        ProofResult r = prove(*c, t.get(), gp, path, *cancel);
         QMetaObject::invokeMethod(this, [this, r] { emit proofFinished(r); }, Qt::QueuedConnection);
     });
 }
@@ -417,7 +514,7 @@ void NodeConnection::startBlockSubscription() {
     m_subscription = std::make_unique<Subscription>();
     ++m_feedGeneration;
     m_subscription->thread = std::thread(&Subscription::run, m_subscription.get(), this, m_feedGeneration,
-                                         m_address.toStdString(), m_genesis);
+                                         m_address.toStdString(), m_trusted);
 }
 
 void NodeConnection::stopBlockSubscription() {

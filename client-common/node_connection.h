@@ -8,12 +8,18 @@
 //    grpc::ClientContext::TryCancel by stopBlockSubscription() or the
 //    destructor.
 // Nothing the node answers is trusted: block commits, the latest status
-// commit and notarisation proofs are checked here against the validator set
-// of the genesis file given to setGenesisPath() (the trust anchor).
+// commit and notarisation proofs are checked here with a fides::LightClient
+// (primitives/light_client.h) that starts from the genesis file given to
+// setGenesisPath() (the trust anchor). Before checking a header signed by a
+// validator set it has not learned, the worker (or the feed thread) fetches
+// GetValidatorSets and the headers announcing each change, and learns them
+// in height order (client::syncLightClient); what one thread learns, the
+// other reuses. A node that hides a change gets its headers refused.
 //
 // The destructor cancels the feed and any file hash in progress, then waits
-// for both threads; a gRPC request already in flight is waited for (at most
-// the request timeout, 15 s). No thread outlives the object.
+// for both threads; a gRPC request already in flight (including those of a
+// validator-set fetch) is waited for (at most the request timeout, 15 s).
+// No thread outlives the object.
 //
 // Thread-safety: not thread-safe; create, call and destroy it on one thread
 // (the thread whose event loop receives its signals, normally the GUI
@@ -37,6 +43,9 @@ class NodeClient;
 }  // namespace fides
 
 namespace fides::qtclient {
+
+// The validator sets verified so far (node_connection.cpp).
+class TrustedSets;
 
 class NodeConnection : public QObject {
     Q_OBJECT
@@ -70,6 +79,8 @@ public:
     QString genesisPath() const { return m_genesisPath; }
     bool hasGenesis() const { return m_genesis != nullptr; }
     QString genesisChainId() const;
+    // Validator-set changes since the genesis learned (and verified) so far.
+    quint32 validatorSetChanges() const;
 
     void setKeyPath(const QString& path) { m_keyPath = path; }
     QString keyPath() const { return m_keyPath; }
@@ -119,6 +130,7 @@ private:
     QString m_keyPath;
     std::shared_ptr<client::NodeClient> m_client;
     std::shared_ptr<const Genesis> m_genesis;
+    std::shared_ptr<TrustedSets> m_trusted;  // null without a genesis; shared with the worker and the feed
     std::shared_ptr<std::atomic<bool>> m_cancel;  // set on destruction; long jobs poll it
     bool m_connected = false;
     bool m_statusPending = false;

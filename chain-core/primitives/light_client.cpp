@@ -1,5 +1,7 @@
 #include "primitives/light_client.h"
 
+#include <iterator>
+
 namespace fides {
 
 LightClient::LightClient(const Genesis& genesis) : m_chainId(genesis.chainId) { m_sets.emplace(1, genesis.validators); }
@@ -7,6 +9,10 @@ LightClient::LightClient(const Genesis& genesis) : m_chainId(genesis.chainId) { 
 const ValidatorSet& LightClient::setAt(std::uint64_t height) const {
     auto it = m_sets.upper_bound(std::max<std::uint64_t>(height, 1));
     return std::prev(it)->second;
+}
+
+std::size_t LightClient::changesUpTo(std::uint64_t height) const {
+    return static_cast<std::size_t>(std::distance(m_sets.begin(), m_sets.upper_bound(height))) - 1;
 }
 
 Status LightClient::learnSet(std::uint64_t fromHeight, const ValidatorSet& set, ByteView announcingHeader,
@@ -39,6 +45,9 @@ Status LightClient::learnSet(std::uint64_t fromHeight, const ValidatorSet& set, 
 
 Result<VerifiedHeader> LightClient::verify(ByteView headerBytes, ByteView commitBytes) const {
     FIDES_ASSIGN_OR_RETURN(BlockHeader header, BlockHeader::decode(headerBytes));
+    if (header.chainId != m_chainId) {
+        return Status::invalidArgument("header is for chain '" + header.chainId + "', expected '" + m_chainId + "'");
+    }
     const ValidatorSet& set = setAt(header.height);
     if (header.validatorSetHash != set.hash()) {
         return Status::failedPrecondition("header " + std::to_string(header.height) +

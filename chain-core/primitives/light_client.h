@@ -37,6 +37,9 @@ public:
     // First height of the latest learned set.
     std::uint64_t latestChange() const { return m_sets.rbegin()->first; }
     std::size_t changesLearned() const { return m_sets.size() - 1; }
+    // Learned changes in force at or before `height` (those a header of that
+    // height was verified through).
+    std::size_t changesUpTo(std::uint64_t height) const;
 
     // Learns `set` from `fromHeight`, given the signed header of height
     // fromHeight - 1 (canonical encodings). Refuses (and changes nothing)

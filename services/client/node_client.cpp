@@ -4,8 +4,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
+#include <string>
+#include <vector>
 
 namespace fides::client {
 
@@ -74,6 +77,14 @@ Result<v1::GetBlockResponse> NodeClient::block(std::uint64_t height) const {
     req.set_height(height);
     v1::GetBlockResponse resp;
     FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetBlock(&ctx, req, &resp)));
+    return resp;
+}
+
+Result<v1::GetValidatorSetsResponse> NodeClient::validatorSets() const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::GetValidatorSetsResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetValidatorSets(&ctx, {}, &resp)));
     return resp;
 }
 
@@ -147,6 +158,49 @@ Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const cryp
     ev.txHeader = bytes(resp.signed_header().header());
     ev.txCommit = bytes(resp.signed_header().commit());
     return ev;
+}
+
+Status syncLightClient(const NodeClient& node, LightClient& lightClient) {
+    auto sets = node.validatorSets();
+    if (!sets) return sets.status().withContext("fetching the validator sets");
+    const std::uint64_t height = sets->height();
+    std::vector<const v1::ValidatorSetEntry*> entries;
+    for (const auto& e : sets->sets()) {
+        // Already known, or not yet announced by a committed header.
+        if (e.from_height() <= lightClient.latestChange() || e.from_height() - 1 > height) continue;
+        entries.push_back(&e);
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto* a, const auto* b) { return a->from_height() < b->from_height(); });
+    for (const v1::ValidatorSetEntry* e : entries) {
+        const std::uint64_t from = e->from_height();
+        const std::string context = "validator set from height " + std::to_string(from);
+        auto set = ValidatorSet::decodeFull(asBytes(e->validator_set()));
+        if (!set) return set.status().withContext(context);
+        if (crypto::Hash256::fromBytes(asBytes(e->hash())) != set->hash()) {
+            return Status::unauthenticated(context + ": the listed hash is not the hash of the listed set");
+        }
+        auto announcing = node.block(from - 1);
+        if (!announcing) {
+            return announcing.status().withContext(context + ": fetching its announcing block " +
+                                                   std::to_string(from - 1));
+        }
+        FIDES_RETURN_IF_ERROR(lightClient
+                                  .learnSet(from, *set, asBytes(announcing->signed_header().header()),
+                                            asBytes(announcing->signed_header().commit()))
+                                  .withContext(context));
+    }
+    return Status::ok();
+}
+
+bool isVerificationFailure(const Status& status) {
+    switch (status.code()) {
+    case Code::Unauthenticated:
+    case Code::InvalidArgument:
+    case Code::FailedPrecondition:
+    case Code::DataLoss: return true;
+    default: return false;
+    }
 }
 
 }  // namespace fides::client

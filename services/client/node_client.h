@@ -1,13 +1,16 @@
 // NodeClient: a blocking client of fides.node.v1.NodeService with results as
 // fides::Result values (gRPC errors mapped back to codes and messages). It
 // fetches evidence; it does not trust it — verification is the caller's
-// (notary/notary_proof.h, primitives/proof.h).
+// (notary/notary_proof.h, primitives/proof.h, primitives/light_client.h).
+// syncLightClient() feeds a LightClient the validator-set changes a node
+// reports, each checked against the header that announced it.
 //
 // Thread-safety: thread-safe (gRPC stubs are).
 #pragma once
 
 #include "fides/node/v1/node.grpc.pb.h"
 #include "notary/notary_proof.h"
+#include "primitives/light_client.h"
 #include "util/status.h"
 
 #include <atomic>
@@ -36,6 +39,9 @@ public:
 
     Result<node::v1::GetStatusResponse> status() const;
     Result<node::v1::GetBlockResponse> block(std::uint64_t height) const;
+    // Every validator set the node has scheduled (genesis first) and its
+    // height; unverified until syncLightClient checks them.
+    Result<node::v1::GetValidatorSetsResponse> validatorSets() const;
     Result<crypto::Hash256> submit(const Bytes& tx) const;
     Result<CommitAck> submitAndWait(const Bytes& tx) const;
     // Registers a document: reads the node's chain id, signs a notarisation
@@ -51,5 +57,22 @@ private:
     std::unique_ptr<node::v1::NodeService::Stub> m_stub;
     std::chrono::milliseconds m_timeout;
 };
+
+// Brings `lightClient` up to date with the node: fetches GetValidatorSets
+// and, in height order, learns every set that starts after the client's
+// latest known change and has already been announced by a committed header
+// (from_height - 1 <= the node's height; later ones are skipped). Each set
+// must decode and match its listed hash; it is learned from the signed
+// header of height from_height - 1 (LightClient::learnSet), so a node cannot
+// invent a set. The first error stops the sync and is returned with
+// context; sets learned before it stay learned. A node that hides a change
+// is not caught here but by the next LightClient::verify of a header signed
+// by the hidden set (FAILED_PRECONDITION).
+Status syncLightClient(const NodeClient& node, LightClient& lightClient);
+
+// Whether an error of syncLightClient means the node's answer does not check
+// out (UNAUTHENTICATED, INVALID_ARGUMENT, FAILED_PRECONDITION, DATA_LOSS)
+// rather than that the node refused or could not be reached.
+bool isVerificationFailure(const Status& status);
 
 }  // namespace fides::client

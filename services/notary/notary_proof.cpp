@@ -7,9 +7,13 @@ namespace fides::notary {
 
 Result<NotarizationVerdict> verifyNotarization(const Genesis& genesis, const crypto::Hash256& documentHash,
                                                const NotarizationEvidence& ev) {
+    return verifyNotarization(LightClient(genesis), documentHash, ev);
+}
+
+Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient, const crypto::Hash256& documentHash,
+                                               const NotarizationEvidence& ev) {
     NotarizationVerdict v;
-    FIDES_ASSIGN_OR_RETURN(VerifiedHeader sh,
-                           verifySignedHeader(genesis.validators, genesis.chainId, ev.stateHeader, ev.stateCommit));
+    FIDES_ASSIGN_OR_RETURN(VerifiedHeader sh, lightClient.verify(ev.stateHeader, ev.stateCommit));
     v.provenAtHeight = sh.header.height;
     v.signatures = sh.signatures;
     v.signedPower = sh.signedPower;
@@ -23,8 +27,7 @@ Result<NotarizationVerdict> verifyNotarization(const Genesis& genesis, const cry
     if (!ev.value) return v;  // absence proven
 
     FIDES_ASSIGN_OR_RETURN(Registration reg, Registration::decode(*ev.value));
-    FIDES_ASSIGN_OR_RETURN(VerifiedHeader th,
-                           verifySignedHeader(genesis.validators, genesis.chainId, ev.txHeader, ev.txCommit));
+    FIDES_ASSIGN_OR_RETURN(VerifiedHeader th, lightClient.verify(ev.txHeader, ev.txCommit));
     if (th.header.height != reg.height || ev.txHeight != reg.height || ev.txIndex != reg.index) {
         return Status::unauthenticated("registering transaction is not where the registration says");
     }

@@ -1,18 +1,25 @@
 // Client-side verification of a notarisation claim, used by the `fides`
-// CLI and the desktop app alike. It trusts only the genesis validator set:
-//  1. the state answer's header is signed by > 2/3 of the validators, and
-//     the state proof shows the document key present (or absent) under that
-//     header's stateRoot;
+// CLI and the desktop app alike. It trusts only what a LightClient has
+// verified (primitives/light_client.h): the genesis validator set and the
+// validator-set changes learned from there, each from a header signed by the
+// set before it. Checked:
+//  1. the state answer's header is signed by > 2/3 of the set the light
+//     client trusts for its height, and the state proof shows the document
+//     key present (or absent) under that header's stateRoot;
 //  2. if present, the registering transaction is in the block the
 //     registration names (inclusion proof against that block's signed
-//     header), it registers this document, and it was signed by the
-//     registrant the state names.
+//     header, checked the same way), it registers this document, and it was
+//     signed by the registrant the state names.
+// A header signed by a set the light client has not learned is refused
+// (FAILED_PRECONDITION): sync the light client first
+// (client::syncLightClient).
 //
-// Thread-safety: pure function.
+// Thread-safety: pure functions.
 #pragma once
 
 #include "notary/notary_app.h"
 #include "primitives/genesis.h"
+#include "primitives/light_client.h"
 
 #include <optional>
 #include <vector>
@@ -41,6 +48,10 @@ struct NotarizationVerdict {
     std::uint64_t totalPower = 0;
 };
 
+Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient, const crypto::Hash256& documentHash,
+                                               const NotarizationEvidence& evidence);
+// The same, trusting only the genesis set (LightClient(genesis)): refuses
+// headers signed after a validator-set change.
 Result<NotarizationVerdict> verifyNotarization(const Genesis& genesis, const crypto::Hash256& documentHash,
                                                const NotarizationEvidence& evidence);
 

@@ -1,8 +1,12 @@
-// Unit tests of NodeConnection without a node: failures come back as
+// Unit tests of NodeConnection without a real node: failures come back as
 // signals (never exceptions or blocking), the genesis is checked on load,
 // and destruction stops every thread promptly, even with the feed running
-// against an address where nothing listens.
+// against an address where nothing listens. Against an in-process fake node
+// (fake_node.h) the status check follows the validator-set changes since
+// the genesis, and refuses the tip when the node hides one.
 #include "client-common/node_connection.h"
+
+#include "fake_node.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -10,6 +14,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using fides::qtclient::BlockInfo;
 using fides::qtclient::NodeConnection;
 using fides::qtclient::NodeStatus;
 using fides::qtclient::NotarizeResult;
@@ -117,7 +122,80 @@ private slots:
         QVERIFY(c.isSubscribed());
     }
 
+    void statusFollowsValidatorSetChanges() {
+        fides::testing::FakeNode node;
+        NodeConnection c;
+        QVERIFY(c.setGenesisPath(writeGenesis(node)));
+        QCOMPARE(c.validatorSetChanges(), 0u);
+        c.setAddress(QString::fromStdString(node.address()));
+        QSignalSpy status(&c, &NodeConnection::statusReceived);
+        c.refreshStatus();
+        QTRY_COMPARE_WITH_TIMEOUT(status.count(), 1, 20000);
+        const auto s = status.first().first().value<NodeStatus>();
+        QVERIFY2(s.commitVerified, qPrintable(s.verifyMessage));
+        QCOMPARE(s.height, fides::testing::FakeNode::kHeight);
+        QCOMPARE(s.validatorSetChanges, 2u);
+        QCOMPARE(s.signatures, 4u);
+        QCOMPARE(s.signedPower, 40u);
+        QCOMPARE(s.totalPower, 40u);
+        QCOMPARE(c.validatorSetChanges(), 2u);
+    }
+
+    void statusRefusesTheTipAfterAHiddenChange() {
+        fides::testing::FakeNode node;
+        node.hideChange(9);
+        NodeConnection c;
+        QVERIFY(c.setGenesisPath(writeGenesis(node)));
+        c.setAddress(QString::fromStdString(node.address()));
+        QSignalSpy status(&c, &NodeConnection::statusReceived);
+        c.refreshStatus();
+        QTRY_COMPARE_WITH_TIMEOUT(status.count(), 1, 20000);
+        const auto s = status.first().first().value<NodeStatus>();
+        QVERIFY(s.connected);
+        QVERIFY(!s.commitVerified);
+        QVERIFY2(s.verifyMessage.contains(QStringLiteral("has not verified")), qPrintable(s.verifyMessage));
+        QCOMPARE(c.validatorSetChanges(), 1u);  // the change it did show was learned
+    }
+
+    void feedFollowsValidatorSetChanges() {
+        fides::testing::FakeNode node;
+        NodeConnection c;
+        QVERIFY(c.setGenesisPath(writeGenesis(node)));
+        c.setAddress(QString::fromStdString(node.address()));
+        QSignalSpy blocks(&c, &NodeConnection::blockReceived);
+        c.startBlockSubscription();
+        QTRY_COMPARE_WITH_TIMEOUT(blocks.count(), int(fides::testing::FakeNode::kHeight), 20000);
+        for (const auto& args : blocks) {
+            const auto b = args.first().value<BlockInfo>();
+            QVERIFY2(b.verified, qPrintable(QStringLiteral("%1: %2").arg(b.height).arg(b.verifyMessage)));
+        }
+        QCOMPARE(c.validatorSetChanges(), 2u);
+    }
+
+    void feedRefusesBlocksAfterAHiddenChange() {
+        fides::testing::FakeNode node;
+        node.hideChange(9);
+        NodeConnection c;
+        QVERIFY(c.setGenesisPath(writeGenesis(node)));
+        c.setAddress(QString::fromStdString(node.address()));
+        QSignalSpy blocks(&c, &NodeConnection::blockReceived);
+        c.startBlockSubscription();
+        QTRY_COMPARE_WITH_TIMEOUT(blocks.count(), int(fides::testing::FakeNode::kHeight), 20000);
+        for (const auto& args : blocks) {
+            const auto b = args.first().value<BlockInfo>();
+            QCOMPARE(b.verified, b.height < 9);
+        }
+    }
+
 private:
+    QString writeGenesis(const fides::testing::FakeNode& node) {
+        QFile f(m_dir.filePath(QStringLiteral("fake-genesis.json")));
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return {};
+        f.write(QByteArray::fromStdString(node.genesis().toJson()));
+        return f.fileName();
+    }
+
+
     QTemporaryDir m_dir;
 };
 
