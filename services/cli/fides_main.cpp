@@ -4,16 +4,22 @@
 //   fides prove FILE
 //   fides block HEIGHT
 //   fides devnet start|status|stop|reset [--dir run/devnet] [--validators 4]
-// `prove` checks the answer itself against the genesis validator set (signed
-// header, state proof, inclusion proof); it never trusts the node.
+//   fides validators; fides governance propose|approve|submit (governance.h)
+// `prove` (and `block` with a genesis) checks the answer itself (signed
+// header, state proof, inclusion proof) against the validator sets it
+// follows from the genesis file: each validator-set change is learned from
+// the header that announced it (primitives/light_client.h); it never trusts
+// the node.
 // Exit codes: 0 success (prove: registration verified), 1 prove: the document
 // is provably NOT registered, 2 usage error, 3 verification failed (the node's
 // answer does not check out), 4 the node refused or could not be reached.
 #include "client/node_client.h"
 #include "devnet.h"
+#include "governance.h"
 #include "crypto/key_file.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
+#include "primitives/light_client.h"
 #include "primitives/proof.h"
 
 #include <CLI/CLI.hpp>
@@ -84,6 +90,15 @@ int cmdNotarize(const client::NodeClient& c, const std::string& file, const std:
     return 0;
 }
 
+// ", following N validator-set change(s), each verified" when a header of
+// `height` was verified through learned changes; empty when the genesis set
+// signed it.
+std::string changesFollowed(const LightClient& lc, std::uint64_t height) {
+    const std::size_t n = lc.changesUpTo(height);
+    if (n == 0) return "";
+    return ", following " + std::to_string(n) + " validator-set change(s), each verified";
+}
+
 int cmdProve(const client::NodeClient& c, const std::string& file, const std::string& genesisPath) {
     auto genesis = Genesis::load(genesisPath);
     if (!genesis) return fail(2, genesis.status().message() + " (the trusted genesis; set --genesis)");
@@ -91,14 +106,21 @@ int cmdProve(const client::NodeClient& c, const std::string& file, const std::st
     if (!doc) return fail(2, doc.status().message());
     auto ev = c.notarizationEvidence(*doc);
     if (!ev) return fail(4, ev.status().toString());
-    auto v = notary::verifyNotarization(*genesis, *doc, *ev);
+    // Synced after the evidence was fetched, so every set up to its headers is known.
+    LightClient lc(*genesis);
+    if (Status s = client::syncLightClient(c, lc); !s.isOk()) {
+        if (!client::isVerificationFailure(s)) return fail(4, s.toString());
+        std::cout << "NOT VERIFIED: " << s.message() << "\n";
+        return 3;
+    }
+    auto v = notary::verifyNotarization(lc, *doc, *ev);
     if (!v) {
         std::cout << "NOT VERIFIED: " << v.status().message() << "\n";
         return 3;
     }
     const std::string signers = std::to_string(v->signatures) + " validator signature(s), " +
                                 std::to_string(v->signedPower) + "/" + std::to_string(v->totalPower) +
-                                " voting power, checked locally against " + genesisPath;
+                                " voting power, checked locally against " + genesisPath + changesFollowed(lc, v->provenAtHeight);
     if (!v->registered) {
         std::cout << "NOT REGISTERED: document " << doc->hex() << "\n"
                   << "  absence proven against block " << v->provenAtHeight << " (" << signers << ")\n";
@@ -122,8 +144,11 @@ int cmdBlock(const client::NodeClient& c, std::uint64_t height, const std::strin
     if (!header) return fail(3, "node sent a malformed header: " + header.status().message());
     std::string verified = "not checked (no genesis file)";
     if (auto g = Genesis::load(genesisPath)) {
-        auto vh = verifySignedHeader(g->validators, g->chainId, asBytes(b->signed_header().header()),
-                                     asBytes(b->signed_header().commit()));
+        LightClient lc(*g);
+        if (Status s = client::syncLightClient(c, lc); !s.isOk()) {
+            return fail(client::isVerificationFailure(s) ? 3 : 4, s.toString());
+        }
+        auto vh = lc.verify(asBytes(b->signed_header().header()), asBytes(b->signed_header().commit()));
         if (!vh) return fail(3, "block " + std::to_string(height) + " does not verify: " + vh.status().message());
         std::vector<Bytes> txs;
         for (const auto& t : b->transactions()) txs.emplace_back(t.begin(), t.end());
@@ -131,7 +156,7 @@ int cmdBlock(const client::NodeClient& c, std::uint64_t height, const std::strin
             return fail(3, "block body does not match its header's transaction root");
         }
         verified = "verified (" + std::to_string(vh->signatures) + " signature(s), " + std::to_string(vh->signedPower) +
-                   "/" + std::to_string(vh->totalPower) + " power)";
+                   "/" + std::to_string(vh->totalPower) + " power" + changesFollowed(lc, vh->header.height) + ")";
     }
     const auto& h = *header;
     std::cout << "height:        " << h.height << "\n"
@@ -179,12 +204,14 @@ int main(int argc, char** argv) {
     devnetCmd->add_option("--validators", devnet.validators, "validators (when creating)")->capture_default_str();
     devnetCmd->add_option("--base-port", devnet.basePort, "validator i: RPC base + 2i, peers base + 2i + 1")
         ->capture_default_str();
+    fides::cli::GovernanceCommands governance(app, node, genesis);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     if (*devnetCmd) return fides::cli::runDevnet(devnetAction, devnet);
+    if (auto code = governance.run()) return *code;
     client::NodeClient c(node);
     if (*status) return cmdStatus(c);
     if (*notarize) return cmdNotarize(c, file, label, keyPath);
