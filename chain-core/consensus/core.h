@@ -30,6 +30,7 @@
 
 #include <deque>
 #include <memory>
+#include <tuple>
 
 namespace fides::consensus {
 
@@ -76,6 +77,11 @@ public:
     Result<CoreOutput> startHeight(std::uint64_t height);
     // Every signed message held for the current height, to send again.
     CoreOutput gossip() const;
+    // Changes whenever the core moves (height, round, step) or holds a new
+    // message: equal marks an interval apart mean no progress in between.
+    std::tuple<std::uint64_t, std::uint32_t, Step, std::size_t, std::size_t> progressMark() const {
+        return {m_engine->height(), m_engine->round(), m_engine->step(), m_votes.size(), m_proposals.size()};
+    }
 
     const Engine& engine() const { return *m_engine; }
     // Whether this validator is in the current height's set.

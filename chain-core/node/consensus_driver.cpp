@@ -249,7 +249,9 @@ void ConsensusDriver::loop() {
         if (st && now >= m_nextGossip) {
             m_nextGossip = now + m_config.gossipInterval;
             if (!m_nextHeightAt) {
-                st = apply(m_core->gossip());
+                const auto mark = m_core->progressMark();
+                if (mark == m_lastMark) st = apply(m_core->gossip());
+                m_lastMark = mark;
                 if (st) st = trySync();
             }
         }

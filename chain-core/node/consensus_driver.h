@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace fides::node {
 
@@ -97,6 +98,11 @@ private:
     Clock::time_point m_committedAt;
     std::uint64_t m_highestSeen = 0;  // highest height in any received message
     Clock::time_point m_nextGossip;
+    // The core's progress at the last gossip tick: held messages are sent
+    // again only after a whole interval without progress (a lost message
+    // may be what the network waits for); while heights advance, nothing is
+    // re-sent (proposals are whole blocks).
+    decltype(std::declval<consensus::ConsensusCore>().progressMark()) m_lastMark{};
 };
 
 // The value a block is proposed as: id = block hash, data = header and body.

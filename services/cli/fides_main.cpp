@@ -177,6 +177,7 @@ int cmdBlock(const client::NodeClient& c, std::uint64_t height, const std::strin
 
 int main(int argc, char** argv) {
     CLI::App app{"fides: client of a Fides node"};
+    app.set_version_flag("--version", std::string("fides ") + FIDES_VERSION);
     app.require_subcommand(1);
     std::string node = envOr("FIDES_NODE", "127.0.0.1:26657");
     std::string genesis = envOr("FIDES_GENESIS", "");

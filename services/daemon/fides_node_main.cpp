@@ -197,6 +197,7 @@ int main(int argc, char** argv) {
     // Logs go to stderr; stdout carries only the "listening on" line.
     spdlog::set_default_logger(spdlog::stderr_color_mt("fides-node"));
     CLI::App app{"fides-node: a Fides validator"};
+    app.set_version_flag("--version", std::string("fides-node ") + FIDES_VERSION);
     app.require_subcommand(1);
     std::string home;
     fides::daemon::InitOptions init;
