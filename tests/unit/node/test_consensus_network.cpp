@@ -247,8 +247,9 @@ private slots:
     }
 
     // Governance under load: validator 4 (not in genesis) is added and
-    // validator 3 removed by one change approved by 3 of 4. The chain never
-    // halts; every block is signed by the set the schedule names for its
+    // validator 3 removed by one change approved by 3 of 4, while validator 1
+    // is cut off (it catches up by block sync across the change). The chain
+    // never halts (3 of 4, then 3 of 4 again); every block is signed by the set the schedule names for its
     // height; the new member signs after activation, the removed one stops
     // signing but keeps following.
     void governanceAddsAndRemovesUnderLoad() {
@@ -269,6 +270,15 @@ private slots:
                 std::this_thread::sleep_for(5ms);
             }
         });
+        // Stops and joins the load on every way out of the test.
+        struct Joiner {
+            std::atomic<bool>& on;
+            std::thread& t;
+            ~Joiner() {
+                on = false;
+                if (t.joinable()) t.join();
+            }
+        } joiner{loadOn, load};
 
         consensus::GovernancePayload gov;
         gov.proposal.baseSetHash = c.genesis.validators.hash();
@@ -285,6 +295,8 @@ private slots:
         QVERIFY(!refused);
         QCOMPARE(refused.status().code(), Code::PermissionDenied);
         gov.approve(c.genesis.chainId, c.validators[2].key);
+        // Validator 1 is cut off across the change: it must sync through it.
+        c.net.setDown(1, true);
         const Bytes txBytes = consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode();
         auto hash = c.validators[0].node->submit(txBytes);
         QVERIFY2(hash, hash.status().toString().c_str());
@@ -293,12 +305,16 @@ private slots:
         const std::uint64_t activation = loc->height + ValidatorSchedule::kActivationDelay;
 
         // Replaying the same approvals in a new envelope is refused.
-        auto replay = c.validators[1].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
+        auto replay = c.validators[2].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
         QVERIFY(!replay);
 
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight({1}) >= activation + 3, 60000);
+        QVERIFY(c.validators[1].node->height() < loc->height);
+        c.net.setDown(1, false);
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= activation + 5, 60000);
+        QCOMPARE(c.validators[1].node->validatorSchedule().lastChangeHeight(), activation);
         loadOn = false;
-        load.join();
+        if (load.joinable()) load.join();
         QVERIFY(c.validators[4].node->status().isValidator);
         QVERIFY(!c.validators[3].node->status().isValidator);
 
