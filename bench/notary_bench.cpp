@@ -149,15 +149,18 @@ private:
     std::size_t m_blocks = 0;
 };
 
-std::vector<Bytes> signTransactions(const std::string& chainId, std::size_t n, unsigned threads) {
+// Transaction i is signed by signer i mod `signers` (0: one per thread).
+std::vector<Bytes> signTransactions(const std::string& chainId, std::size_t n, unsigned threads, std::size_t signers) {
     std::vector<Bytes> txs(n);
     const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 3600;
+    std::vector<crypto::SecretKey> keys;
+    for (std::size_t k = 0; k < (signers == 0 ? threads : signers); ++k) keys.push_back(crypto::SecretKey::generate());
     std::vector<std::thread> ts;
     for (unsigned t = 0; t < threads; ++t) {
         ts.emplace_back([&, t] {
-            const auto key = crypto::SecretKey::generate();
             for (std::size_t i = t; i < n; i += threads) {
                 crypto::Hash256 doc(crypto::randomArray<32>());
+                const auto& key = keys[signers == 0 ? t : i % signers];
                 txs[i] = notary::makeNotarizeTx(chainId, key, doc, "", crypto::randomU64(), expiry).encode();
             }
         });
@@ -204,6 +207,12 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--commit-pause-ms", commitPauseMs, "with --validators > 1: override commit_pause_ms")
         ->capture_default_str();
+    std::vector<std::string> confOverrides;
+    std::size_t signers = 0;
+    app.add_option("--signers", signers,
+                   "distinct signing keys, transaction i signed by key i mod N (0: one per signing thread)")
+        ->capture_default_str();
+    app.add_option("--set", confOverrides, "with --validators > 1: override a node.conf setting, KEY=VALUE (repeatable)");
     app.add_option("--base-port", basePort, "with --validators > 1: validator i RPC base + 2i, peers + 1")
         ->capture_default_str();
     app.add_option("--latency-seconds", latencySeconds, "duration of the latency phase")->capture_default_str();
@@ -228,18 +237,26 @@ int main(int argc, char** argv) {
                 std::cerr << "notary_bench: fides-node testnet failed\n";
                 return 1;
             }
-            if (commitPauseMs >= 0) {
+            if (commitPauseMs >= 0) confOverrides.push_back("commit_pause_ms=" + std::to_string(commitPauseMs));
+            for (const auto& kv : confOverrides) {
+                const auto eq = kv.find('=');
+                if (eq == std::string::npos) {
+                    std::cerr << "notary_bench: --set expects KEY=VALUE, got '" << kv << "'\n";
+                    return 2;
+                }
+                const std::string key = kv.substr(0, eq) + " = ";
                 for (unsigned i = 0; i < validators; ++i) {
                     const std::string conf = spawned.home + "/validator-" + std::to_string(i) + "/config/node.conf";
                     std::ifstream in(conf);
                     std::stringstream ss;
                     ss << in.rdbuf();
                     std::string text = ss.str();
-                    const std::string key = "commit_pause_ms = ";
-                    const auto at = text.find(key);
-                    if (at != std::string::npos) {
-                        text.replace(at, text.find('\n', at) - at, key + std::to_string(commitPauseMs));
+                    const auto at = text.find("\n" + key);
+                    if (at == std::string::npos) {
+                        std::cerr << "notary_bench: node.conf has no setting '" << kv.substr(0, eq) << "'\n";
+                        return 2;
                     }
+                    text.replace(at + 1, text.find('\n', at + 1) - at - 1, key + kv.substr(eq + 1));
                     std::ofstream(conf) << text;
                 }
             }
@@ -263,7 +280,7 @@ int main(int argc, char** argv) {
 
     // Phase 1: throughput.
     const auto latencyCount = static_cast<std::size_t>(latencySeconds * 30000);
-    auto txs = signTransactions(chainId, count + latencyCount, std::max(1u, std::thread::hardware_concurrency()));
+    auto txs = signTransactions(chainId, count + latencyCount, std::max(1u, std::thread::hardware_concurrency()), signers);
     std::size_t committed = 0;
     double seconds = 0;
     std::uint64_t rejected = 0;
@@ -346,6 +363,7 @@ int main(int argc, char** argv) {
     out["benchmark"] = "notary";
     out["validators"] = addresses.size();
     out["signatures_verified"] = true;
+    out["signers"] = signers;
     out["store"] = "sqlcipher";
     out["throughput"] = {{"transactions", count},
                          {"committed", committed},

@@ -18,6 +18,9 @@
 #include <secp256k1_schnorrsig.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,8 +65,58 @@ void loadKeypair(const SecretKey& key, ScrubbedKeypair& out) {
     }
 }
 
+// Parsing an x-only key costs a field square root (a few microseconds, an
+// eighth of a verification). The same keys sign again and again (an
+// agency's gateway, a validator), so successfully parsed keys are kept in a
+// direct-mapped cache: 4,096 slots chosen by the key's first bytes, guarded
+// by 64 striped mutexes. The parsed form is a pure function of the 32 bytes,
+// and only keys that parsed are stored, so a hit is exactly what parsing
+// would return; colliding keys only evict each other (speed, not results).
+class ParsedKeyCache {
+public:
+    bool find(const std::uint8_t* key, secp256k1_xonly_pubkey& out) {
+        const std::size_t i = slot(key);
+        std::lock_guard lock(m_stripes[i % kStripes]);
+        const Entry& e = m_slots[i];
+        if (!e.used || std::memcmp(e.key.data(), key, 32) != 0) return false;
+        std::memcpy(out.data, e.parsed.data(), sizeof(out.data));
+        return true;
+    }
+    void store(const std::uint8_t* key, const secp256k1_xonly_pubkey& parsed) {
+        const std::size_t i = slot(key);
+        std::lock_guard lock(m_stripes[i % kStripes]);
+        Entry& e = m_slots[i];
+        std::memcpy(e.key.data(), key, 32);
+        std::memcpy(e.parsed.data(), parsed.data, sizeof(parsed.data));
+        e.used = true;
+    }
+
+private:
+    static constexpr std::size_t kSlots = 4096;
+    static constexpr std::size_t kStripes = 64;
+    struct Entry {
+        std::array<std::uint8_t, 32> key{};
+        std::array<std::uint8_t, 64> parsed{};
+        bool used = false;
+    };
+    static std::size_t slot(const std::uint8_t* key) {
+        return (static_cast<std::size_t>(key[0]) << 8 | key[1]) % kSlots;
+    }
+    std::array<std::mutex, kStripes> m_stripes;
+    std::array<Entry, kSlots> m_slots{};
+};
+
+ParsedKeyCache& parsedKeys() {
+    static ParsedKeyCache cache;
+    return cache;
+}
+
 bool parseXonly(const std::uint8_t* bytes32, secp256k1_xonly_pubkey& out) {
-    return secp256k1_xonly_pubkey_parse(context(), &out, bytes32) == 1;
+    static_assert(sizeof(out.data) == 64);
+    if (parsedKeys().find(bytes32, out)) return true;
+    if (secp256k1_xonly_pubkey_parse(context(), &out, bytes32) != 1) return false;
+    parsedKeys().store(bytes32, out);
+    return true;
 }
 
 int hexNibble(char c) {

@@ -77,6 +77,32 @@ class TestCrypto : public QObject {
     Q_OBJECT
 
 private slots:
+    // Parsed keys are cached (schnorr.cpp): with more keys than cache slots,
+    // every key still parses to what verification needs, an invalid key is
+    // refused every time, and a colliding key never verifies another's
+    // signature.
+    void parsedKeyCacheNeverChangesResults() {
+        const Hash256 msg = sha256(asBytes(std::string("cache")));
+        std::vector<std::pair<Bytes, Signature>> signed_;
+        for (int i = 0; i < 6000; ++i) {
+            const auto k = SecretKey::generate();
+            const auto pk = k.publicKey();
+            signed_.emplace_back(Bytes(pk.bytes().begin(), pk.bytes().end()), sign(k, msg));
+        }
+        for (int pass = 0; pass < 2; ++pass) {
+            for (std::size_t i = 0; i < signed_.size(); ++i) {
+                auto pk = PublicKey::fromBytes(signed_[i].first);
+                QVERIFY(pk);
+                QVERIFY(verify(*pk, msg, signed_[i].second));
+                QVERIFY(!verify(*pk, msg, signed_[(i + 1) % signed_.size()].second));
+            }
+        }
+        // x = 5 is not on the curve (BIP-340 vector 5's key): refused, twice.
+        const auto bad = fromHex("eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34").value();
+        QVERIFY(!PublicKey::fromBytes(bad));
+        QVERIFY(!PublicKey::fromBytes(bad));
+    }
+
     void sha256KnownAnswers();
     void sha256IncrementalMatchesOneShot();
     void taggedHashKnownAnswer();
