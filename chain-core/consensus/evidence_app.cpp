@@ -1,6 +1,5 @@
 #include "consensus/evidence_app.h"
 
-#include "crypto/random.h"
 #include "util/encoding.h"
 
 #include <cstring>
@@ -44,14 +43,7 @@ Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& 
     const bool ordered = a.encode() < b.encode();
     p.first = ordered ? a : b;
     p.second = ordered ? b : a;
-    Transaction tx;
-    tx.chainId = chainId;
-    tx.type = static_cast<std::uint16_t>(TxType::Evidence);
-    tx.payload = p.encode();
-    tx.nonce = crypto::randomU64();
-    tx.expiry = expiryUnixSeconds;
-    tx.sign(submitter);
-    return tx;
+    return makeSignedTransaction(chainId, TxType::Evidence, p.encode(), submitter, expiryUnixSeconds);
 }
 
 Result<EvidencePayload> EvidenceApp::verified(const Transaction& tx) const {

@@ -1,6 +1,5 @@
 #include "consensus/governance.h"
 
-#include "crypto/random.h"
 #include "util/encoding.h"
 
 #include <algorithm>
@@ -183,14 +182,7 @@ Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, con
 
 Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
                              const GovernancePayload& payload, std::uint64_t expiryUnixSeconds) {
-    Transaction tx;
-    tx.chainId = chainId;
-    tx.type = static_cast<std::uint16_t>(TxType::ValidatorUpdate);
-    tx.payload = payload.encode();
-    tx.nonce = crypto::randomU64();
-    tx.expiry = expiryUnixSeconds;
-    tx.sign(submitter);
-    return tx;
+    return makeSignedTransaction(chainId, TxType::ValidatorUpdate, payload.encode(), submitter, expiryUnixSeconds);
 }
 
 Bytes governanceKey(const crypto::Hash256& digest) {

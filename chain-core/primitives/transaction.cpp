@@ -1,5 +1,6 @@
 #include "primitives/transaction.h"
 
+#include "crypto/random.h"
 #include "util/encoding.h"
 
 namespace fides {
@@ -68,6 +69,18 @@ void Transaction::sign(const crypto::SecretKey& key) {
 
 bool Transaction::verifySignature() const {
     return crypto::verify(signer, signingDigest(), signature);
+}
+
+Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+                                  const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds) {
+    Transaction tx;
+    tx.chainId = chainId;
+    tx.type = static_cast<std::uint16_t>(type);
+    tx.payload = std::move(payload);
+    tx.nonce = crypto::randomU64();
+    tx.expiry = expiryUnixSeconds;
+    tx.sign(signer);
+    return tx;
 }
 
 }  // namespace fides

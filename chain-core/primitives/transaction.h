@@ -55,6 +55,11 @@ struct Transaction {
     [[nodiscard]] bool verifySignature() const;
 };
 
+// A transaction of `type` carrying `payload`, with a random nonce, signed
+// by `signer`.
+Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+                                  const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds);
+
 // Hash of an encoded transaction (the identity used everywhere).
 inline crypto::Hash256 txHash(ByteView encoded) { return crypto::sha256(encoded); }
 
