@@ -59,17 +59,9 @@ ConsensusCore::ConsensusCore(CoreConfig config, crypto::SecretKey key, EngineHoo
     if (!m_config.schedule) m_config.schedule = std::make_shared<const ValidatorSchedule>(m_config.validators);
 }
 
-const ValidatorSet& ConsensusCore::setFor(std::uint64_t height) {
-    auto it = m_setCache.find(height);
-    if (it == m_setCache.end()) {
-        if (m_setCache.size() >= 4) m_setCache.clear();
-        it = m_setCache.emplace(height, m_config.schedule->at(height)).first;
-    }
-    return it->second;
-}
-
 void ConsensusCore::makeEngine(std::uint64_t height) {
-    const ValidatorSet& set = setFor(height);
+    const auto setPtr = setFor(height);
+    const ValidatorSet& set = *setPtr;
     m_self = indexOf(set, m_signer.publicKey());
     m_engineSetHash = set.hash();
     EngineHooks wrapped;
@@ -114,7 +106,7 @@ Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, cr
     if (rep.records.empty()) {
         FIDES_RETURN_IF_ERROR(core->m_wal->append(WalKind::HeightStart, encodeHeight(height)));
         FIDES_RETURN_IF_ERROR(core->m_wal->sync());
-        FIDES_ASSIGN_OR_RETURN(out, core->handle(core->m_engine->start(height), false));
+        FIDES_ASSIGN_OR_RETURN(out, core->handle(core->m_engine->start(height)));
     } else {
         Status st = core->replay(rep.records);
         if (!st) return st;
@@ -145,28 +137,28 @@ Status ConsensusCore::replay(const std::vector<WalRecord>& records) {
             Reader rd(r.body);
             std::uint64_t h = 0;
             FIDES_RETURN_IF_ERROR(rd.u64(h));
-            out = handle(m_engine->start(h), true);
+            out = handle(m_engine->start(h));
             break;
         }
         case WalKind::ProposalIn: {
             FIDES_ASSIGN_OR_RETURN(SignedProposal s, SignedProposal::decode(r.body, m_config.maxValueBytes));
-            auto p = verifyProposal(m_config.chainId, setFor(s.height), s);
+            auto p = verifyProposal(m_config.chainId, *setFor(s.height), s);
             if (!p) return replayError(p.status());
             hold(s);
-            out = handle(m_engine->onProposal(*p), true);
+            out = handle(m_engine->onProposal(*p));
             break;
         }
         case WalKind::VoteIn: {
             FIDES_ASSIGN_OR_RETURN(SignedVote s, SignedVote::decode(r.body));
-            auto v = verifyVote(m_config.chainId, setFor(s.height), s);
+            auto v = verifyVote(m_config.chainId, *setFor(s.height), s);
             if (!v) return replayError(v.status());
             hold(s, v->validator);
-            out = handle(m_engine->onVote(*v), true);
+            out = handle(m_engine->onVote(*v));
             break;
         }
         case WalKind::TimeoutIn: {
             FIDES_ASSIGN_OR_RETURN(TimeoutEvent t, decodeTimeout(r.body));
-            out = handle(m_engine->onTimeout(t), true);
+            out = handle(m_engine->onTimeout(t));
             break;
         }
         case WalKind::OwnValue:
@@ -199,7 +191,7 @@ void ConsensusCore::hold(const SignedVote& v, ValidatorIndex index) {
     list.push_back(v);
 }
 
-Result<CoreOutput> ConsensusCore::handle(Effects fx, bool /*replaying*/) {
+Result<CoreOutput> ConsensusCore::handle(Effects fx) {
     CoreOutput out;
     // Every fresh signature is logged, during a replay too (the crash may
     // have come before it was written); a repeated one is already there.
@@ -271,15 +263,15 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
         }
     }
     if (s.value.data.size() > m_config.maxValueBytes) return Status::invalidArgument("proposed block is too large");
-    FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, setFor(s.height), s));
+    FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, *setFor(s.height), s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
     hold(s);
-    return handle(m_engine->onProposal(p), false);
+    return handle(m_engine->onProposal(p));
 }
 
 Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
-    if (auto index = indexOf(setFor(s.height), s.validator)) {
+    if (auto index = indexOf(*setFor(s.height), s.validator)) {
         auto it = m_votes.find({s.height, s.round, s.type, *index});
         if (it != m_votes.end()) {
             for (const auto& known : it->second) {
@@ -287,16 +279,16 @@ Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
             }
         }
     }
-    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, setFor(s.height), s));
+    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, *setFor(s.height), s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
     hold(s, v.validator);
-    return handle(m_engine->onVote(v), false);
+    return handle(m_engine->onVote(v));
 }
 
 Result<CoreOutput> ConsensusCore::onTimeout(const TimeoutEvent& t) {
     if (t.height != m_engine->height() || m_engine->decided()) return CoreOutput{};
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::TimeoutIn, encodeTimeout(t)));
-    return handle(m_engine->onTimeout(t), false);
+    return handle(m_engine->onTimeout(t));
 }
 
 Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
@@ -314,17 +306,17 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
     m_votes.erase(m_votes.begin(), m_votes.lower_bound({height, 0, VoteType::Prevote, 0}));
     std::erase_if(m_proposals, [&](const SignedProposal& p) { return p.height < height; });
     m_loggedValues.clear();
-    m_setCache.erase(m_setCache.begin(), m_setCache.lower_bound(height));
     // A new validator set from this height: a fresh engine with its powers.
     // Otherwise the engine goes on; either way it starts empty and the
     // messages held for the height are logged and fed to it one by one, in
     // the order a replay of this log will feed them after a crash.
-    if (setFor(height).hash() != m_engineSetHash) {
+    const auto set = setFor(height);
+    if (set->hash() != m_engineSetHash) {
         makeEngine(height);
     } else {
         m_engine->clearBuffered();
     }
-    FIDES_ASSIGN_OR_RETURN(CoreOutput out, handle(m_engine->start(height), false));
+    FIDES_ASSIGN_OR_RETURN(CoreOutput out, handle(m_engine->start(height)));
     const auto merge = [&out](CoreOutput more) {
         for (auto& p : more.proposals) out.proposals.push_back(std::move(p));
         for (auto& v : more.votes) out.votes.push_back(std::move(v));
@@ -332,24 +324,30 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
         for (auto& d : more.decisions) out.decisions.push_back(std::move(d));
         for (auto& e : more.evidence) out.evidence.push_back(std::move(e));
     };
-    const std::vector<SignedProposal> heldProposals = m_proposals;
-    for (const auto& s : heldProposals) {
-        if (s.height != height) continue;
-        auto p = verifyProposal(m_config.chainId, setFor(height), s);
-        if (!p) continue;
-        FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
-        FIDES_ASSIGN_OR_RETURN(CoreOutput more, handle(m_engine->onProposal(*p), false));
+    // Held messages were checked on arrival against this height's set (fixed
+    // two heights ahead), so no signature is verified again: the vote's index
+    // is in its key, the proposer's is looked up.
+    // (Own proposals the engine makes meanwhile are appended after `held`.)
+    const std::size_t held = m_proposals.size();
+    for (std::size_t i = 0; i < held; ++i) {
+        if (m_proposals[i].height != height) continue;
+        const auto index = indexOf(*set, m_proposals[i].proposer);
+        if (!index) continue;
+        FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, m_proposals[i].encode()));
+        Proposal p{height, m_proposals[i].round, m_proposals[i].value, m_proposals[i].validRound, *index};
+        FIDES_ASSIGN_OR_RETURN(CoreOutput more, handle(m_engine->onProposal(p)));
         merge(std::move(more));
     }
-    std::vector<SignedVote> heldVotes;
+    std::vector<Vote> heldVotes;
     for (const auto& [key, list] : m_votes) {
-        if (std::get<0>(key) == height) heldVotes.insert(heldVotes.end(), list.begin(), list.end());
+        if (std::get<0>(key) != height) continue;
+        for (const auto& s : list) {
+            FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
+            heldVotes.push_back(Vote{s.type, s.height, s.round, s.value, std::get<3>(key)});
+        }
     }
-    for (const auto& s : heldVotes) {
-        auto v = verifyVote(m_config.chainId, setFor(height), s);
-        if (!v) continue;
-        FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
-        FIDES_ASSIGN_OR_RETURN(CoreOutput more, handle(m_engine->onVote(*v), false));
+    for (const auto& v : heldVotes) {
+        FIDES_ASSIGN_OR_RETURN(CoreOutput more, handle(m_engine->onVote(v)));
         merge(std::move(more));
     }
     return out;

@@ -91,8 +91,8 @@ public:
 private:
     ConsensusCore(CoreConfig config, crypto::SecretKey key, EngineHooks hooks);
     void makeEngine(std::uint64_t height);
-    const ValidatorSet& setFor(std::uint64_t height);
-    Result<CoreOutput> handle(Effects effects, bool replaying);
+    ValidatorSchedule::SetPtr setFor(std::uint64_t height) const { return m_config.schedule->at(height); }
+    Result<CoreOutput> handle(Effects effects);
     void hold(const SignedVote& v, ValidatorIndex index);
     void hold(const SignedProposal& p);
     Status replay(const std::vector<WalRecord>& records);
@@ -104,7 +104,6 @@ private:
     std::unique_ptr<Wal> m_wal;
     std::optional<ValidatorIndex> m_self;  // in the engine's height's set
     crypto::Hash256 m_engineSetHash;
-    std::map<std::uint64_t, ValidatorSet> m_setCache;  // the engine's height and the next
     bool m_replaying = false;
     std::deque<Value> m_loggedValues;  // values proposed before a restart, in order
     Status m_walFailure;               // a failed OwnValue append inside the engine's hook

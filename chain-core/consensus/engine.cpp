@@ -113,8 +113,6 @@ void Engine::enterNewHeight(Effects& out) {
     m_decided = false;
     m_rounds.clear();
     m_validity.clear();
-    m_ownProposals.clear();
-    m_ownVotes.clear();
     startRound(0, out);
     // Messages that arrived early for this height.
     auto proposals = std::move(m_bufferedProposals);
@@ -144,7 +142,6 @@ void Engine::startRound(std::uint32_t round, Effects& out) {
             p.value = m_hooks.getValue(m_height);
             p.validRound = -1;
         }
-        m_ownProposals.push_back(p);
         out.proposals.push_back(p);
         acceptProposal(p);
     } else {
@@ -155,7 +152,6 @@ void Engine::startRound(std::uint32_t round, Effects& out) {
 void Engine::broadcastVote(VoteType type, std::optional<ValueId> value, Effects& out) {
     if (m_self >= m_powers.size()) return;  // following, not voting
     Vote v{type, m_height, m_round, value, m_self};
-    m_ownVotes.push_back(v);
     out.votes.push_back(v);
     Effects own = acceptVote(v);
     assert(own.evidence.empty() && "the engine voted twice in one round and step");

@@ -246,8 +246,6 @@ private:
     std::map<ValueId, bool> m_validity;                    // current height
     std::vector<Proposal> m_bufferedProposals;             // next height
     std::vector<Vote> m_bufferedVotes;                     // next height
-    std::vector<Proposal> m_ownProposals;                  // current height
-    std::vector<Vote> m_ownVotes;                          // current height
 };
 
 }  // namespace fides::consensus

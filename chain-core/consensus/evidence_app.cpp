@@ -2,8 +2,6 @@
 
 #include "util/encoding.h"
 
-#include <cstring>
-
 namespace fides::consensus {
 
 namespace {
@@ -55,9 +53,9 @@ Result<EvidencePayload> EvidenceApp::verified(const Transaction& tx) const {
         return Status::invalidArgument("evidence votes are for different heights, rounds or steps");
     }
     if (a.value == b.value) return Status::invalidArgument("evidence votes do not conflict");
-    const ValidatorSet set = m_schedule->at(a.height);
-    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, set, a).status());
-    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, set, b).status());
+    const auto set = m_schedule->at(a.height);
+    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, *set, a).status());
+    FIDES_RETURN_IF_ERROR(verifyVote(m_chainId, *set, b).status());
     return p;
 }
 

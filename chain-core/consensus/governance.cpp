@@ -155,24 +155,9 @@ Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<Va
 }
 
 Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, const GovernancePayload& payload) {
-    const crypto::Hash256 digest = payload.proposal.digest(chainId);
-    std::uint64_t power = 0;
-    const crypto::PublicKey* previous = nullptr;
-    for (const auto& a : payload.approvals) {
-        if (previous != nullptr && !(*previous < a.validator)) {
-            return Status::invalidArgument("approvals must be in ascending validator key order, without duplicates");
-        }
-        previous = &a.validator;
-        const Validator* v = base.find(a.validator);
-        if (v == nullptr) {
-            return Status::unauthenticated("approval by " + shortKey(a.validator) + ", which is not a current validator");
-        }
-        if (!crypto::verify(a.validator, digest, a.signature)) {
-            return Status::unauthenticated("invalid approval signature by " + shortKey(a.validator));
-        }
-        power += v->power;
-    }
-    if (power * 3 <= base.totalPower() * 2) {
+    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power,
+                           base.signedPower(payload.proposal.digest(chainId), payload.approvals, "approval"));
+    if (!base.isQuorum(power)) {
         return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
                                         std::to_string(base.totalPower()) +
                                         " voting power; more than 2/3 is required");
@@ -194,7 +179,8 @@ Bytes governanceKey(const crypto::Hash256& digest) {
 Result<ValidatorSet> GovernanceApp::evaluate(const Transaction& tx, std::uint64_t height,
                                              const app::StateReader& state, crypto::Hash256* digestOut) const {
     FIDES_ASSIGN_OR_RETURN(GovernancePayload p, GovernancePayload::decode(tx.payload));
-    const ValidatorSet base = m_schedule->at(height);
+    const auto basePtr = m_schedule->at(height);
+    const ValidatorSet& base = *basePtr;
     if (p.proposal.baseSetHash != base.hash()) {
         return Status::failedPrecondition("the proposal changes validator set " + p.proposal.baseSetHash.hex().substr(0, 16) +
                                           ", but the set at height " + std::to_string(height) + " is " +

@@ -27,6 +27,7 @@
 #pragma once
 
 #include "app/application.h"
+#include "primitives/block.h"
 #include "primitives/validator_schedule.h"
 
 #include <atomic>
@@ -62,10 +63,9 @@ struct GovernanceProposal {
     crypto::Hash256 digest(const std::string& chainId) const;
 };
 
-struct Approval {
-    crypto::PublicKey validator;
-    crypto::Signature signature;
-};
+// A validator's signature of a proposal's digest: the same pair as a
+// commit's precommit signature, checked by the same rule.
+using Approval = CommitSig;
 
 struct GovernancePayload {
     static constexpr std::uint8_t kVersion = 1;

@@ -121,11 +121,9 @@ SignedProposal signProposal(const std::string& chainId, const crypto::SecretKey&
 }
 
 std::optional<ValidatorIndex> indexOf(const ValidatorSet& validators, const crypto::PublicKey& key) {
-    const auto& vs = validators.validators();
-    for (std::size_t i = 0; i < vs.size(); ++i) {
-        if (vs[i].publicKey == key) return static_cast<ValidatorIndex>(i);
-    }
-    return std::nullopt;
+    const Validator* v = validators.find(key);
+    if (v == nullptr) return std::nullopt;
+    return static_cast<ValidatorIndex>(v - validators.validators().data());
 }
 
 std::vector<std::uint64_t> powersOf(const ValidatorSet& validators) {

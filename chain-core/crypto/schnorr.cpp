@@ -19,11 +19,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace fides::crypto {
 

@@ -130,6 +130,7 @@ void ConsensusDriver::deliver(const consensus::SignedVote& v) {
 }
 
 Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
+    if (d.height <= m_node.height()) return Status::ok();  // already stored (replay after a crash)
     auto it = m_executed.find(d.value.id);
     if (it == m_executed.end()) {
         // Decided without having checked it here (a replayed log): check now.
@@ -137,7 +138,6 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
         FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(block));
         it = m_executed.insert_or_assign(d.value.id, std::move(ex)).first;
     }
-    if (d.height <= m_node.height()) return Status::ok();  // already stored (replay after a crash)
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
     m_executed.clear();
     m_committedAt = Clock::now();

@@ -44,32 +44,29 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
                                          Clock clock) {
     std::unique_ptr<Node> n(new Node());
     n->m_publicKey = validatorKey.publicKey();
-    const Validator* self = genesis.validators.find(n->m_publicKey);
-    if (!config.consensus) {
-        if (self == nullptr) {
-            return Status::invalidArgument("validator key " + n->m_publicKey.hex() +
-                                           " is not in the genesis validator set");
-        }
-        if (self->power * 3 <= genesis.validators.totalPower() * 2) {
-            return Status::invalidArgument(
-                "a validator running alone needs more than 2/3 of the voting power; configure peers for consensus");
-        }
-    }
     n->m_key.emplace(std::move(validatorKey));
     n->m_genesis = std::move(genesis);
     n->m_config = std::move(config);
     n->m_clock = clock ? std::move(clock) : Clock(systemNowMs);
     n->m_schedule = std::make_shared<ValidatorSchedule>(n->m_genesis.validators);
     n->m_apps = std::move(apps);
-    const auto builtIn = [&](std::uint16_t type) {
-        return std::none_of(n->m_apps.begin(), n->m_apps.end(), [&](const auto& a) { return a->handles(type); });
-    };
-    if (builtIn(static_cast<std::uint16_t>(TxType::Evidence))) {
+    if (n->handlerFor(static_cast<std::uint16_t>(TxType::Evidence)) == nullptr) {
         n->m_apps.push_back(std::make_unique<consensus::EvidenceApp>(n->m_genesis.chainId, n->m_schedule));
     }
     auto governance = std::make_unique<consensus::GovernanceApp>(n->m_genesis.chainId, n->m_schedule);
     n->m_governance = governance.get();
     n->m_apps.push_back(std::move(governance));
+    // Exactly one application per transaction type: admission and execution
+    // must agree on who decides.
+    for (std::uint32_t type = 0; type <= 0xffff; ++type) {
+        const auto handlers = std::count_if(n->m_apps.begin(), n->m_apps.end(), [&](const auto& a) {
+            return a->handles(static_cast<std::uint16_t>(type));
+        });
+        if (handlers > 1) {
+            return Status::invalidArgument("more than one application handles transaction type " +
+                                           std::to_string(type));
+        }
+    }
     n->m_mempool = std::make_unique<Mempool>(n->m_config.mempool);
 
     auto store = storage::BlockStore::open(n->m_config.storePath, storeKey, n->m_genesis.chainId);
@@ -95,7 +92,15 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
         }
         n->m_tip = SignedHeader{tip.header, tip.commit};
     }
-    if (n->m_schedule->at(n->m_store->height() + 1).find(n->m_publicKey) == nullptr) {
+    const auto nextSet = n->m_schedule->at(n->m_store->height() + 1);
+    const Validator* self = nextSet->find(n->m_publicKey);
+    if (!n->m_config.consensus && (self == nullptr || !nextSet->isQuorum(self->power))) {
+        return Status::invalidArgument("validator key " + n->m_publicKey.hex() +
+                                       " does not hold more than 2/3 of the voting power of height " +
+                                       std::to_string(n->m_store->height() + 1) +
+                                       ", which a validator running alone needs; configure peers for consensus");
+    }
+    if (self == nullptr) {
         spdlog::warn("node: key {} is not in the validator set of height {}: following the chain without voting",
                      n->m_publicKey.hex(), n->m_store->height() + 1);
     }
@@ -142,10 +147,7 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
         return Status::invalidArgument("transaction expiry is more than " +
                                        std::to_string(m_config.maxTxTtl.count()) + " s ahead");
     }
-    const app::Application* handler = nullptr;
-    for (const auto& a : m_apps) {
-        if (a->handles(tx.type)) handler = a.get();
-    }
+    const app::Application* handler = handlerFor(tx.type);
     if (handler == nullptr) {
         return Status::invalidArgument("no application handles transaction type " + std::to_string(tx.type));
     }
@@ -218,12 +220,7 @@ void Node::producerLoop() {
         }
         Status st = produceBlock();
         if (!st) {
-            spdlog::critical("node: cannot commit block {}: {}; stopping", m_store->height() + 1, st.toString());
-            std::lock_guard lock(m_tipMutex);
-            m_failure = st;
-            m_failed = true;
-            m_running = false;
-            m_tipChanged.notify_all();
+            markFailed(st);
             break;
         }
         lastBlock = std::chrono::steady_clock::now();
@@ -238,8 +235,8 @@ BlockHeader Node::nextHeaderTemplate(std::uint64_t timeMs) const {
     header.timeMs = std::max(timeMs, prevTime + 1);
     header.prevHash = m_tip ? m_tip->header.hash() : crypto::Hash256();
     header.proposer = m_publicKey;
-    header.validatorSetHash = m_schedule->at(header.height).hash();
-    header.nextValidatorSetHash = m_schedule->at(header.height + 1).hash();
+    header.validatorSetHash = m_schedule->at(header.height)->hash();
+    header.nextValidatorSetHash = m_schedule->at(header.height + 1)->hash();
     return header;
 }
 
@@ -277,10 +274,9 @@ Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
             st = Status::invalidArgument("transaction expired before it could be included");
         } else {
             app::TxContext ctx{header.height, header.timeMs, static_cast<std::uint32_t>(ex.txHashes.size()), e->hash};
-            st = Status::invalidArgument("no application handles this transaction type");
-            for (auto& a : m_apps) {
-                if (a->handles(e->tx.type)) st = a->deliverTx(e->tx, ctx, state);
-            }
+            app::Application* handler = handlerFor(e->tx.type);
+            st = handler != nullptr ? handler->deliverTx(e->tx, ctx, state)
+                                    : Status::invalidArgument("no application handles this transaction type");
         }
         if (st) {
             state.commitTx();
@@ -324,12 +320,12 @@ Result<ExecutedBlock> Node::validateBlock(const Block& block) {
     if (h.timeMs > nowMs() + static_cast<std::uint64_t>(kMaxClockDrift.count())) {
         return Status::invalidArgument("block time is too far in the future");
     }
-    const ValidatorSet set = m_schedule->at(h.height);
-    if (h.validatorSetHash != set.hash()) return Status::invalidArgument("wrong validator set hash");
-    if (h.nextValidatorSetHash != m_schedule->at(h.height + 1).hash()) {
+    const auto set = m_schedule->at(h.height);
+    if (h.validatorSetHash != set->hash()) return Status::invalidArgument("wrong validator set hash");
+    if (h.nextValidatorSetHash != m_schedule->at(h.height + 1)->hash()) {
         return Status::invalidArgument("wrong next validator set hash");
     }
-    if (set.find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
+    if (set->find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
     if (h.txCount != block.transactions.size()) return Status::invalidArgument("transaction count does not match");
     if (block.transactions.size() > m_config.maxBlockTransactions) return Status::invalidArgument("too many transactions");
 
@@ -356,10 +352,9 @@ Result<ExecutedBlock> Node::validateBlock(const Block& block) {
             if (!tx->verifySignature()) return Status::unauthenticated(where + "invalid signature");
         }
         app::TxContext ctx{h.height, h.timeMs, static_cast<std::uint32_t>(i), hash};
-        Status st = Status::invalidArgument("no application handles this transaction type");
-        for (auto& a : m_apps) {
-            if (a->handles(tx->type)) st = a->deliverTx(*tx, ctx, state);
-        }
+        app::Application* handler = handlerFor(tx->type);
+        Status st = handler != nullptr ? handler->deliverTx(*tx, ctx, state)
+                                       : Status::invalidArgument("no application handles this transaction type");
         if (!st) return st.withContext(where.substr(0, where.size() - 2));
         state.commitTx();
         ex.txHashes.push_back(hash);
@@ -392,22 +387,41 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
         return Status::failedPrecondition("block " + std::to_string(block.header.height) + " does not follow height " +
                                           std::to_string(m_store->height()));
     }
-    if (mode == TreeMode::Speculative) {
-        std::unique_lock lock(m_stateMutex);
-        for (const auto& w : ex.writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
-        if (m_tree.root() != block.header.stateRoot) {
-            return Status::internal("state root changed between execution and commit");
+    // From here the tree changes: a failure leaves it ahead of the published
+    // tip, so the node stops rather than answer with mismatched proofs.
+    Status st = [&]() -> Status {
+        if (mode == TreeMode::Speculative) {
+            std::unique_lock lock(m_stateMutex);
+            for (const auto& w : ex.writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+            if (m_tree.root() != block.header.stateRoot) {
+                return Status::internal("state root changed between execution and commit");
+            }
         }
+        // The schedule first: whoever sees the block committed also sees the
+        // validator set it schedules.
+        if (ex.scheduledSet) {
+            FIDES_RETURN_IF_ERROR(m_schedule->add(ex.scheduledSet->first, ex.scheduledSet->second));
+            spdlog::info("node: block {} schedules a validator set of {} members from height {}", block.header.height,
+                         ex.scheduledSet->second.validators().size(), ex.scheduledSet->first);
+        }
+        return m_store->append(block, ex.txHashes, ex.writes);
+    }();
+    if (!st) {
+        markFailed(st);
+        return st;
     }
-    FIDES_RETURN_IF_ERROR(m_store->append(block, ex.txHashes, ex.writes));
     m_tip = SignedHeader{block.header, block.commit};
-    if (ex.scheduledSet) {
-        FIDES_RETURN_IF_ERROR(m_schedule->add(ex.scheduledSet->first, ex.scheduledSet->second));
-        spdlog::info("node: block {} schedules a validator set of {} members from height {}", block.header.height,
-                     ex.scheduledSet->second.validators().size(), ex.scheduledSet->first);
-    }
     m_governance->setCommittedHeight(block.header.height);
     return Status::ok();
+}
+
+void Node::markFailed(const Status& failure) {
+    spdlog::critical("node: cannot commit block {}: {}; stopping", m_store->height() + 1, failure.toString());
+    std::lock_guard lock(m_tipMutex);
+    if (!m_failed.load()) m_failure = failure;
+    m_failed = true;
+    m_running = false;
+    m_tipChanged.notify_all();
 }
 
 void Node::afterCommit(const ExecutedBlock& ex) {
@@ -426,7 +440,7 @@ Status Node::commitBlock(ExecutedBlock ex, const Commit& commit) {
     // Never store a block whose commit would not convince a client.
     const crypto::Hash256 blockHash = ex.block.header.hash();
     FIDES_RETURN_IF_ERROR(m_schedule->at(ex.block.header.height)
-                              .verifyCommit(m_genesis.chainId, ex.block.header.height, blockHash, commit)
+                              ->verifyCommit(m_genesis.chainId, ex.block.header.height, blockHash, commit)
                               .withContext("commit for block " + std::to_string(ex.block.header.height)));
     ex.block.commit = commit;
     recordDrops(ex);
@@ -447,9 +461,9 @@ Status Node::produceBlock() {
     ExecutedBlock ex;
     {
         std::lock_guard commitLock(m_commitMutex);
-        const ValidatorSet set = m_schedule->at(m_store->height() + 1);
-        const Validator* self = set.find(m_publicKey);
-        if (self == nullptr || self->power * 3 <= set.totalPower() * 2) {
+        const auto set = m_schedule->at(m_store->height() + 1);
+        const Validator* self = set->find(m_publicKey);
+        if (self == nullptr || !set->isQuorum(self->power)) {
             return Status::failedPrecondition("the validator set of height " + std::to_string(m_store->height() + 1) +
                                               " no longer lets this validator commit alone; configure peers and "
                                               "restart with consensus");
@@ -473,9 +487,9 @@ NodeStatus Node::status() const {
     NodeStatus s;
     s.chainId = m_genesis.chainId;
     s.validator = m_publicKey;
-    const ValidatorSet next = m_schedule->at(m_store->height() + 1);
-    s.validators = next.validators().size();
-    s.isValidator = next.find(m_publicKey) != nullptr;
+    const auto next = m_schedule->at(m_store->height() + 1);
+    s.validators = next->validators().size();
+    s.isValidator = next->find(m_publicKey) != nullptr;
     s.mempoolSize = m_mempool->size();
     s.mempoolBytes = m_mempool->bytes();
     std::lock_guard lock(m_commitMutex);

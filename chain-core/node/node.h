@@ -180,8 +180,17 @@ private:
     // Tree (unless already applied), store, tip; caller holds m_commitMutex.
     Status commitLocked(ExecutedBlock& executed, TreeMode mode);
     void afterCommit(const ExecutedBlock& executed);
-    // Header fields and the proposer's membership, shared by build and validate.
+    // The validator set a governance write in `executed` schedules, if any.
     Status collectScheduledSet(ExecutedBlock& executed) const;
+    // The one application that handles `type` (open() refuses two), or null.
+    app::Application* handlerFor(std::uint16_t type) const {
+        for (const auto& a : m_apps) {
+            if (a->handles(type)) return a.get();
+        }
+        return nullptr;
+    }
+    // Stops the node for good (queries and admission answer UNAVAILABLE).
+    void markFailed(const Status& failure);
     std::uint64_t nowMs() const { return m_clock(); }
 
     Genesis m_genesis;

@@ -18,6 +18,7 @@
 #include "primitives/validator_set.h"
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -31,8 +32,10 @@ public:
 
     explicit ValidatorSchedule(ValidatorSet genesis);
 
-    // The set that signs `height` (>= 1).
-    ValidatorSet at(std::uint64_t height) const;
+    using SetPtr = std::shared_ptr<const ValidatorSet>;
+    // The set that signs `height` (>= 1). Sets are immutable and shared, so
+    // holding one costs no copy.
+    SetPtr at(std::uint64_t height) const;
     // The first height of the latest scheduled set (1 for genesis).
     std::uint64_t lastChangeHeight() const;
     // Schedules `set` from `fromHeight`, which must lie after every height
@@ -41,15 +44,15 @@ public:
     // Whether `key` is a member of any set ever scheduled (peers may connect).
     bool everMember(const crypto::PublicKey& key) const;
     // Every entry, in height order (genesis first, from height 1).
-    std::vector<std::pair<std::uint64_t, ValidatorSet>> entries() const;
+    std::vector<std::pair<std::uint64_t, SetPtr>> entries() const;
 
-    // "fides/validator-set/" || u64 big-endian fromHeight.
+    // "fides/validator-set/" || u64 fromHeight (encoding.md §1: big-endian).
     static Bytes stateKey(std::uint64_t fromHeight);
     static std::optional<std::uint64_t> parseStateKey(ByteView key);
 
 private:
     mutable std::mutex m_mutex;
-    std::map<std::uint64_t, ValidatorSet> m_sets;  // fromHeight -> set
+    std::map<std::uint64_t, SetPtr> m_sets;  // fromHeight -> set
 };
 
 }  // namespace fides

@@ -84,9 +84,33 @@ Result<ValidatorSet> ValidatorSet::decodeFull(ByteView bytes) {
     return set;
 }
 
+Result<std::uint64_t> ValidatorSet::signedPower(const crypto::Hash256& digest,
+                                               const std::vector<CommitSig>& signatures, const char* what) const {
+    std::uint64_t power = 0;
+    const crypto::PublicKey* previous = nullptr;
+    for (const auto& s : signatures) {
+        // Strictly ascending keys: no duplicates, and one encoding per list.
+        if (previous != nullptr && !(*previous < s.validator)) {
+            return Status::invalidArgument(std::string(what) +
+                                           " signatures must be in ascending validator key order, without duplicates");
+        }
+        previous = &s.validator;
+        const Validator* v = find(s.validator);
+        if (v == nullptr) {
+            return Status::unauthenticated(std::string(what) + " signed by " + s.validator.hex() +
+                                           ", which is not in the validator set");
+        }
+        if (!crypto::verify(s.validator, digest, s.signature)) {
+            return Status::unauthenticated("invalid " + std::string(what) + " signature by " + s.validator.hex());
+        }
+        power += v->power;
+    }
+    return power;
+}
+
 Status ValidatorSet::verifyCommit(const std::string& chainId, std::uint64_t height,
                                   const crypto::Hash256& blockHash, const Commit& commit,
-                                  std::uint64_t* signedPower) const {
+                                  std::uint64_t* signedPowerOut) const {
     if (commit.height != height) {
         return Status::invalidArgument("commit is for height " + std::to_string(commit.height) +
                                        ", expected " + std::to_string(height));
@@ -94,27 +118,11 @@ Status ValidatorSet::verifyCommit(const std::string& chainId, std::uint64_t heig
     if (commit.blockHash != blockHash) {
         return Status::invalidArgument("commit is for another block");
     }
-    const crypto::Hash256 digest = precommitDigest(chainId, height, commit.round, blockHash);
-    std::uint64_t power = 0;
-    const crypto::PublicKey* previous = nullptr;
-    for (const auto& s : commit.signatures) {
-        // Strictly ascending keys: no duplicates, and one encoding per commit.
-        if (previous != nullptr && !(*previous < s.validator)) {
-            return Status::invalidArgument("commit signatures must be in ascending validator key order, without duplicates");
-        }
-        previous = &s.validator;
-        const Validator* v = find(s.validator);
-        if (v == nullptr) {
-            return Status::unauthenticated("commit signed by " + s.validator.hex() +
-                                           ", which is not in the validator set");
-        }
-        if (!crypto::verify(s.validator, digest, s.signature)) {
-            return Status::unauthenticated("invalid commit signature by " + s.validator.hex());
-        }
-        power += v->power;
-    }
-    if (signedPower != nullptr) *signedPower = power;
-    if (power * 3 <= m_total * 2) {
+    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power,
+                           signedPower(precommitDigest(chainId, height, commit.round, blockHash), commit.signatures,
+                                       "commit"));
+    if (signedPowerOut != nullptr) *signedPowerOut = power;
+    if (!isQuorum(power)) {
         return Status::unauthenticated("commit carries " + std::to_string(power) + " of " +
                                        std::to_string(m_total) +
                                        " voting power, more than 2/3 is required");

@@ -16,6 +16,7 @@
 namespace fides {
 
 struct Commit;
+struct CommitSig;
 
 struct Validator {
     crypto::PublicKey publicKey;
@@ -44,12 +45,23 @@ public:
     static constexpr std::size_t kMaxValidators = 128;
     static constexpr std::size_t kMaxNameLength = 64;
 
+    // The quorum rule: more than 2/3 of the total power.
+    bool isQuorum(std::uint64_t power) const { return power * 3 > m_total * 2; }
+    // The least power that is a quorum.
+    std::uint64_t quorumPower() const { return m_total * 2 / 3 + 1; }
+    // Checks signatures of `digest` by members, in strictly ascending key
+    // order (so no member twice), and returns the power that signed.
+    // `what` names them in errors ("commit", "approval"): INVALID_ARGUMENT
+    // for the order, UNAUTHENTICATED for a non-member or a bad signature.
+    Result<std::uint64_t> signedPower(const crypto::Hash256& digest, const std::vector<CommitSig>& signatures,
+                                      const char* what) const;
+
     // OK iff `commit` is for (chainId, height, blockHash) and carries valid
     // precommit signatures from distinct members holding more than 2/3 of
-    // the total power. Reports the signed power through `signedPower`.
+    // the total power. Reports the signed power through `signedPowerOut`.
     Status verifyCommit(const std::string& chainId, std::uint64_t height,
                         const crypto::Hash256& blockHash, const Commit& commit,
-                        std::uint64_t* signedPower = nullptr) const;
+                        std::uint64_t* signedPowerOut = nullptr) const;
 
 private:
     std::vector<Validator> m_validators;

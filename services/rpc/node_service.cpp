@@ -122,8 +122,8 @@ grpc::Status NodeServiceImpl::GetValidatorSets(grpc::ServerContext*, const v1::G
     for (const auto& [from, set] : m_node.validatorSchedule().entries()) {
         auto* e = resp->add_sets();
         e->set_from_height(from);
-        e->set_validator_set(str(set.encodeFull()));
-        e->set_hash(str(set.hash().bytes()));
+        e->set_validator_set(str(set->encodeFull()));
+        e->set_hash(str(set->hash().bytes()));
     }
     return grpc::Status::OK;
 }

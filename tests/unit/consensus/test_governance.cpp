@@ -184,8 +184,8 @@ private slots:
                  Code::FailedPrecondition);  // base set is no longer the set in force
         QCOMPARE(app.checkTx(makeGovernanceTx(kChain, crypto::SecretKey::generate(), pay, expiry()), committed).code(),
                  Code::FailedPrecondition);
-        QCOMPARE(schedule->at(11).hash(), net.set.hash());
-        QCOMPARE(schedule->at(12).hash(), scheduled->hash());
+        QCOMPARE(schedule->at(11)->hash(), net.set.hash());
+        QCOMPARE(schedule->at(12)->hash(), scheduled->hash());
         QVERIFY(schedule->everMember(newcomer.publicKey()));
         QCOMPARE(schedule->lastChangeHeight(), 12u);
         // The schedule refuses out-of-order or conflicting entries.

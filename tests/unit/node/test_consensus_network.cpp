@@ -318,7 +318,7 @@ private slots:
         QVERIFY(c.validators[4].node->status().isValidator);
         QVERIFY(!c.validators[3].node->status().isValidator);
 
-        const ValidatorSet next = c.validators[0].node->validatorSchedule().at(activation);
+        const ValidatorSet next = *c.validators[0].node->validatorSchedule().at(activation);
         QCOMPARE(next.validators().size(), std::size_t{4});
         QVERIFY(next.find(c.validators[4].key.publicKey()) != nullptr);
         QVERIFY(next.find(c.validators[3].key.publicKey()) == nullptr);
@@ -347,7 +347,7 @@ private slots:
         // from the state and goes on signing.
         c.stopOne(4);
         QVERIFY2(c.startOne(4).isOk(), "restart of the added validator");
-        QCOMPARE(c.validators[4].node->validatorSchedule().at(activation).hash(), next.hash());
+        QCOMPARE(c.validators[4].node->validatorSchedule().at(activation)->hash(), next.hash());
         QVERIFY(c.validators[4].node->status().isValidator);
         const std::uint64_t after = c.minHeight() + 3;
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= after, 30000);

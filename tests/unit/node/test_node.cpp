@@ -72,6 +72,21 @@ class TestNode : public QObject {
     Q_OBJECT
 
 private slots:
+    // Admission and execution must agree on which application decides a
+    // transaction type: two handlers for one type are refused at open.
+    void twoApplicationsForOneTypeAreRefused() {
+        Fixture f;
+        f.cfg.storePath = f.dir.filePath("chain.db").toStdString();
+        std::vector<std::unique_ptr<app::Application>> apps;
+        apps.push_back(std::make_unique<notary::NotaryApp>());
+        apps.push_back(std::make_unique<notary::NotaryApp>());
+        auto key = crypto::SecretKey::fromBytes(Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
+        auto n = node::Node::open(f.genesis, std::move(*key), f.storeKey, f.cfg, std::move(apps));
+        QVERIFY(!n);
+        QCOMPARE(n.status().code(), Code::InvalidArgument);
+        QVERIFY(n.status().message().find("more than one application") != std::string::npos);
+    }
+
     void notarizeCommitAndProve() {
         Fixture f;
         auto n = f.open();
