@@ -145,14 +145,24 @@ Result<std::uint64_t> Wal::repair(const std::string& dir, std::uint64_t height) 
     return removed;
 }
 
-Status Wal::pruneBelow(const std::string& dir, std::uint64_t height) {
+std::vector<std::uint64_t> Wal::heights(const std::string& dir) {
+    std::vector<std::uint64_t> out;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
         if (name.rfind("wal-", 0) != 0 || name.size() < 9 || name.substr(name.size() - 4) != ".log") continue;
         const std::string number = name.substr(4, name.size() - 8);
         if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (std::stoull(number) < height) fs::remove(entry.path(), ec);
+        out.push_back(std::stoull(number));
+    }
+    return out;
+}
+
+Status Wal::pruneBelow(const std::string& dir, std::uint64_t height) {
+    for (std::uint64_t h : heights(dir)) {
+        if (h >= height) continue;
+        std::error_code ec;
+        fs::remove(pathFor(dir, h), ec);
     }
     return Status::ok();
 }

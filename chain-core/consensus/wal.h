@@ -61,6 +61,8 @@ public:
     static Result<std::uint64_t> repair(const std::string& dir, std::uint64_t height);
     // Deletes the logs of heights below `height`.
     static Status pruneBelow(const std::string& dir, std::uint64_t height);
+    // The heights of the logs in `dir` (unordered; empty if none).
+    static std::vector<std::uint64_t> heights(const std::string& dir);
     static std::string pathFor(const std::string& dir, std::uint64_t height);
 
     ~Wal();

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -61,7 +62,15 @@ pid_t readPid(const fs::path& file) {
     return static_cast<pid_t>(pid);
 }
 
-bool alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// Whether `pid` is this devnet's validator of `home`: alive, and running
+// fides-node on that home. A pid file that outlived its process (a reboot)
+// may name an unrelated process, which must never be signalled.
+bool alive(pid_t pid, const fs::path& home) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return cmdline.find("fides-node") != std::string::npos && cmdline.find(home.string()) != std::string::npos;
+}
 
 pid_t spawnDetached(const std::vector<std::string>& argv, const fs::path& log) {
     posix_spawn_file_actions_t fa;
@@ -84,25 +93,29 @@ pid_t spawnDetached(const std::vector<std::string>& argv, const fs::path& log) {
 
 int stopAll(const fs::path& dir) {
     const auto hs = homes(dir);
-    std::vector<std::pair<fs::path, pid_t>> running;
+    struct Running {
+        fs::path pidFile, home;
+        pid_t pid;
+    };
+    std::vector<Running> running;
     for (std::size_t i = 0; i < hs.size(); ++i) {
         const fs::path pidFile = dir / ("validator-" + std::to_string(i) + ".pid");
         const pid_t pid = readPid(pidFile);
-        if (alive(pid)) {
+        if (alive(pid, hs[i])) {
             ::kill(pid, SIGTERM);
-            running.emplace_back(pidFile, pid);
+            running.push_back({pidFile, hs[i], pid});
         } else {
             fs::remove(pidFile);
         }
     }
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    for (auto& [file, pid] : running) {
-        while (alive(pid) && std::chrono::steady_clock::now() < deadline) {
-            ::waitpid(pid, nullptr, WNOHANG);
+    for (const auto& r : running) {
+        while (alive(r.pid, r.home) && std::chrono::steady_clock::now() < deadline) {
+            ::waitpid(r.pid, nullptr, WNOHANG);
             std::this_thread::sleep_for(50ms);
         }
-        if (alive(pid)) ::kill(pid, SIGKILL);
-        fs::remove(file);
+        if (alive(r.pid, r.home)) ::kill(r.pid, SIGKILL);
+        fs::remove(r.pidFile);
     }
     std::cout << "devnet: stopped " << running.size() << " validator(s)" << std::endl;
     return 0;
@@ -120,8 +133,9 @@ int showStatus(const fs::path& dir) {
         const pid_t pid = readPid(dir / ("validator-" + std::to_string(i) + ".pid"));
         const std::string rpc = setting(hs[i], "rpc_listen");
         std::string height = "-";
-        std::string hash = alive(pid) ? "(not answering)" : "(stopped)";
-        if (alive(pid)) {
+        const bool running = alive(pid, hs[i]);
+        std::string hash = running ? "(not answering)" : "(stopped)";
+        if (running) {
             client::NodeClient c(rpc, 2s);
             if (auto s = c.status()) {
                 height = std::to_string(s->height());
@@ -129,7 +143,7 @@ int showStatus(const fs::path& dir) {
                 ++up;
             }
         }
-        std::printf("%-10zu %-8s %-17s %-7s %s\n", i, alive(pid) ? std::to_string(pid).c_str() : "-", rpc.c_str(),
+        std::printf("%-10zu %-8s %-17s %-7s %s\n", i, running ? std::to_string(pid).c_str() : "-", rpc.c_str(),
                     height.c_str(), hash.c_str());
     }
     std::cout << up << " of " << hs.size() << " validators answering; genesis: " << (dir / "genesis.json").string()
@@ -154,7 +168,7 @@ int start(const fs::path& dir, const DevnetOptions& o) {
     const auto hs = homes(dir);
     for (std::size_t i = 0; i < hs.size(); ++i) {
         const fs::path pidFile = dir / ("validator-" + std::to_string(i) + ".pid");
-        if (alive(readPid(pidFile))) continue;
+        if (alive(readPid(pidFile), hs[i])) continue;
         const pid_t pid = spawnDetached({nodeBin, "start", "--home", hs[i].string()},
                                         dir / ("validator-" + std::to_string(i) + ".log"));
         if (pid <= 0) {

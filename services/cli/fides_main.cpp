@@ -16,6 +16,7 @@
 #include "client/node_client.h"
 #include "devnet.h"
 #include "governance.h"
+#include "terminal_text.h"
 #include "crypto/key_file.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
@@ -131,7 +132,7 @@ int cmdProve(const client::NodeClient& c, const std::string& file, const std::st
               << "  document sha256: " << doc->hex() << "\n"
               << "  registered at block " << r.height << ", " << formatTime(v->blockTimeMs) << "\n"
               << "  registrant:      " << r.registrant.hex() << "\n"
-              << (r.label.empty() ? "" : "  label:           " + r.label + "\n")
+              << (r.label.empty() ? "" : "  label:           " + cli::printable(r.label) + "\n")
               << "  transaction:     " << r.txHash.hex() << " (inclusion proof checked)\n"
               << "  state proof checked against block " << v->provenAtHeight << " (" << signers << ")\n";
     return 0;

@@ -1,5 +1,6 @@
 // `fides validators` and `fides governance …` (see governance.h).
 #include "governance.h"
+#include "terminal_text.h"
 
 #include "client/node_client.h"
 #include "consensus/governance.h"
@@ -28,7 +29,6 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-#include <thread>
 
 namespace fides::cli {
 
@@ -50,52 +50,13 @@ int fail(int code, const std::string& msg) {
 }
 
 // Exit code for a failed exchange with the node: 3 when its answer does
-// not check out (reported as DATA_LOSS by fetchSets), 4 otherwise.
-int nodeFailure(const Status& s) { return s.code() == Code::DataLoss ? 3 : 4; }
-
-// Text from a proposal or the node, safe to show on a terminal: control
-// characters, C1 controls and bidirectional overrides (which could make a
-// description or a name display as something else) are shown as escapes.
-std::string printable(const std::string& s) {
-    std::string out;
-    char buf[16];
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) {
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-                   static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(s[i + 1]));
-            out += buf;
-            ++i;
-        } else if (c == 0xe2 && i + 2 < s.size()) {
-            const unsigned cp = 0x2000u | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
-                                (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
-            const bool bidi = static_cast<unsigned char>(s[i + 1]) >> 6 == 2 &&
-                              static_cast<unsigned char>(s[i + 2]) >> 6 == 2 &&
-                              ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-                               cp == 0x200e || cp == 0x200f);
-            if (bidi) {
-                std::snprintf(buf, sizeof buf, "\\u%04x", cp);
-                out += buf;
-                i += 2;
-            } else {
-                out += static_cast<char>(c);
-            }
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
+// not check out, 4 when it refused or could not be reached.
+int nodeFailure(const Status& s) { return client::isVerificationFailure(s) ? 3 : 4; }
 
 std::string plural(std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-// The smallest voting power that is more than 2/3 of `total`.
-std::uint64_t twoThirdsPlus(std::uint64_t total) { return total * 2 / 3 + 1; }
 
 std::string setSummary(const ValidatorSet& set) {
     return plural(set.validators().size(), "validator", "validators") + ", total power " +
@@ -372,47 +333,13 @@ Status writeProposalFile(const std::string& path, const ProposalFile& f, bool ma
 
 // ---- the node's validator sets ----
 
-struct NodeSets {
-    std::uint64_t height = 0;                                     // the node's committed height
-    std::vector<std::pair<std::uint64_t, ValidatorSet>> entries;  // from height -> set, ascending
+using NodeSets = client::NodeValidatorSets;
 
-    std::size_t indexAt(std::uint64_t h) const {
-        std::size_t i = 0;
-        for (std::size_t k = 0; k < entries.size(); ++k) {
-            if (entries[k].first <= h) i = k;
-        }
-        return i;
+const std::pair<std::uint64_t, ValidatorSet>* withHash(const NodeSets& sets, const crypto::Hash256& hash) {
+    for (const auto& e : sets.entries) {
+        if (e.second.hash() == hash) return &e;
     }
-    const ValidatorSet& at(std::uint64_t h) const { return entries[indexAt(h)].second; }
-    const std::pair<std::uint64_t, ValidatorSet>* withHash(const crypto::Hash256& hash) const {
-        for (const auto& e : entries) {
-            if (e.second.hash() == hash) return &e;
-        }
-        return nullptr;
-    }
-};
-
-// The node's sets, decoded and checked for consistency (not for
-// authenticity: that is LightClient's). DATA_LOSS if they do not check out.
-Result<NodeSets> fetchSets(const client::NodeClient& c) {
-    auto resp = c.validatorSets();
-    if (!resp) return resp.status().withContext("asking the node for its validator sets");
-    NodeSets out;
-    out.height = resp->height();
-    for (const auto& e : resp->sets()) {
-        const std::string where = "the node's validator set from height " + std::to_string(e.from_height());
-        auto set = ValidatorSet::decodeFull(asBytes(e.validator_set()));
-        if (!set) return Status::dataLoss(where + " does not decode: " + set.status().message());
-        if (crypto::Hash256::fromBytes(asBytes(e.hash())) != set->hash()) {
-            return Status::dataLoss(where + ": the listed hash is not the set's hash");
-        }
-        if (!out.entries.empty() ? e.from_height() <= out.entries.back().first : e.from_height() != 1) {
-            return Status::dataLoss(where + " is out of order (the list must start at height 1 and ascend)");
-        }
-        out.entries.emplace_back(e.from_height(), std::move(*set));
-    }
-    if (out.entries.empty()) return Status::dataLoss("the node lists no validator set");
-    return out;
+    return nullptr;
 }
 
 // The activation height recorded for an applied proposal, if the node's
@@ -443,7 +370,7 @@ int cmdValidators(const std::string& node, const std::string& genesisPath) {
     client::NodeClient c(node);
     auto st = c.status();
     if (!st) return fail(4, st.status().toString());
-    auto sets = fetchSets(c);
+    auto sets = client::fetchValidatorSets(c);
     if (!sets) return fail(nodeFailure(sets.status()), sets.status().toString());
     std::optional<LightClient> light;
     if (genesis) {
@@ -452,7 +379,7 @@ int cmdValidators(const std::string& node, const std::string& genesisPath) {
                                " is for " + printable(genesis->chainId));
         }
         light.emplace(*genesis);
-        const Status synced = client::syncLightClient(c, *light);
+        const Status synced = client::syncLightClient(c, *light, *sets);
         if (!synced) {
             if (!client::isVerificationFailure(synced)) return fail(4, synced.toString());
             return fail(3, "the node's validator sets do not check out against " + genesisPath + ": " +
@@ -491,7 +418,7 @@ int cmdValidators(const std::string& node, const std::string& genesisPath) {
                   << "    set hash:    " << set.hash().hex() << "\n"
                   << "    total power: " << set.totalPower() << " ("
                   << plural(set.validators().size(), "validator", "validators") << "; more than 2/3 is "
-                  << twoThirdsPlus(set.totalPower()) << ")\n";
+                  << set.quorumPower() << ")\n";
         printMembers(set, "    ");
     }
     if (unverified)
@@ -540,7 +467,7 @@ int cmdPropose(CLI::App& sub, const std::string& node, const std::vector<std::st
     client::NodeClient c(node);
     auto st = c.status();
     if (!st) return fail(4, st.status().toString());
-    auto sets = fetchSets(c);
+    auto sets = client::fetchValidatorSets(c);
     if (!sets) return fail(nodeFailure(sets.status()), sets.status().toString());
     // The base is the latest scheduled set: it is the set of the next height
     // unless a change is pending, and a proposal can only be included once
@@ -575,14 +502,14 @@ int cmdPropose(CLI::App& sub, const std::string& node, const std::vector<std::st
     for (const auto& v : next->validators()) {
         if (base.find(v.publicKey) != nullptr) continuing += v.power;
     }
-    if (continuing < twoThirdsPlus(next->totalPower())) {
+    if (continuing < next->quorumPower()) {
         std::cout
             << "warning: keys that already validate hold " << continuing << " of " << next->totalPower()
             << " voting power in the new set; the chain stops when it takes effect unless the new keys' "
                "validators are running by then\n";
     }
     std::cout << "approvals needed: validators of the base set holding more than 2/3 of its "
-              << base.totalPower() << " voting power (at least " << twoThirdsPlus(base.totalPower()) << ")\n"
+              << base.totalPower() << " voting power (at least " << base.quorumPower() << ")\n"
               << "next: each approver runs `fides governance approve " << out
               << " --key VALIDATOR_KEY_FILE`,\n"
               << "      then anyone runs `fides governance submit " << out << "`\n";
@@ -627,7 +554,7 @@ int cmdSubmit(const std::string& node, const std::string& file, bool noWait) {
         return fail(2, file + " is for chain " + printable(f->chainId) + ", but the node at " + node +
                            " runs chain " + printable(st->chain_id()));
     }
-    auto sets = fetchSets(c);
+    auto sets = client::fetchValidatorSets(c);
     if (!sets) return fail(nodeFailure(sets.status()), sets.status().toString());
     const crypto::Hash256 digest = proposal.digest(f->chainId);
     std::cout << "proposal " << digest.hex() << " with "
@@ -653,7 +580,7 @@ int cmdSubmit(const std::string& node, const std::string& file, bool noWait) {
         }
         if (auto r = consensus::applyChanges(inForce, proposal.changes); !r)
             return fail(4, r.status().toString());
-    } else if (const auto* e = sets->withHash(proposal.baseSetHash); e != nullptr && e->first > next) {
+    } else if (const auto* e = withHash(*sets, proposal.baseSetHash); e != nullptr && e->first > next) {
         std::cerr << "fides: note: the proposal changes the set scheduled from height " << e->first
                   << "; a change is pending until then\n";
     } else {
@@ -681,19 +608,15 @@ int cmdSubmit(const std::string& node, const std::string& file, bool noWait) {
     const std::uint64_t activation = ack->height + ValidatorSchedule::kActivationDelay;
     std::cout << "committed in block " << ack->height << " (transaction " << ack->txHash.hex() << ")\n"
               << "the new validator set signs from height " << activation << "\n";
-    // The node schedules the set as it commits the block; show it.
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        auto after = fetchSets(c);
-        if (!after) break;
-        if (after->entries.back().first == activation) {
-            const ValidatorSet& set = after->entries.back().second;
-            std::cout << "new set: " << setSummary(set) << ", set hash " << set.hash().hex() << "\n";
-            printMembers(set, "    ");
-            return 0;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The node schedules the set before the block is visible as committed.
+    auto after = client::fetchValidatorSets(c);
+    if (after && after->entries.back().first == activation) {
+        const ValidatorSet& set = after->entries.back().second;
+        std::cout << "new set: " << setSummary(set) << ", set hash " << set.hash().hex() << "\n";
+        printMembers(set, "    ");
+    } else {
+        std::cerr << "fides: note: the node does not list the new set; see `fides validators`\n";
     }
-    std::cerr << "fides: note: the node does not list the new set yet; see `fides validators`\n";
     return 0;
 }
 

@@ -160,35 +160,86 @@ Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const cryp
     return ev;
 }
 
+std::size_t NodeValidatorSets::indexAt(std::uint64_t h) const {
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < entries.size() && entries[k].first <= h; ++k) i = k;
+    return i;
+}
+
+namespace {
+// The listed entries in height order, whatever the listing order.
+std::vector<const v1::ValidatorSetEntry*> inHeightOrder(const v1::GetValidatorSetsResponse& response) {
+    std::vector<const v1::ValidatorSetEntry*> listed;
+    for (const auto& e : response.sets()) listed.push_back(&e);
+    std::sort(listed.begin(), listed.end(),
+              [](const auto* a, const auto* b) { return a->from_height() < b->from_height(); });
+    return listed;
+}
+
+// One entry's set: it must decode and match its listed hash.
+Result<ValidatorSet> decodeEntry(const v1::ValidatorSetEntry& e) {
+    const std::string where = "validator set from height " + std::to_string(e.from_height());
+    auto set = ValidatorSet::decodeFull(asBytes(e.validator_set()));
+    if (!set) return set.status().withContext(where);
+    if (crypto::Hash256::fromBytes(asBytes(e.hash())) != set->hash()) {
+        return Status::unauthenticated(where + ": the listed hash is not the hash of the listed set");
+    }
+    return set;
+}
+
+// Learns `set` from `from` if it is new to the client and a committed header
+// (the node is at `height`) has announced it.
+Status learnFromNode(const NodeClient& node, LightClient& lightClient, std::uint64_t from, const ValidatorSet& set,
+                     std::uint64_t height) {
+    if (from <= lightClient.latestChange() || from - 1 > height) return Status::ok();
+    const std::string context = "validator set from height " + std::to_string(from);
+    auto announcing = node.block(from - 1);
+    if (!announcing) {
+        return announcing.status().withContext(context + ": fetching its announcing block " + std::to_string(from - 1));
+    }
+    return lightClient
+        .learnSet(from, set, asBytes(announcing->signed_header().header()),
+                  asBytes(announcing->signed_header().commit()))
+        .withContext(context);
+}
+}  // namespace
+
+Result<NodeValidatorSets> decodeValidatorSets(const v1::GetValidatorSetsResponse& response) {
+    NodeValidatorSets out;
+    out.height = response.height();
+    for (const v1::ValidatorSetEntry* e : inHeightOrder(response)) {
+        FIDES_ASSIGN_OR_RETURN(ValidatorSet set, decodeEntry(*e));
+        if (!out.entries.empty() ? e->from_height() <= out.entries.back().first : e->from_height() != 1) {
+            return Status::invalidArgument("validator set from height " + std::to_string(e->from_height()) +
+                                           " is listed twice, or the list does not start at height 1");
+        }
+        out.entries.emplace_back(e->from_height(), std::move(set));
+    }
+    if (out.entries.empty()) return Status::invalidArgument("the node lists no validator set");
+    return out;
+}
+
+Result<NodeValidatorSets> fetchValidatorSets(const NodeClient& node) {
+    auto sets = node.validatorSets();
+    if (!sets) return sets.status().withContext("fetching the validator sets");
+    return decodeValidatorSets(*sets);
+}
+
 Status syncLightClient(const NodeClient& node, LightClient& lightClient) {
     auto sets = node.validatorSets();
     if (!sets) return sets.status().withContext("fetching the validator sets");
-    const std::uint64_t height = sets->height();
-    std::vector<const v1::ValidatorSetEntry*> entries;
-    for (const auto& e : sets->sets()) {
-        // Already known, or not yet announced by a committed header.
-        if (e.from_height() <= lightClient.latestChange() || e.from_height() - 1 > height) continue;
-        entries.push_back(&e);
+    // Entry by entry, so that what is learned before an error stays learned.
+    for (const v1::ValidatorSetEntry* e : inHeightOrder(*sets)) {
+        if (e->from_height() <= lightClient.latestChange() || e->from_height() - 1 > sets->height()) continue;
+        FIDES_ASSIGN_OR_RETURN(ValidatorSet set, decodeEntry(*e));
+        FIDES_RETURN_IF_ERROR(learnFromNode(node, lightClient, e->from_height(), set, sets->height()));
     }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return a->from_height() < b->from_height(); });
-    for (const v1::ValidatorSetEntry* e : entries) {
-        const std::uint64_t from = e->from_height();
-        const std::string context = "validator set from height " + std::to_string(from);
-        auto set = ValidatorSet::decodeFull(asBytes(e->validator_set()));
-        if (!set) return set.status().withContext(context);
-        if (crypto::Hash256::fromBytes(asBytes(e->hash())) != set->hash()) {
-            return Status::unauthenticated(context + ": the listed hash is not the hash of the listed set");
-        }
-        auto announcing = node.block(from - 1);
-        if (!announcing) {
-            return announcing.status().withContext(context + ": fetching its announcing block " +
-                                                   std::to_string(from - 1));
-        }
-        FIDES_RETURN_IF_ERROR(lightClient
-                                  .learnSet(from, *set, asBytes(announcing->signed_header().header()),
-                                            asBytes(announcing->signed_header().commit()))
-                                  .withContext(context));
+    return Status::ok();
+}
+
+Status syncLightClient(const NodeClient& node, LightClient& lightClient, const NodeValidatorSets& sets) {
+    for (const auto& [from, set] : sets.entries) {
+        FIDES_RETURN_IF_ERROR(learnFromNode(node, lightClient, from, set, sets.height));
     }
     return Status::ok();
 }

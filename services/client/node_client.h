@@ -58,6 +58,24 @@ private:
     std::chrono::milliseconds m_timeout;
 };
 
+// A node's GetValidatorSets answer, decoded and put in height order: every
+// set decodes and matches its listed hash, first heights are distinct and
+// start at 1. Consistent, not
+// authenticated: that is LightClient's job (syncLightClient).
+struct NodeValidatorSets {
+    std::uint64_t height = 0;                                     // the node's committed height
+    std::vector<std::pair<std::uint64_t, ValidatorSet>> entries;  // first height -> set, ascending
+
+    // Index of the entry in force at height `h`.
+    std::size_t indexAt(std::uint64_t h) const;
+    const ValidatorSet& at(std::uint64_t h) const { return entries[indexAt(h)].second; }
+};
+// INVALID_ARGUMENT / UNAUTHENTICATED (a listed hash that is not its set's)
+// when the answer does not check out.
+Result<NodeValidatorSets> decodeValidatorSets(const node::v1::GetValidatorSetsResponse& response);
+// GetValidatorSets, decoded.
+Result<NodeValidatorSets> fetchValidatorSets(const NodeClient& node);
+
 // Brings `lightClient` up to date with the node: fetches GetValidatorSets
 // and, in height order, learns every set that starts after the client's
 // latest known change and has already been announced by a committed header
@@ -69,6 +87,8 @@ private:
 // is not caught here but by the next LightClient::verify of a header signed
 // by the hidden set (FAILED_PRECONDITION).
 Status syncLightClient(const NodeClient& node, LightClient& lightClient);
+// The same with the node's sets already fetched (no second GetValidatorSets).
+Status syncLightClient(const NodeClient& node, LightClient& lightClient, const NodeValidatorSets& sets);
 
 // Whether an error of syncLightClient means the node's answer does not check
 // out (UNAUTHENTICATED, INVALID_ARGUMENT, FAILED_PRECONDITION, DATA_LOSS)

@@ -166,18 +166,12 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
 }
 
 int runWalRepair(const std::string& home, std::uint64_t height, bool confirmed) {
-    namespace fs = std::filesystem;
-    const std::string dir = (fs::path(home) / "data" / "consensus").string();
+    // The log folder the node uses (consensus_wal_dir in node.conf).
+    auto settings = fides::daemon::loadSettings(home);
+    if (!settings) return fail(2, settings.status().message());
+    const std::string dir = settings->consensusWalDir;
     if (height == 0) {
-        std::error_code ec;
-        for (const auto& e : fs::directory_iterator(dir, ec)) {
-            const std::string n = e.path().filename().string();
-            if (n.rfind("wal-", 0) != 0 || n.size() < 9 || n.substr(n.size() - 4) != ".log") continue;
-            const std::string num = n.substr(4, n.size() - 8);
-            if (!num.empty() && num.find_first_not_of("0123456789") == std::string::npos) {
-                height = std::max<std::uint64_t>(height, std::stoull(num));
-            }
-        }
+        for (std::uint64_t h : fides::consensus::Wal::heights(dir)) height = std::max(height, h);
         if (height == 0) return fail(2, "no consensus write-ahead log in " + dir);
     }
     if (!confirmed) {

@@ -104,6 +104,7 @@ public:
     std::atomic<node::ConsensusDriver*> m_driver{nullptr};
     std::atomic<bool> m_stop{false};
     std::vector<std::unique_ptr<Outbound>> m_out;
+    std::atomic<std::size_t> m_nextSyncPeer{0};  // where the next block fetch starts
     std::unique_ptr<grpc::Server> m_server;
 };
 
@@ -383,7 +384,12 @@ void PeerNetwork::broadcastTransaction(ByteView encoded) {
 }
 
 std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
-    for (auto& out : m_impl->m_out) {
+    // Each call starts at the next peer: a peer that serves a block the
+    // caller rejects (bad commit, bad content) is not asked first again.
+    const std::size_t n = m_impl->m_out.size();
+    const std::size_t start = m_impl->m_nextSyncPeer.fetch_add(1);
+    for (std::size_t k = 0; k < n; ++k) {
+        auto& out = m_impl->m_out[(start + k) % n];
         if (!out->connected.load() || m_impl->blocked(out->peer.key)) continue;
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));

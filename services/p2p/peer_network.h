@@ -6,7 +6,8 @@
 // side's fresh nonce (doc/spec/p2p.md); a key neither configured as a peer
 // nor in any of the chain's validator sets (genesis or governance), or not
 // the one configured for that address, is refused. Block sync asks the
-// peers' GetBlock in turn.
+// peers' GetBlock in turn, each fetch starting at the next peer, so one peer
+// serving bad blocks cannot stall it.
 //
 // Transactions are gossiped once: a transaction a client submitted here is
 // sent to each peer; one received from a peer is admitted, not re-sent
