@@ -258,11 +258,11 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
         QVERIFY(!c.validators[4].node->status().isValidator);
 
-        std::atomic<bool> loadOn{true};
         std::atomic<int> submitted{0};
-        std::thread load([&] {
+        // Stopped and joined on every way out of the test (std::jthread).
+        std::jthread load([&](std::stop_token stop) {
             const auto user = crypto::SecretKey::generate();
-            while (loadOn.load()) {
+            while (!stop.stop_requested()) {
                 Transaction tx = notary::makeNotarizeTx(c.genesis.chainId, user, crypto::Hash256(crypto::randomArray<32>()),
                                                         "load", crypto::randomU64(),
                                                         static_cast<std::uint64_t>(std::time(nullptr)) + 600);
@@ -270,15 +270,6 @@ private slots:
                 std::this_thread::sleep_for(5ms);
             }
         });
-        // Stops and joins the load on every way out of the test.
-        struct Joiner {
-            std::atomic<bool>& on;
-            std::thread& t;
-            ~Joiner() {
-                on = false;
-                if (t.joinable()) t.join();
-            }
-        } joiner{loadOn, load};
 
         consensus::GovernancePayload gov;
         gov.proposal.baseSetHash = c.genesis.validators.hash();
@@ -313,8 +304,8 @@ private slots:
         c.net.setDown(1, false);
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= activation + 5, 60000);
         QCOMPARE(c.validators[1].node->validatorSchedule().lastChangeHeight(), activation);
-        loadOn = false;
-        if (load.joinable()) load.join();
+        load.request_stop();
+        load.join();
         QVERIFY(c.validators[4].node->status().isValidator);
         QVERIFY(!c.validators[3].node->status().isValidator);
 
