@@ -92,8 +92,12 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
                            w.prepare("INSERT INTO blocks (height, hash, header, body, commit_sig) "
                                      "VALUES (?, ?, ?, ?, ?)"));
     FIDES_ASSIGN_OR_RETURN(s->m_insertTx, w.prepare("INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)"));
-    FIDES_ASSIGN_OR_RETURN(s->m_upsertState,
-                           w.prepare("INSERT OR REPLACE INTO state (key, value, height) VALUES (?, ?, ?)"));
+    // Not INSERT OR REPLACE: a REPLACE may delete rows, so SQLite opens a
+    // statement journal for it and copies every page it touches there first
+    // (encrypted by SQLCipher: one extra page encryption per written key).
+    // A plain UPDATE, and a plain INSERT when it changed nothing, need none.
+    FIDES_ASSIGN_OR_RETURN(s->m_updateState, w.prepare("UPDATE state SET value = ?, height = ? WHERE key = ?"));
+    FIDES_ASSIGN_OR_RETURN(s->m_insertState, w.prepare("INSERT INTO state (key, value, height) VALUES (?, ?, ?)"));
     for (auto& reader : s->m_readers) {
         // Readers do point lookups and fetch whole blocks: a smaller cache each
         // (4 x 32 MiB) next to the writer's 128 MiB.
@@ -143,8 +147,12 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         if (!st) return fail(st);
     }
     for (const auto& wr : writes) {
-        st = m_upsertState.bind(1, wr.key).bind(2, wr.value).bind(3, sh).run();
+        st = m_updateState.bind(1, wr.value).bind(2, sh).bind(3, wr.key).run();
         if (!st) return fail(st);
+        if (m_updateState.changes() == 0) {
+            st = m_insertState.bind(1, wr.key).bind(2, wr.value).bind(3, sh).run();
+            if (!st) return fail(st);
+        }
     }
     st = m_writer->exec("COMMIT");
     if (!st) return fail(st);

@@ -72,7 +72,7 @@ private:
     mutable std::mutex m_writeMutex;
     std::atomic<std::uint64_t> m_height{0};
     std::string m_chainId;
-    Statement m_insertBlock, m_insertTx, m_upsertState;  // guarded by m_writeMutex
+    Statement m_insertBlock, m_insertTx, m_updateState, m_insertState;  // guarded by m_writeMutex
     mutable std::array<Reader, kReaders> m_readers;
     mutable std::atomic<std::size_t> m_nextReader{0};
 };

@@ -67,6 +67,8 @@ void Statement::reset() {
     sqlite3_clear_bindings(m_stmt);
 }
 
+std::int64_t Statement::changes() const { return sqlite3_changes(m_db); }
+
 std::int64_t Statement::columnInt(int col) const { return sqlite3_column_int64(m_stmt, col); }
 
 Bytes Statement::columnBlob(int col) const {

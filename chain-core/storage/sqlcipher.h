@@ -37,6 +37,8 @@ public:
     Result<bool> step();
     Status run();  // step to completion, then reset
     void reset();
+    // Rows changed by the connection's most recent INSERT, UPDATE or DELETE.
+    std::int64_t changes() const;
 
     std::int64_t columnInt(int col) const;
     Bytes columnBlob(int col) const;
