@@ -386,13 +386,17 @@ private slots:
     // the set at each height is what the transaction said: the old set up to
     // activation - 1, the new one from activation on (header hashes, and
     // commits signed by it), the removed validator signing nothing after.
+    void governanceAddsAndRemovesUnderLoad_data() { sizes(); }
     void governanceAddsAndRemovesUnderLoad() {
-        Devnet net(4, 1);
+        QFETCH(int, n);
+        const int joining = n;       // the standby home
+        const int leaving = n - 1;
+        Devnet net(n, 1);
         QVERIFY(net.create());
-        for (int i = 0; i < 5; ++i) QVERIFY(net.start(i));
+        for (int i = 0; i <= n; ++i) QVERIFY(net.start(i));
         QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 30000);
         {
-            client::NodeClient c(net.rpc(4), 5s);
+            client::NodeClient c(net.rpc(joining), 5s);
             auto st = c.status();
             QVERIFY(st && !st->is_validator());
         }
@@ -404,10 +408,13 @@ private slots:
         consensus::GovernancePayload gov;
         gov.proposal.baseSetHash = base.hash();
         gov.proposal.nonce = crypto::randomU64();
-        gov.proposal.description = "e2e: validator-4 joins, validator-3 leaves";
-        gov.proposal.changes.push_back({consensus::ChangeOp::Add, net.key(4), 10, "validator-4", {}});
-        gov.proposal.changes.push_back({consensus::ChangeOp::Remove, net.key(3), 0, "", {}});
-        for (int i = 0; i < 3; ++i) gov.approve(net.genesis().chainId, net.secretKey(i));
+        gov.proposal.description = "e2e: validator-" + std::to_string(joining) + " joins, validator-" +
+                                   std::to_string(leaving) + " leaves";
+        gov.proposal.changes.push_back(
+            {consensus::ChangeOp::Add, net.key(joining), 10, "validator-" + std::to_string(joining), {}});
+        gov.proposal.changes.push_back({consensus::ChangeOp::Remove, net.key(leaving), 0, "", {}});
+        // Equal powers: the smallest number of approvals above 2/3.
+        for (int i = 0; i < 2 * n / 3 + 1; ++i) gov.approve(net.genesis().chainId, net.secretKey(i));
         const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 600;
         std::this_thread::sleep_for(1s);  // under load
         client::NodeClient c0(net.rpc(0), 30s);
@@ -421,11 +428,11 @@ private slots:
         auto next = consensus::applyChanges(base, gov.proposal.changes);
         QVERIFY(next);
         net.checkInvariants(acks);
-        client::NodeClient c(net.rpc(4), 5s);
-        auto status4 = c.status();
-        QVERIFY(status4 && status4->is_validator());
-        const crypto::PublicKey removed = net.key(3);
-        const crypto::PublicKey joined = net.key(4);
+        client::NodeClient c(net.rpc(joining), 5s);
+        auto joinedStatus = c.status();
+        QVERIFY(joinedStatus && joinedStatus->is_validator());
+        const crypto::PublicKey removed = net.key(leaving);
+        const crypto::PublicKey joined = net.key(joining);
         const std::uint64_t top = net.minHeight();
         bool joinedSigned = false;
         std::uint64_t previousTime = 0;
@@ -454,19 +461,21 @@ private slots:
         QVERIFY2(joinedSigned, "the added validator never signed");
         QVERIFY2(longestGapMs < 5000, qPrintable(QString("the chain paused %1 ms around the change").arg(longestGapMs)));
         // The removed validator is not needed any more: the chain goes on without it.
-        net.kill(3);
-        const std::uint64_t at = net.minHeight({3});
-        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({3}) >= at + 3, 30000);
+        net.kill(leaving);
+        const std::uint64_t at = net.minHeight({leaving});
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({leaving}) >= at + 3, 30000);
         qInfo("set changed at height %llu (committed at %llu) under load of %zu notarisations; longest gap around it "
               "%llu ms; chain at %llu without the removed validator",
               static_cast<unsigned long long>(activation), static_cast<unsigned long long>(ack->height), acks.size(),
-              static_cast<unsigned long long>(longestGapMs), static_cast<unsigned long long>(net.minHeight({3})));
+              static_cast<unsigned long long>(longestGapMs), static_cast<unsigned long long>(net.minHeight({leaving})));
     }
 
+    void walCutMidRecordRestartsSafely_data() { sizes(); }
     void walCutMidRecordRestartsSafely() {
-        Devnet net(4);
+        QFETCH(int, n);
+        Devnet net(n);
         QVERIFY(net.create());
-        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        for (int i = 0; i < n; ++i) QVERIFY(net.start(i));
         QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 3, 30000);
         // Kill validator 2 while a height is in progress, cut that height's log
         // inside its last record, restart. A kill during the pause between
@@ -489,18 +498,21 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(net.height(2) >= target, 20000);
         net.checkInvariants({});
         QVERIFY(countInFile(net.logPath(2), "dropped a torn WAL tail") >= 1);
-        for (int i = 0; i < 4; ++i) QCOMPARE(countInFile(net.logPath(i), "signed two different votes"), 0);
+        for (int i = 0; i < n; ++i) QCOMPARE(countInFile(net.logPath(i), "signed two different votes"), 0);
     }
 
+    void duplicateValidatorCannotBreakSafety_data() { sizes(); }
     void duplicateValidatorCannotBreakSafety() {
-        Devnet net(4);
+        QFETCH(int, n);
+        const int twin = n - 1;  // 1/n of the power: less than 1/3
+        Devnet net(n);
         QVERIFY(net.create());
-        // A second process with validator 3's key: its own store and ports.
-        const QString dup = net.dir() + "/duplicate-of-3";
+        // A second process with the twin's key: its own store and ports.
+        const QString dup = net.dir() + "/duplicate-of-" + QString::number(twin);
         QVERIFY(QDir().mkpath(dup + "/config"));
         QVERIFY(QDir().mkpath(dup + "/data"));
         for (const char* f : {"validator.key", "store.key", "genesis.json", "ca.pem", "node.pem", "node.key", "node.conf"}) {
-            QVERIFY(QFile::copy(net.home(3) + "/config/" + f, dup + "/config/" + f));
+            QVERIFY(QFile::copy(net.home(twin) + "/config/" + f, dup + "/config/" + f));
         }
         QFile::setPermissions(dup + "/config/validator.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         QFile::setPermissions(dup + "/config/store.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
@@ -509,7 +521,7 @@ private slots:
             QFile conf(dup + "/config/node.conf");
             QVERIFY(conf.open(QIODevice::ReadWrite));
             QByteArray text = conf.readAll();
-            const int rpc = net.basePort() + 6;
+            const int rpc = net.basePort() + 2 * twin;
             text.replace(QByteArray("127.0.0.1:") + QByteArray::number(rpc) + "\n",
                          QByteArray("127.0.0.1:") + QByteArray::number(rpc + 200) + "\n");
             text.replace(QByteArray("p2p_listen = 127.0.0.1:") + QByteArray::number(rpc + 1),
@@ -520,17 +532,14 @@ private slots:
             conf.resize(0);
             conf.write(text);
         }
-        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        for (int i = 0; i < n; ++i) QVERIFY(net.start(i));
         QVERIFY(net.startExtra(dup, net.dir() + "/duplicate.log"));
         auto acks = load(net, 4, 5s);
         QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 6, 30000);
         net.checkInvariants(acks);  // no two different blocks at any height, on any honest node
         int equivocations = 0;
-        for (int i = 0; i < 3; ++i) equivocations += countInFile(net.logPath(i), "signed two different votes");
-        crypto::PublicKey accused;
-        for (const auto& v : net.genesis().validators.validators()) {
-            if (v.name == "validator-3") accused = v.publicKey;
-        }
+        for (int i = 0; i < twin; ++i) equivocations += countInFile(net.logPath(i), "signed two different votes");
+        const crypto::PublicKey accused = net.key(twin);
         QVERIFY2(equivocations > 0, "the other validators saw no conflicting votes");
         // Detected equivocations become evidence on the ledger, naming the validator.
         int onChain = 0;
