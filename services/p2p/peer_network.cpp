@@ -23,6 +23,10 @@ namespace v1 = fides::p2p::v1;
 namespace {
 constexpr std::size_t kMaxMessageBytes = 64u << 20;
 constexpr std::size_t kMaxTxBatch = 500;
+// Transactions without consensus messages wait this long for company, so
+// that gossip leaves in batches rather than one message (and one wake-up of
+// the sender) per admitted transaction. Consensus messages never wait.
+constexpr std::chrono::milliseconds kTxLinger{2};
 
 std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
@@ -241,6 +245,11 @@ void PeerNetwork::Impl::senderLoop(Outbound& out) {
                     std::unique_lock lock(out.mutex);
                     out.cv.wait_for(lock, std::chrono::milliseconds(200),
                                     [&] { return m_stop.load() || !out.queue.empty() || !out.txs.empty(); });
+                    if (out.queue.empty() && !out.txs.empty() && out.txs.size() < kMaxTxBatch) {
+                        out.cv.wait_for(lock, kTxLinger, [&] {
+                            return m_stop.load() || !out.queue.empty() || out.txs.size() >= kMaxTxBatch;
+                        });
+                    }
                     batch.swap(out.queue);
                     txs.swap(out.txs);
                 }
@@ -377,9 +386,14 @@ void PeerNetwork::broadcast(const consensus::SignedVote& v) {
 
 void PeerNetwork::broadcastTransaction(ByteView encoded) {
     for (auto& out : m_impl->m_out) {
-        std::lock_guard lock(out->mutex);
-        if (out->txs.size() < m_impl->m_config.maxQueuedMessages) out->txs.emplace_back(encoded.begin(), encoded.end());
-        out->cv.notify_one();
+        bool wake = false;
+        {
+            std::lock_guard lock(out->mutex);
+            if (out->txs.size() < m_impl->m_config.maxQueuedMessages) out->txs.emplace_back(encoded.begin(), encoded.end());
+            // The sender waits for the first transaction, then for a full batch.
+            wake = out->txs.size() == 1 || out->txs.size() == kMaxTxBatch;
+        }
+        if (wake) out->cv.notify_one();
     }
 }
 
