@@ -108,6 +108,16 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
         FIDES_ASSIGN_OR_RETURN(reader.selectTx, r.prepare("SELECT height, idx FROM txs WHERE hash = ?"));
         FIDES_ASSIGN_OR_RETURN(reader.selectState, r.prepare("SELECT value FROM state WHERE key = ?"));
     }
+    {
+        FIDES_ASSIGN_OR_RETURN(auto all, w.prepare("SELECT hash FROM txs"));
+        while (true) {
+            FIDES_ASSIGN_OR_RETURN(bool more, all.step());
+            if (!more) break;
+            const auto h = crypto::Hash256::fromBytes(all.columnBlob(0));
+            if (!h) return Status::dataLoss("a transaction index row is damaged");
+            s->m_committedTxs.insert(*h);
+        }
+    }
     FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
     FIDES_ASSIGN_OR_RETURN(bool row, top.step());
     if (row) s->m_height = static_cast<std::uint64_t>(top.columnInt(0));
@@ -142,6 +152,10 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     std::vector<std::uint32_t> order(txHashes.size());
     for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return txHashes[a] < txHashes[b]; });
+    // Into the filter before COMMIT: whoever can see the block (in SQL, or
+    // its transactions gone from a mempool) also sees its hashes here. A
+    // failed COMMIT leaves false positives only, which findTx looks up.
+    for (const auto& txh : txHashes) m_committedTxs.insert(txh);
     for (std::uint32_t i : order) {
         st = m_insertTx.bind(1, txHashes[i].bytes()).bind(2, sh).bind(3, static_cast<std::int64_t>(i)).run();
         if (!st) return fail(st);
@@ -192,6 +206,7 @@ Result<Block> BlockStore::block(std::uint64_t height) const {
 }
 
 Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHash) const {
+    if (!m_committedTxs.mayContain(txHash)) return std::optional<TxLocation>();
     auto r = lease();
     Statement& st = r->selectTx;
     st.bind(1, txHash.bytes());

@@ -3,6 +3,10 @@
 // appended in one SQL transaction together with its state writes, so a crash
 // at any moment leaves the store at the last fully committed block.
 //
+// Committed transaction hashes are also kept in a Bloom filter
+// (storage/hash_filter.h), filled from the index at open: findTx answers
+// "not committed" for a new transaction without an SQL read.
+//
 // Thread-safety: thread-safe. Appends are serialised on the writer
 // connection; reads use a small pool of reader connections (WAL lets them
 // run in parallel with each other and with a block being written) and see
@@ -11,6 +15,7 @@
 
 #include "crypto/hash.h"
 #include "primitives/block.h"
+#include "storage/hash_filter.h"
 #include "storage/sqlcipher.h"
 #include "util/status.h"
 
@@ -54,6 +59,8 @@ public:
     Result<std::optional<Bytes>> getState(ByteView key) const;
     // Visits every state entry (used to rebuild the state tree at start).
     Status forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const;
+    // The filter in front of findTx (for figures and tests).
+    const HashFilter& committedTxFilter() const { return m_committedTxs; }
 
     static constexpr std::size_t kReaders = 4;
 
@@ -73,6 +80,7 @@ private:
     std::atomic<std::uint64_t> m_height{0};
     std::string m_chainId;
     Statement m_insertBlock, m_insertTx, m_updateState, m_insertState;  // guarded by m_writeMutex
+    HashFilter m_committedTxs;  // inserted under m_writeMutex, before the block's COMMIT
     mutable std::array<Reader, kReaders> m_readers;
     mutable std::atomic<std::size_t> m_nextReader{0};
 };

@@ -83,6 +83,10 @@ private slots:
             QCOMPARE((*loc)->height, b.header.height);
             QCOMPARE((*loc)->index, 2u);
         }
+        // The filter in front of the index was rebuilt from it at open.
+        QCOMPARE((*store)->committedTxFilter().size(), 5u + 10u + 15u);
+        auto absent = (*store)->findTx(crypto::sha256(toBytes("never submitted")));
+        QVERIFY(absent && !absent->has_value());
         auto v = (*store)->getState(toBytes("shared"));
         QVERIFY(v && v->has_value());
         QCOMPARE(**v, toBytes("from 3"));
