@@ -163,7 +163,7 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     for (const auto& wr : writes) {
         st = m_updateState.bind(1, wr.value).bind(2, sh).bind(3, wr.key).run();
         if (!st) return fail(st);
-        if (m_updateState.changes() == 0) {
+        if (m_writer->changes() == 0) {
             st = m_insertState.bind(1, wr.key).bind(2, wr.value).bind(3, sh).run();
             if (!st) return fail(st);
         }

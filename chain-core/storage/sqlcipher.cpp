@@ -67,8 +67,6 @@ void Statement::reset() {
     sqlite3_clear_bindings(m_stmt);
 }
 
-std::int64_t Statement::changes() const { return sqlite3_changes(m_db); }
-
 std::int64_t Statement::columnInt(int col) const { return sqlite3_column_int64(m_stmt, col); }
 
 Bytes Statement::columnBlob(int col) const {
@@ -122,6 +120,8 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
 }
 
 Database::~Database() { sqlite3_close_v2(m_db); }
+
+std::int64_t Database::changes() const { return sqlite3_changes(m_db); }
 
 Status Database::exec(const std::string& sql) {
     char* err = nullptr;

@@ -37,8 +37,6 @@ public:
     Result<bool> step();
     Status run();  // step to completion, then reset
     void reset();
-    // Rows changed by the connection's most recent INSERT, UPDATE or DELETE.
-    std::int64_t changes() const;
 
     std::int64_t columnInt(int col) const;
     Bytes columnBlob(int col) const;
@@ -62,6 +60,8 @@ public:
 
     Status exec(const std::string& sql);
     Result<Statement> prepare(const std::string& sql);
+    // Rows changed by this connection's most recent INSERT, UPDATE or DELETE.
+    std::int64_t changes() const;
 
 private:
     explicit Database(sqlite3* db) : m_db(db) {}
