@@ -270,6 +270,7 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
 }
 
 Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
+    if (s.height + 1 == m_engine->height()) return onLateVote(s);
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
     if (auto index = indexOf(*setFor(s.height), s.validator)) {
         auto it = m_votes.find({s.height, s.round, s.type, *index});
@@ -283,6 +284,27 @@ Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
     hold(s, v.validator);
     return handle(m_engine->onVote(v));
+}
+
+// A vote for the height decided last: the engine is past it, but a
+// validator that signed a different vote for the same round and step is
+// still caught (a lagging twin of a validator, or an equivocator whose
+// second vote arrived after the decision). Compared with the votes held;
+// verified only when it conflicts; never logged, never held otherwise.
+Result<CoreOutput> ConsensusCore::onLateVote(const SignedVote& s) {
+    CoreOutput out;
+    const auto set = setFor(s.height);
+    const auto index = indexOf(*set, s.validator);
+    if (!index) return out;
+    auto it = m_votes.find({s.height, s.round, s.type, *index});
+    // Nothing to compare with, or this validator was caught here already.
+    if (it == m_votes.end() || it->second.size() != 1) return out;
+    const SignedVote known = it->second.front();
+    if (known.value == s.value) return out;
+    FIDES_RETURN_IF_ERROR(verifyVote(m_config.chainId, *set, s).status());
+    it->second.push_back(s);
+    out.evidence.emplace_back(known, s);
+    return out;
 }
 
 Result<CoreOutput> ConsensusCore::onTimeout(const TimeoutEvent& t) {
@@ -302,8 +324,9 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::HeightStart, encodeHeight(height)));
     FIDES_RETURN_IF_ERROR(m_wal->sync());
     FIDES_RETURN_IF_ERROR(Wal::pruneBelow(m_config.walDir, height));
-    // Keep what arrived for this height already; drop older heights.
-    m_votes.erase(m_votes.begin(), m_votes.lower_bound({height, 0, VoteType::Prevote, 0}));
+    // Keep what arrived for this height already, and the votes of the height
+    // before (late conflicting votes are compared with them); drop older.
+    m_votes.erase(m_votes.begin(), m_votes.lower_bound({height - 1, 0, VoteType::Prevote, 0}));
     std::erase_if(m_proposals, [&](const SignedProposal& p) { return p.height < height; });
     m_loggedValues.clear();
     // A new validator set from this height: a fresh engine with its powers.

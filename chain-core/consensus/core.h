@@ -96,6 +96,7 @@ private:
     void hold(const SignedVote& v, ValidatorIndex index);
     void hold(const SignedProposal& p);
     Status replay(const std::vector<WalRecord>& records);
+    Result<CoreOutput> onLateVote(const SignedVote& vote);
 
     CoreConfig m_config;
     GuardedSigner m_signer;
@@ -111,7 +112,8 @@ private:
 
     // Signed messages of the current and the next height (own and
     // received; the engine keeps the next height's for when it starts), for
-    // commits, evidence and gossip.
+    // commits, evidence and gossip; votes of the previous height too, for
+    // evidence only.
     std::map<std::tuple<std::uint64_t, std::uint32_t, VoteType, ValidatorIndex>, std::vector<SignedVote>> m_votes;
     std::vector<SignedProposal> m_proposals;
 };

@@ -170,9 +170,23 @@ Status ConsensusDriver::apply(consensus::CoreOutput out) {
 }
 
 Status ConsensusDriver::trySync() {
-    // Only when behind: a peer's message showed the network at least two
-    // heights past what this node has stored, so the next block exists.
-    if (m_highestSeen <= m_node.height() + 1) return Status::ok();
+    const auto now = Clock::now();
+    const std::uint64_t stored = m_node.height();
+    if (stored != m_stalledHeight) {
+        m_stalledHeight = stored;
+        m_stalledSince = now;
+    }
+    std::optional<Block> probed;
+    if (m_highestSeen <= stored + 1) {
+        // Nothing heard from further ahead. A node its peers cannot reach (a
+        // one-way firewall, a second instance of a validator) hears nothing
+        // at all: after a stall, ask one peer now and then whether the next
+        // block exists.
+        if (now - m_stalledSince < 2 * m_config.gossipInterval || now < m_nextProbe) return Status::ok();
+        m_nextProbe = now + 2 * m_config.gossipInterval;
+        probed = m_transport.probeBlock(stored + 1);
+        if (!probed) return Status::ok();
+    }
     // Fetch committed blocks while peers have them (bounded per tick). A
     // peer's bad block is skipped, never fatal; commitBlock checks the commit
     // against the validator set before it changes anything.
@@ -180,7 +194,7 @@ Status ConsensusDriver::trySync() {
     int applied = 0;
     for (; applied < kMaxBlocksPerTick; ++applied) {
         const std::uint64_t next = m_node.height() + 1;
-        auto block = m_transport.fetchBlock(next);
+        auto block = probed ? std::exchange(probed, std::nullopt) : m_transport.fetchBlock(next);
         if (!block) break;
         auto ex = m_node.validateBlock(*block);
         if (!ex) {

@@ -35,6 +35,10 @@ public:
     virtual void broadcast(const consensus::SignedVote& vote) = 0;
     // A committed block (with its commit) at `height` from some peer.
     virtual std::optional<Block> fetchBlock(std::uint64_t height) = 0;
+    // The same from one peer, giving up soon: asked by a node that has
+    // heard nothing from ahead for a while (it cannot know whether the
+    // block exists, and must not block its consensus thread for long).
+    virtual std::optional<Block> probeBlock(std::uint64_t height) { return fetchBlock(height); }
 };
 
 struct DriverConfig {
@@ -97,6 +101,9 @@ private:
     std::optional<Clock::time_point> m_nextHeightAt;
     Clock::time_point m_committedAt;
     std::uint64_t m_highestSeen = 0;  // highest height in any received message
+    std::uint64_t m_stalledHeight = 0;  // the stored height when it last changed, and when
+    Clock::time_point m_stalledSince;
+    Clock::time_point m_nextProbe;
     Clock::time_point m_nextGossip;
     // The core's progress at the last gossip tick: held messages are sent
     // again only after a whole interval without progress (a lost message

@@ -91,6 +91,7 @@ public:
     Status clientHandshake(grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream, const PeerAddress& peer);
     void enqueue(const v1::PeerMessage& m);
     void stop();
+    std::optional<Block> askForBlock(Outbound& out, std::uint64_t height, std::chrono::milliseconds deadline);
     // Fault injection for tests (FIDES_P2P_FAULTS=path): the file lists peer
     // keys (hex, one per line) whose links are cut both ways.
     bool blocked(const crypto::PublicKey& peer);
@@ -397,6 +398,25 @@ void PeerNetwork::broadcastTransaction(ByteView encoded) {
     }
 }
 
+std::optional<Block> PeerNetwork::Impl::askForBlock(Outbound& out, std::uint64_t height,
+                                                   std::chrono::milliseconds deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    v1::GetBlockRequest req;
+    req.set_height(height);
+    v1::GetBlockResponse resp;
+    if (!out.stub->GetBlock(&ctx, req, &resp).ok()) return std::nullopt;
+    auto header = BlockHeader::decode(asBytes(resp.header()));
+    auto body = Block::decodeBody(asBytes(resp.body()));
+    auto commit = Commit::decode(asBytes(resp.commit()));
+    if (!header || !body || !commit) return std::nullopt;
+    Block b;
+    b.header = std::move(*header);
+    b.transactions = std::move(*body);
+    b.commit = std::move(*commit);
+    return b;
+}
+
 std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
     // Each call starts at the next peer: a peer that serves a block the
     // caller rejects (bad commit, bad content) is not asked first again.
@@ -405,21 +425,20 @@ std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
     for (std::size_t k = 0; k < n; ++k) {
         auto& out = m_impl->m_out[(start + k) % n];
         if (!out->connected.load() || m_impl->blocked(out->peer.key)) continue;
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-        v1::GetBlockRequest req;
-        req.set_height(height);
-        v1::GetBlockResponse resp;
-        if (!out->stub->GetBlock(&ctx, req, &resp).ok()) continue;
-        auto header = BlockHeader::decode(asBytes(resp.header()));
-        auto body = Block::decodeBody(asBytes(resp.body()));
-        auto commit = Commit::decode(asBytes(resp.commit()));
-        if (!header || !body || !commit) continue;
-        Block b;
-        b.header = std::move(*header);
-        b.transactions = std::move(*body);
-        b.commit = std::move(*commit);
-        return b;
+        if (auto b = m_impl->askForBlock(*out, height, std::chrono::seconds(3))) return b;
+    }
+    return std::nullopt;
+}
+
+std::optional<Block> PeerNetwork::probeBlock(std::uint64_t height) {
+    // One connected peer, the next in turn, and a short deadline: the probe
+    // runs on the consensus thread while the network may be halted.
+    const std::size_t n = m_impl->m_out.size();
+    const std::size_t start = m_impl->m_nextSyncPeer.fetch_add(1);
+    for (std::size_t k = 0; k < n; ++k) {
+        auto& out = m_impl->m_out[(start + k) % n];
+        if (!out->connected.load() || m_impl->blocked(out->peer.key)) continue;
+        return m_impl->askForBlock(*out, height, std::chrono::milliseconds(500));
     }
     return std::nullopt;
 }

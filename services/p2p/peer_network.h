@@ -70,6 +70,7 @@ public:
     void broadcast(const consensus::SignedProposal& proposal) override;
     void broadcast(const consensus::SignedVote& vote) override;
     std::optional<Block> fetchBlock(std::uint64_t height) override;
+    std::optional<Block> probeBlock(std::uint64_t height) override;
     // A transaction a client submitted to this node: to every peer, once.
     void broadcastTransaction(ByteView encoded);
 

@@ -58,7 +58,14 @@ public:
     // `n` validators in genesis plus `standby` homes that follow the chain
     // until governance adds them (all are started and checked alike).
     explicit Devnet(int n, int standby = 0)
-        : m_n(n + standby), m_standby(standby), m_procs(static_cast<std::size_t>(n + standby)) {}
+        : m_n(n + standby), m_standby(standby), m_procs(static_cast<std::size_t>(n + standby)) {
+        // FIDES_E2E_KEEP=1 keeps every network's folder (logs, stores) for a
+        // post-mortem of a failed run.
+        if (qEnvironmentVariableIntValue("FIDES_E2E_KEEP") != 0) {
+            m_dir.setAutoRemove(false);
+            qInfo("keeping %s", qPrintable(m_dir.path()));
+        }
+    }
     ~Devnet() {
         for (int i = 0; i < m_n; ++i) kill(i);
         for (auto& p : m_extra) {
@@ -533,11 +540,13 @@ private slots:
             conf.write(text);
         }
         for (int i = 0; i < n; ++i) QVERIFY(net.start(i));
+        // The twin starts once the chain runs. No peer dials it (they dial the
+        // original), so it hears nothing: it follows by probing for blocks,
+        // and votes at each height it reaches, late or not.
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 30000);
         QVERIFY(net.startExtra(dup, net.dir() + "/duplicate.log"));
         auto acks = load(net, 4, 5s);
         QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 6, 30000);
-        // The twin starts last and syncs before it votes: on a loaded machine
-        // the first heights can pass without it, so wait for the conflict.
         int equivocations = 0;
         const auto detected = [&] {
             equivocations = 0;

@@ -77,6 +77,37 @@ void writeFile(const QString& path, const Bytes& data) {
     if (f.open(QIODevice::WriteOnly | QIODevice::Truncate)) f.write(reinterpret_cast<const char*>(data.data()), data.size());
 }
 
+// Delivers each core's output to the others until quiet; decisions are
+// collected per core. Cores outside `active` receive but do not act.
+void exchange(std::vector<std::unique_ptr<ConsensusCore>>& cores, const std::set<std::size_t>& active,
+              std::map<std::size_t, std::vector<CoreDecision>>& decided, std::vector<CoreOutput>& box) {
+    const std::size_t n = cores.size();
+    for (int guard = 0; guard < 50; ++guard) {
+        std::vector<CoreOutput> next(n);
+        bool any = false;
+        for (std::size_t from : active) {
+            for (auto& d : box[from].decisions) decided[from].push_back(d);
+            for (std::size_t to = 0; to < n; ++to) {
+                if (to == from) continue;
+                auto take = [&](Result<CoreOutput> o) {
+                    QVERIFY2(o, o.status().toString().c_str());
+                    if (active.count(to) == 0) return;  // delivered, but it does not act yet
+                    for (auto& x : o->proposals) next[to].proposals.push_back(x);
+                    for (auto& x : o->votes) next[to].votes.push_back(x);
+                    for (auto& x : o->decisions) next[to].decisions.push_back(x);
+                };
+                for (const auto& p : box[from].proposals) take(cores[to]->onProposal(p)), any = true;
+                for (const auto& v : box[from].votes) take(cores[to]->onVote(v)), any = true;
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (active.count(i) == 0) continue;
+            box[i] = std::move(next[i]);
+        }
+        if (!any) break;
+    }
+}
+
 }  // namespace
 
 class TestConsensusDurability : public QObject {
@@ -293,42 +324,14 @@ private slots:
             QVERIFY(c);
             cores.push_back(std::move(*c));
         }
-        // Runs message exchange among `active` until quiet; returns decisions per core.
-        auto exchange = [&](const std::set<std::size_t>& active, std::map<std::size_t, std::vector<CoreDecision>>& decided,
-                            std::vector<CoreOutput>& box) {
-            for (int guard = 0; guard < 50; ++guard) {
-                std::vector<CoreOutput> next(4);
-                bool any = false;
-                for (std::size_t from : active) {
-                    for (auto& d : box[from].decisions) decided[from].push_back(d);
-                    for (std::size_t to = 0; to < 4; ++to) {
-                        if (to == from) continue;
-                        auto take = [&](Result<CoreOutput> o) {
-                            QVERIFY2(o, o.status().toString().c_str());
-                            if (active.count(to) == 0) return;  // delivered, but it does not act yet
-                            for (auto& x : o->proposals) next[to].proposals.push_back(x);
-                            for (auto& x : o->votes) next[to].votes.push_back(x);
-                            for (auto& x : o->decisions) next[to].decisions.push_back(x);
-                        };
-                        for (const auto& p : box[from].proposals) take(cores[to]->onProposal(p)), any = true;
-                        for (const auto& v : box[from].votes) take(cores[to]->onVote(v)), any = true;
-                    }
-                }
-                for (std::size_t i = 0; i < 4; ++i) {
-                    if (active.count(i) == 0) continue;
-                    box[i] = std::move(next[i]);
-                }
-                if (!any) break;
-            }
-        };
         std::map<std::size_t, std::vector<CoreDecision>> decided;
-        exchange({0, 1, 2, 3}, decided, pending);
+        exchange(cores, {0, 1, 2, 3}, decided, pending);
         for (std::size_t i = 0; i < 4; ++i) QCOMPARE(decided[i].size(), 1u);
         // Height 2 runs among 1, 2, 3 while core 0 has not started it yet:
         // it receives everything (the engine keeps it) but does not act.
         std::vector<CoreOutput> box(4);
         for (std::size_t i = 1; i < 4; ++i) box[i] = std::move(*cores[i]->startHeight(2));
-        exchange({1, 2, 3}, decided, box);
+        exchange(cores, {1, 2, 3}, decided, box);
         for (std::size_t i = 1; i < 4; ++i) QCOMPARE(decided[i].size(), 2u);
         auto start = cores[0]->startHeight(2);
         QVERIFY2(start, start.status().toString().c_str());
@@ -337,6 +340,49 @@ private slots:
         QCOMPARE(d.value.id, decided[1].back().value.id);
         QVERIFY2(vs.set.verifyCommit(kChain, 2, d.value.id, d.commit).isOk(),
                  "the commit built from kept votes lacks their signatures");
+    }
+
+    // A conflicting vote for the height decided last (the engine is past
+    // it) is still evidence: a lagging twin of a validator is caught.
+    void lateConflictingVoteForTheDecidedHeightIsEvidence() {
+        Validators vs(4);
+        std::vector<QTemporaryDir> dirs(4);
+        std::vector<std::unique_ptr<ConsensusCore>> cores;
+        std::vector<CoreOutput> box(4);
+        for (std::size_t i = 0; i < 4; ++i) {
+            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i), hooksFor(static_cast<std::uint32_t>(i)), 1, &box[i]);
+            QVERIFY(c);
+            cores.push_back(std::move(*c));
+        }
+        std::map<std::size_t, std::vector<CoreDecision>> decided;
+        exchange(cores, {0, 1, 2, 3}, decided, box);
+        QCOMPARE(decided[0].size(), 1u);
+        const ValueId block = decided[0][0].value.id;
+        auto started = cores[0]->startHeight(2);
+        QVERIFY(started);
+        // Validator 3 prevoted the block at height 1, round 0; its twin
+        // prevotes nil there, after the decision.
+        const SignedVote twin = signVote(kChain, vs.keys[3], Vote{VoteType::Prevote, 1, 0, std::nullopt, 3});
+        auto out = cores[0]->onVote(twin);
+        QVERIFY2(out, out.status().toString().c_str());
+        QCOMPARE(out->evidence.size(), 1u);
+        QCOMPARE(out->evidence[0].first.value, std::optional<ValueId>(block));
+        QCOMPARE(out->evidence[0].second.value, std::optional<ValueId>());
+        QVERIFY(out->votes.empty() && out->decisions.empty());  // the engine did not move
+        // Reported once.
+        out = cores[0]->onVote(signVote(kChain, vs.keys[3], Vote{VoteType::Prevote, 1, 0, blockValue(1, 77).id, 3}));
+        QVERIFY(out);
+        QVERIFY(out->evidence.empty());
+        // The same late vote again is no evidence; a forged conflicting one is refused.
+        out = cores[0]->onVote(signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 1, 0, block, 2}));
+        QVERIFY(out && out->evidence.empty());
+        SignedVote forged = signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 1, 0, block, 2});
+        forged.value = std::nullopt;  // the signature no longer matches
+        QCOMPARE(cores[0]->onVote(forged).status().code(), Code::Unauthenticated);
+        // Two heights back: nothing is held any more, nothing is reported.
+        QVERIFY(cores[0]->startHeight(3));
+        out = cores[0]->onVote(signVote(kChain, vs.keys[1], Vote{VoteType::Precommit, 1, 0, std::nullopt, 1}));
+        QVERIFY(out && out->evidence.empty());
     }
 
     void evidenceAppRecordsRealEquivocationsOnce() {

@@ -44,7 +44,7 @@ public:
         Node* node = nullptr;
         ConsensusDriver* driver = nullptr;
     };
-    explicit LocalNetwork(std::size_t n) : m_members(n), m_down(n, false) {}
+    explicit LocalNetwork(std::size_t n) : m_members(n), m_down(n, false), m_deaf(n, false) {}
 
     void attach(std::size_t i, Node* node, ConsensusDriver* driver) {
         std::lock_guard lock(m_mutex);
@@ -54,12 +54,17 @@ public:
         std::lock_guard lock(m_mutex);
         m_down[i] = down;
     }
+    // Deaf: nothing is delivered to it, but it sends and fetches blocks.
+    void setDeaf(std::size_t i, bool deaf) {
+        std::lock_guard lock(m_mutex);
+        m_deaf[i] = deaf;
+    }
     template <typename Msg>
     void send(std::size_t from, const Msg& m) {
         std::lock_guard lock(m_mutex);
         if (m_down[from]) return;
         for (std::size_t j = 0; j < m_members.size(); ++j) {
-            if (j != from && !m_down[j] && m_members[j].driver != nullptr) m_members[j].driver->deliver(m);
+            if (j != from && !m_down[j] && !m_deaf[j] && m_members[j].driver != nullptr) m_members[j].driver->deliver(m);
         }
     }
     std::optional<Block> fetch(std::size_t from, std::uint64_t height) {
@@ -85,6 +90,7 @@ private:
     std::mutex m_mutex;
     std::vector<Member> m_members;
     std::vector<bool> m_down;
+    std::vector<bool> m_deaf;
 };
 
 void LocalTransport::broadcast(const consensus::SignedProposal& p) { m_net.send(m_index, p); }
@@ -244,6 +250,24 @@ private slots:
         auto b = c.validators[3].node->block(target - 1);
         QVERIFY(a && b);
         QCOMPARE(a->header.hash(), b->header.hash());
+    }
+
+    // A validator its peers cannot reach (a one-way firewall, a second
+    // instance of a validator) hears no consensus message at all: it probes
+    // for the next block after a stall, and so follows the chain.
+    void aValidatorNobodyReachesFollowsByProbing() {
+        Cluster c(4);
+        c.net.setDeaf(3, true);
+        for (std::size_t i = 0; i < 4; ++i) QVERIFY(c.startOne(i).isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight({3}) >= 6, 30000);
+        const std::uint64_t target = c.minHeight({3});
+        QTRY_VERIFY_WITH_TIMEOUT(c.validators[3].node->height() >= target, 30000);
+        auto a = c.validators[0].node->block(target);
+        auto b = c.validators[3].node->block(target);
+        QVERIFY(a && b);
+        QCOMPARE(a->header.hash(), b->header.hash());
+        QVERIFY(c.validators[3].driver->health().isOk());
+        qInfo("deaf validator followed to height %llu by probing", static_cast<unsigned long long>(target));
     }
 
     // Governance under load: validator 4 (not in genesis) is added and
