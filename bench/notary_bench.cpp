@@ -56,6 +56,29 @@ struct SpawnedNodes {
     }
 };
 
+// CPU time (user + system) the processes have used so far, in seconds;
+// 0 for a process that cannot be read.
+double cpuSeconds(const std::vector<pid_t>& pids) {
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    double total = 0;
+    for (pid_t pid : pids) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto close = text.rfind(')');  // the command name may contain spaces
+        if (close == std::string::npos) continue;
+        std::istringstream fields(text.substr(close + 2));
+        std::string f;
+        unsigned long long utime = 0;
+        unsigned long long stime = 0;
+        for (int i = 3; i <= 15 && fields >> f; ++i) {  // fields 3.. after the name; utime 14, stime 15
+            if (i == 14) utime = std::stoull(f);
+            if (i == 15) stime = std::stoull(f);
+        }
+        total += static_cast<double>(utime + stime) / tick;
+    }
+    return total;
+}
+
 // Starts `fides-node start` with `args` and returns its RPC address.
 std::optional<std::string> startNode(const std::string& binary, const std::vector<std::string>& args,
                                      SpawnedNodes& spawned);
@@ -285,9 +308,12 @@ int main(int argc, char** argv) {
     double seconds = 0;
     std::uint64_t rejected = 0;
     std::size_t blocks = 0;
+    double nodeCpu = 0;
     {
         CommitWatcher watcher(node, c.status()->height() + 1);
         std::atomic<std::uint64_t> rej{0};
+        std::cerr << "notary_bench: throughput phase" << std::endl;  // a marker for profilers
+        const double cpuBefore = cpuSeconds(spawned.pids);
         const auto start = Clock::now();
         std::vector<std::thread> senders;
         for (unsigned s = 0; s < streams; ++s) {
@@ -313,6 +339,7 @@ int main(int argc, char** argv) {
         for (auto& t : senders) t.join();
         rejected = rej.load();
         committed = watcher.waitFor(count - rejected, std::chrono::seconds(120));
+        nodeCpu = cpuSeconds(spawned.pids) - cpuBefore;
         auto commits = watcher.commits();
         Clock::time_point last = start;
         for (const auto& [h, t] : commits) last = std::max(last, t);
@@ -322,6 +349,7 @@ int main(int argc, char** argv) {
     const double throughput = seconds > 0 ? static_cast<double>(committed) / seconds : 0;
 
     // Phase 2: latency at half the measured rate.
+    std::cerr << "notary_bench: latency phase" << std::endl;
     const double rate = std::max(100.0, throughput / 2);
     std::vector<double> latenciesMs;
     std::size_t latencySent = 0;
@@ -371,6 +399,8 @@ int main(int argc, char** argv) {
                          {"blocks", blocks},
                          {"seconds", seconds},
                          {"committed_tx_per_s", throughput},
+                         {"node_cpu_seconds", nodeCpu},
+                         {"node_cpu_us_per_tx", committed > 0 ? nodeCpu * 1e6 / static_cast<double>(committed) : 0.0},
                          {"streams", streams},
                          {"batch", batch}};
     out["latency"] = {{"offered_tx_per_s", rate},

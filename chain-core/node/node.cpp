@@ -17,6 +17,7 @@ public:
     Result<std::optional<Bytes>> get(ByteView key) const override { return m_store.getState(key); }
     Result<bool> exists(ByteView key) const override {
         const crypto::Hash256 kh = crypto::sha256(key);
+        if (!m_node.m_writtenKeys.mayContain(kh)) return false;
         std::shared_lock lock(m_node.m_stateMutex);
         return m_node.m_tree.contains(kh);
     }
@@ -76,7 +77,9 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
 
     std::map<std::uint64_t, Bytes> scheduled;
     FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](ByteView k, ByteView v) {
-        n->m_tree.put(crypto::sha256(k), crypto::sha256(v));
+        const crypto::Hash256 kh = crypto::sha256(k);
+        n->m_writtenKeys.insert(kh);
+        n->m_tree.put(kh, crypto::sha256(v));
         if (auto from = ValidatorSchedule::parseStateKey(k)) scheduled.emplace(*from, Bytes(v.begin(), v.end()));
     }));
     for (const auto& [from, encoded] : scheduled) {
@@ -242,17 +245,23 @@ BlockHeader Node::nextHeaderTemplate(std::uint64_t timeMs) const {
 
 // Fills in the header's tx count and roots (the state root speculatively,
 // without changing the committed tree).
-Status Node::finishExecution(ExecutedBlock& ex, const std::vector<storage::StateWrite>& writes, TreeMode mode) {
+Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite> writes, TreeMode mode) {
     BlockHeader& header = ex.block.header;
     header.txCount = static_cast<std::uint32_t>(ex.block.transactions.size());
     header.txRoot = Block::computeTxRoot(ex.block.transactions);
-    ex.writes = writes;
+    ex.writes = std::move(writes);
     std::vector<std::pair<crypto::Hash256, crypto::Hash256>> hashed;
-    hashed.reserve(writes.size());
-    for (const auto& w : writes) hashed.emplace_back(crypto::sha256(w.key), crypto::sha256(w.value));
+    hashed.reserve(ex.writes.size());
+    for (const auto& w : ex.writes) {
+        hashed.emplace_back(crypto::sha256(w.key), crypto::sha256(w.value));
+        // Before the tree can change (a block never committed leaves false
+        // positives only, which the tree answers).
+        m_writtenKeys.insert(hashed.back().first);
+    }
     std::unique_lock lock(m_stateMutex);
     if (mode == TreeMode::Speculative) {
-        header.stateRoot = m_tree.speculativeRoot(hashed);
+        ex.stateVersion = m_tree.speculate(hashed);
+        header.stateRoot = ex.stateVersion->root();
     } else {
         for (const auto& [k, v] : hashed) m_tree.put(k, v);
         header.stateRoot = m_tree.root();
@@ -290,7 +299,7 @@ Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
     std::vector<storage::StateWrite> writes;
     writes.reserve(state.writes().size());
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
-    FIDES_RETURN_IF_ERROR(finishExecution(ex, writes, mode));
+    FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), mode));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     return ex;
 }
@@ -361,7 +370,7 @@ Result<ExecutedBlock> Node::validateBlock(const Block& block) {
     }
     std::vector<storage::StateWrite> writes;
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
-    FIDES_RETURN_IF_ERROR(finishExecution(ex, writes, TreeMode::Speculative));
+    FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), TreeMode::Speculative));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     if (ex.block.header.txRoot != h.txRoot) return Status::invalidArgument("transaction root does not match");
     if (ex.block.header.stateRoot != h.stateRoot) return Status::invalidArgument("state root does not match");
@@ -392,7 +401,12 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
     Status st = [&]() -> Status {
         if (mode == TreeMode::Speculative) {
             std::unique_lock lock(m_stateMutex);
-            for (const auto& w : ex.writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+            // The tree the execution built, unless the tree moved since
+            // (then the writes are applied again).
+            if (!ex.stateVersion || !m_tree.adopt(*ex.stateVersion)) {
+                for (const auto& w : ex.writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+            }
+            ex.stateVersion.reset();
             if (m_tree.root() != block.header.stateRoot) {
                 return Status::internal("state root changed between execution and commit");
             }

@@ -36,6 +36,7 @@
 #include "primitives/validator_schedule.h"
 #include "state/state_tree.h"
 #include "storage/block_store.h"
+#include "storage/hash_filter.h"
 
 #include <atomic>
 #include <chrono>
@@ -96,6 +97,9 @@ struct ExecutedBlock {
     std::vector<std::pair<crypto::Hash256, Status>> dropped;
     // A validator set this block schedules (governance), and from when.
     std::optional<std::pair<std::uint64_t, ValidatorSet>> scheduledSet;
+    // The state tree with the writes applied (speculative execution); the
+    // commit adopts it.
+    std::optional<state::StateTree::Version> stateVersion;
 };
 
 struct TxWithProof {
@@ -174,7 +178,7 @@ private:
     // Tx count and roots. Speculative: the tree is left unchanged. Applied
     // (caller holds m_commitMutex and commits right after): the writes stay.
     enum class TreeMode { Speculative, Applied };
-    Status finishExecution(ExecutedBlock& executed, const std::vector<storage::StateWrite>& writes, TreeMode mode);
+    Status finishExecution(ExecutedBlock& executed, std::vector<storage::StateWrite> writes, TreeMode mode);
     Result<ExecutedBlock> buildBlock(std::uint64_t timeMs, TreeMode mode);
     void recordDrops(const ExecutedBlock& executed);
     // Tree (unless already applied), store, tip; caller holds m_commitMutex.
@@ -208,6 +212,10 @@ private:
     mutable std::mutex m_commitMutex;
     mutable std::shared_mutex m_stateMutex;
     state::StateTree m_tree;            // guarded by m_stateMutex (and m_commitMutex for tip pairing)
+    // Every state key hash that any executed block wrote (a superset of the
+    // tree's keys): "absent" without walking the tree, for the common case
+    // of a new key. Filled before the tree changes; its own thread-safety.
+    storage::HashFilter m_writtenKeys;
     std::optional<SignedHeader> m_tip;  // guarded by m_commitMutex
 
     mutable std::mutex m_tipMutex;

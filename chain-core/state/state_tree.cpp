@@ -4,6 +4,7 @@
 
 #include "util/encoding.h"
 
+#include <atomic>
 #include <bit>
 #include <string>
 #include <utility>
@@ -49,14 +50,21 @@ Hash256 internalHash(crypto::Sha256& sha, const Hash256& left, const Hash256& ri
 
 }  // namespace
 
+std::uint64_t nextEpoch() {
+    static std::atomic<std::uint64_t> counter{0};
+    return ++counter;
+}
+
 // A node is a Leaf or an Internal node; an empty subtree is a null pointer.
-// Every node caches its hash; `dirty` means the cached hash is stale. The
+// Every node caches its hash; `dirty` means the cached hash is stale. Nodes
+// are shared between the tree and Versions built on it; `epoch` says which
+// of them created the node and may change it in place (see own()). The
 // helpers are members because StateTree::Node is private to StateTree.
 struct StateTree::Node {
     struct Leaf;
     struct Internal;
 
-    explicit Node(bool isLeaf) : leaf(isLeaf) {}
+    Node(bool isLeaf, std::uint64_t e) : leaf(isLeaf), epoch(e) {}
     virtual ~Node() = default;
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
@@ -70,21 +78,25 @@ struct StateTree::Node {
     static const Hash256& refresh(Node& node, crypto::Sha256& sha);
     // The leaf for keyHash, or nullptr.
     static const Leaf* findLeaf(const Node* node, const Hash256& keyHash);
+    // The node in `slot`, made changeable by `epoch`: a node another epoch
+    // created (possibly shared) is replaced by a copy first.
+    static Node& own(NodePtr& slot, std::uint64_t epoch);
 
     Hash256 hash;
     bool leaf;
     bool dirty = true;
+    std::uint64_t epoch;
 };
 
 struct StateTree::Node::Leaf final : StateTree::Node {
-    Leaf(const Hash256& k, const Hash256& v) : Node(true), keyHash(k), valueHash(v) {}
+    Leaf(const Hash256& k, const Hash256& v, std::uint64_t e) : Node(true, e), keyHash(k), valueHash(v) {}
     Hash256 keyHash;
     Hash256 valueHash;
 };
 
 struct StateTree::Node::Internal final : StateTree::Node {
-    Internal() : Node(false) {}
-    std::unique_ptr<Node> child[2];  // [bit 0 = left, bit 1 = right]; null = empty
+    explicit Internal(std::uint64_t e) : Node(false, e) {}
+    NodePtr child[2];  // [bit 0 = left, bit 1 = right]; null = empty
 };
 
 StateTree::Node::Leaf& StateTree::Node::asLeaf() { return static_cast<Leaf&>(*this); }
@@ -94,6 +106,25 @@ const StateTree::Node::Leaf& StateTree::Node::asLeaf() const {
 StateTree::Node::Internal& StateTree::Node::asInternal() { return static_cast<Internal&>(*this); }
 const StateTree::Node::Internal& StateTree::Node::asInternal() const {
     return static_cast<const Internal&>(*this);
+}
+
+StateTree::Node& StateTree::Node::own(NodePtr& slot, std::uint64_t epoch) {
+    if (slot->epoch != epoch) {
+        NodePtr copy;
+        if (slot->leaf) {
+            const Leaf& l = slot->asLeaf();
+            copy = std::make_shared<Leaf>(l.keyHash, l.valueHash, epoch);
+        } else {
+            auto in = std::make_shared<Internal>(epoch);
+            in->child[0] = slot->asInternal().child[0];
+            in->child[1] = slot->asInternal().child[1];
+            copy = std::move(in);
+        }
+        copy->hash = slot->hash;
+        copy->dirty = slot->dirty;
+        slot = std::move(copy);
+    }
+    return *slot;
 }
 
 const Hash256& StateTree::Node::refresh(Node& node, crypto::Sha256& sha) {
@@ -210,83 +241,99 @@ bool verifyStateProof(const Hash256& root, ByteView key, const std::optional<Byt
 
 // ----------------------------------------------------------------- StateTree
 
-StateTree::StateTree() = default;
+StateTree::StateTree() : m_epoch(nextEpoch()) {}
 StateTree::~StateTree() = default;
 StateTree::StateTree(StateTree&& other) noexcept
-    : m_root(std::move(other.m_root)), m_size(std::exchange(other.m_size, 0)) {}
+    : m_root(std::move(other.m_root)), m_size(std::exchange(other.m_size, 0)), m_epoch(other.m_epoch),
+      m_generation(other.m_generation) {
+    other.m_epoch = nextEpoch();
+    ++other.m_generation;
+}
 StateTree& StateTree::operator=(StateTree&& other) noexcept {
     if (this != &other) {
         m_root = std::move(other.m_root);
         m_size = std::exchange(other.m_size, 0);
+        m_epoch = std::exchange(other.m_epoch, nextEpoch());
+        m_generation = other.m_generation + 1;
+        ++other.m_generation;
     }
     return *this;
 }
 
-void StateTree::put(const Hash256& keyHash, const Hash256& valueHash) {
-    std::unique_ptr<Node>* slot = &m_root;
+void StateTree::putInto(NodePtr& root, std::size_t& size, const Hash256& keyHash, const Hash256& valueHash,
+                        std::uint64_t epoch) {
+    NodePtr* slot = &root;
     std::size_t depth = 0;
     while (*slot && !(*slot)->leaf) {
-        Node& node = **slot;
+        Node& node = Node::own(*slot, epoch);
         node.dirty = true;
         slot = &node.asInternal().child[keyHash.bit(depth)];
         ++depth;
     }
     if (!*slot) {  // empty subtree: the new leaf goes here
-        *slot = std::make_unique<Node::Leaf>(keyHash, valueHash);
-        ++m_size;
+        *slot = std::make_shared<Node::Leaf>(keyHash, valueHash, epoch);
+        ++size;
         return;
     }
-    Node::Leaf& existing = (*slot)->asLeaf();
+    const Node::Leaf& existing = (*slot)->asLeaf();
     if (existing.keyHash == keyHash) {  // replace
         if (existing.valueHash != valueHash) {
-            existing.valueHash = valueHash;
-            existing.dirty = true;
+            Node::Leaf& mine = Node::own(*slot, epoch).asLeaf();
+            mine.valueHash = valueHash;
+            mine.dirty = true;
         }
         return;
     }
     // Split: both keys share bits [0, depth); internal nodes from `depth` down
-    // to the first differing bit, where the two leaves part.
+    // to the first differing bit, where the two leaves part. The old leaf
+    // itself does not change, so it stays shared.
     const std::size_t split = firstDifferingBit(keyHash, existing.keyHash, depth);
-    std::unique_ptr<Node> old = std::move(*slot);
+    NodePtr old = std::move(*slot);
     for (std::size_t d = depth; d < split; ++d) {
-        auto chain = std::make_unique<Node::Internal>();
-        std::unique_ptr<Node>* next = &chain->child[keyHash.bit(d)];
+        auto chain = std::make_shared<Node::Internal>(epoch);
+        NodePtr* next = &chain->child[keyHash.bit(d)];
         *slot = std::move(chain);
         slot = next;
     }
-    auto fork = std::make_unique<Node::Internal>();
+    auto fork = std::make_shared<Node::Internal>(epoch);
     const bool newBit = keyHash.bit(split);
-    fork->child[newBit] = std::make_unique<Node::Leaf>(keyHash, valueHash);
+    fork->child[newBit] = std::make_shared<Node::Leaf>(keyHash, valueHash, epoch);
     fork->child[!newBit] = std::move(old);
     *slot = std::move(fork);
-    ++m_size;
+    ++size;
+}
+
+void StateTree::put(const Hash256& keyHash, const Hash256& valueHash) {
+    ++m_generation;
+    putInto(m_root, m_size, keyHash, valueHash, m_epoch);
 }
 
 bool StateTree::erase(const Hash256& keyHash) {
-    std::vector<std::unique_ptr<Node>*> path;  // slots of the internal nodes walked through
-    std::unique_ptr<Node>* slot = &m_root;
+    if (Node::findLeaf(m_root.get(), keyHash) == nullptr) return false;
+    ++m_generation;
+    std::vector<NodePtr*> path;  // slots of the internal nodes walked through
+    NodePtr* slot = &m_root;
     std::size_t depth = 0;
-    while (*slot && !(*slot)->leaf) {
+    while (!(*slot)->leaf) {
         path.push_back(slot);
-        slot = &(*slot)->asInternal().child[keyHash.bit(depth)];
+        slot = &Node::own(*slot, m_epoch).asInternal().child[keyHash.bit(depth)];
         ++depth;
     }
-    if (!*slot || (*slot)->asLeaf().keyHash != keyHash) return false;
     slot->reset();
     --m_size;
     // Bottom-up: an internal node left with a single leaf below it (and an
     // empty sibling) is replaced by that leaf; one left with nothing goes.
     for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        Node::Internal& in = (**it)->asInternal();
+        Node::Internal& in = (**it)->asInternal();  // owned on the way down
         in.dirty = true;
         const bool has0 = static_cast<bool>(in.child[0]);
         const bool has1 = static_cast<bool>(in.child[1]);
         if (has0 && has1) continue;  // still two subtrees: shape fixed above too, but hashes are dirty
-        std::unique_ptr<Node>& only = has0 ? in.child[0] : in.child[1];
+        NodePtr& only = has0 ? in.child[0] : in.child[1];
         if (!has0 && !has1) {
             (*it)->reset();
         } else if (only->leaf) {
-            std::unique_ptr<Node> lifted = std::move(only);
+            NodePtr lifted = std::move(only);
             **it = std::move(lifted);
         }
         // An internal only-child holds at least two entries: keep the chain.
@@ -294,21 +341,30 @@ bool StateTree::erase(const Hash256& keyHash) {
     return true;
 }
 
-Hash256 StateTree::speculativeRoot(const std::vector<std::pair<Hash256, Hash256>>& writes) {
-    // Apply, take the root, undo in reverse order. The undo restores the
-    // exact set of entries, and the shape depends only on that set.
-    std::vector<std::pair<Hash256, std::optional<Hash256>>> undo;
-    undo.reserve(writes.size());
-    for (const auto& [k, v] : writes) {
-        undo.emplace_back(k, valueHash(k));
-        put(k, v);
+StateTree::Version StateTree::speculate(const std::vector<std::pair<Hash256, Hash256>>& writes) {
+    root();  // the shared nodes' hashes are final, so the version never writes to them
+    // The tree's own nodes become shared with the version: from now on the
+    // tree copies them before changing them.
+    m_epoch = nextEpoch();
+    Version v;
+    v.m_root = m_root;
+    v.m_size = m_size;
+    v.m_baseGeneration = m_generation;
+    const std::uint64_t epoch = nextEpoch();
+    for (const auto& [k, h] : writes) putInto(v.m_root, v.m_size, k, h, epoch);
+    if (v.m_root) {
+        crypto::Sha256 sha;
+        v.m_rootHash = Node::refresh(*v.m_root, sha);
     }
-    const Hash256 result = root();
-    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
-        if (it->second) put(it->first, *it->second);
-        else erase(it->first);
-    }
-    return result;
+    return v;
+}
+
+bool StateTree::adopt(const Version& version) {
+    if (version.m_baseGeneration != m_generation) return false;
+    m_root = version.m_root;
+    m_size = version.m_size;
+    ++m_generation;
+    return true;
 }
 
 bool StateTree::contains(const Hash256& keyHash) const {

@@ -18,6 +18,7 @@
 // shares the path (absence). verifyStateProof checks it against a root.
 //
 // Thread-safety: StateTree is not thread-safe; the node serialises access.
+// A Version is immutable once built and may outlive changes to the tree.
 // StateProof and verifyStateProof are plain values/functions.
 #pragma once
 
@@ -51,7 +52,27 @@ struct StateProof {
                                     const std::optional<Bytes>& value, const StateProof& proof);
 
 class StateTree {
+    struct Node;
+    using NodePtr = std::shared_ptr<Node>;
+
 public:
+    // The tree with one block's writes applied, built beside the tree without
+    // changing it: unchanged subtrees are shared, changed paths are copies,
+    // hashes are computed once. A block is executed into a Version when it
+    // is proposed or validated; committing it adopts the Version (no second
+    // pass over its writes, no second hashing).
+    class Version {
+    public:
+        const Hash256& root() const { return m_rootHash; }
+
+    private:
+        friend class StateTree;
+        NodePtr m_root;
+        std::size_t m_size = 0;
+        Hash256 m_rootHash;
+        std::uint64_t m_baseGeneration = 0;  // the tree's generation it was built on
+    };
+
     StateTree();
     ~StateTree();
     StateTree(StateTree&&) noexcept;
@@ -63,10 +84,16 @@ public:
     // Removes an entry, restoring the canonical shape (a subtree left with
     // one entry becomes that entry's leaf). False if it was absent.
     bool erase(const Hash256& keyHash);
-    // The root the tree would have with `writes` applied (key hash, value
-    // hash; later writes win), leaving the tree as it was: used to check a
-    // proposed block's state root before it is committed.
-    Hash256 speculativeRoot(const std::vector<std::pair<Hash256, Hash256>>& writes);
+    // The tree with `writes` applied (key hash, value hash; later writes
+    // win); the tree itself does not change.
+    Version speculate(const std::vector<std::pair<Hash256, Hash256>>& writes);
+    // The root `speculate(writes)` would report.
+    Hash256 speculativeRoot(const std::vector<std::pair<Hash256, Hash256>>& writes) {
+        return speculate(writes).root();
+    }
+    // Moves the tree to `version` if it was built on the tree as it is now;
+    // false (and no change) if the tree changed since.
+    bool adopt(const Version& version);
     bool contains(const Hash256& keyHash) const;
     std::optional<Hash256> valueHash(const Hash256& keyHash) const;
     std::size_t size() const;
@@ -77,9 +104,15 @@ public:
     StateProof prove(const Hash256& keyHash);
 
 private:
-    struct Node;
-    std::unique_ptr<Node> m_root;
+    static void putInto(NodePtr& root, std::size_t& size, const Hash256& keyHash, const Hash256& valueHash,
+                        std::uint64_t epoch);
+    NodePtr m_root;
     std::size_t m_size = 0;
+    // Nodes stamped with m_epoch belong to this tree alone and change in
+    // place; any other node may be shared with a Version and is copied
+    // before it changes. m_generation counts changes of the tree.
+    std::uint64_t m_epoch;
+    std::uint64_t m_generation = 0;
 };
 
 // Convenience: keyHash for a key.

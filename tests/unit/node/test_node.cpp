@@ -196,6 +196,11 @@ private slots:
         auto n = f.open();
         QVERIFY2(n, n.status().toString().c_str());
         QCOMPARE((*n)->status().stateRoot, root);
+        // Keys written before the restart still exist (the filter of written
+        // keys is rebuilt from the stored state): a document again is refused.
+        for (int i = 0; i < 20; ++i) {
+            QCOMPARE((*n)->submit(f.notarize("doc" + std::to_string(i)).encode()).status().code(), Code::AlreadyExists);
+        }
         (*n)->start();
         auto h = (*n)->submit(f.notarize("after restart").encode());
         QVERIFY(h);
