@@ -92,6 +92,8 @@ public:
     void enqueue(const v1::PeerMessage& m);
     void stop();
     std::optional<Block> askForBlock(Outbound& out, std::uint64_t height, std::chrono::milliseconds deadline);
+    // Asks up to `maxPeers` connected peers in turn.
+    std::optional<Block> fetchFromPeers(std::uint64_t height, std::size_t maxPeers, std::chrono::milliseconds deadline);
     // Fault injection for tests (FIDES_P2P_FAULTS=path): the file lists peer
     // keys (hex, one per line) whose links are cut both ways.
     bool blocked(const crypto::PublicKey& peer);
@@ -417,30 +419,30 @@ std::optional<Block> PeerNetwork::Impl::askForBlock(Outbound& out, std::uint64_t
     return b;
 }
 
-std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
+std::optional<Block> PeerNetwork::Impl::fetchFromPeers(std::uint64_t height, std::size_t maxPeers,
+                                                       std::chrono::milliseconds deadline) {
     // Each call starts at the next peer: a peer that serves a block the
     // caller rejects (bad commit, bad content) is not asked first again.
-    const std::size_t n = m_impl->m_out.size();
-    const std::size_t start = m_impl->m_nextSyncPeer.fetch_add(1);
-    for (std::size_t k = 0; k < n; ++k) {
-        auto& out = m_impl->m_out[(start + k) % n];
-        if (!out->connected.load() || m_impl->blocked(out->peer.key)) continue;
-        if (auto b = m_impl->askForBlock(*out, height, std::chrono::seconds(3))) return b;
+    const std::size_t n = m_out.size();
+    const std::size_t start = m_nextSyncPeer.fetch_add(1);
+    std::size_t asked = 0;
+    for (std::size_t k = 0; k < n && asked < maxPeers; ++k) {
+        auto& out = m_out[(start + k) % n];
+        if (!out->connected.load() || blocked(out->peer.key)) continue;
+        ++asked;
+        if (auto b = askForBlock(*out, height, deadline)) return b;
     }
     return std::nullopt;
 }
 
+std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
+    return m_impl->fetchFromPeers(height, m_impl->m_out.size(), std::chrono::seconds(3));
+}
+
 std::optional<Block> PeerNetwork::probeBlock(std::uint64_t height) {
-    // One connected peer, the next in turn, and a short deadline: the probe
-    // runs on the consensus thread while the network may be halted.
-    const std::size_t n = m_impl->m_out.size();
-    const std::size_t start = m_impl->m_nextSyncPeer.fetch_add(1);
-    for (std::size_t k = 0; k < n; ++k) {
-        auto& out = m_impl->m_out[(start + k) % n];
-        if (!out->connected.load() || m_impl->blocked(out->peer.key)) continue;
-        return m_impl->askForBlock(*out, height, std::chrono::milliseconds(500));
-    }
-    return std::nullopt;
+    // One peer and a short deadline: the probe runs on the consensus thread
+    // while the network may be halted.
+    return m_impl->fetchFromPeers(height, 1, std::chrono::milliseconds(500));
 }
 
 }  // namespace fides::p2p
