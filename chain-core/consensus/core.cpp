@@ -272,7 +272,8 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
 Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
     if (s.height + 1 == m_engine->height()) return onLateVote(s);
     if (s.height != m_engine->height() && s.height != m_engine->height() + 1) return CoreOutput{};
-    if (auto index = indexOf(*setFor(s.height), s.validator)) {
+    const auto set = setFor(s.height);
+    if (auto index = indexOf(*set, s.validator)) {
         auto it = m_votes.find({s.height, s.round, s.type, *index});
         if (it != m_votes.end()) {
             for (const auto& known : it->second) {
@@ -280,7 +281,7 @@ Result<CoreOutput> ConsensusCore::onVote(const SignedVote& s) {
             }
         }
     }
-    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, *setFor(s.height), s));
+    FIDES_ASSIGN_OR_RETURN(Vote v, verifyVote(m_config.chainId, *set, s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
     hold(s, v.validator);
     return handle(m_engine->onVote(v));
@@ -364,6 +365,9 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
     std::vector<Vote> heldVotes;
     for (const auto& [key, list] : m_votes) {
         if (std::get<0>(key) != height) continue;
+        // Own votes of this height were signed just now (start, proposals
+        // above): logged as OwnVote and counted by the engine already.
+        if (m_self && std::get<3>(key) == *m_self) continue;
         for (const auto& s : list) {
             FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::VoteIn, s.encode()));
             heldVotes.push_back(Vote{s.type, s.height, s.round, s.value, std::get<3>(key)});

@@ -196,6 +196,14 @@ Status ConsensusDriver::trySync() {
         const std::uint64_t next = m_node.height() + 1;
         auto block = probed ? std::exchange(probed, std::nullopt) : m_transport.fetchBlock(next);
         if (!block) break;
+        // The commit first (a few signatures): a peer serving bad commits
+        // costs no execution of its blocks. commitBlock checks it again.
+        const Status signedBy = m_node.validatorSchedule().at(next)->verifyCommit(
+            m_node.genesis().chainId, next, block->header.hash(), block->commit);
+        if (!signedBy) {
+            spdlog::warn("consensus: block {} from sync has a bad commit: {}", next, signedBy.toString());
+            break;
+        }
         auto ex = m_node.validateBlock(*block);
         if (!ex) {
             spdlog::warn("consensus: block {} from sync is invalid: {}", next, ex.status().toString());

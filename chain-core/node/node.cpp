@@ -255,8 +255,9 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     for (const auto& w : ex.writes) {
         hashed.emplace_back(crypto::sha256(w.key), crypto::sha256(w.value));
         // Before the tree can change (a block never committed leaves false
-        // positives only, which the tree answers).
-        m_writtenKeys.insert(hashed.back().first);
+        // positives only, which the tree answers). Only keys not seen yet:
+        // the filter grows with distinct keys, not with writes.
+        if (!m_writtenKeys.mayContain(hashed.back().first)) m_writtenKeys.insert(hashed.back().first);
     }
     std::unique_lock lock(m_stateMutex);
     if (mode == TreeMode::Speculative) {

@@ -1,5 +1,6 @@
 #include "primitives/light_client.h"
 
+#include <algorithm>
 #include <iterator>
 
 namespace fides {
@@ -12,7 +13,9 @@ const ValidatorSet& LightClient::setAt(std::uint64_t height) const {
 }
 
 std::size_t LightClient::changesUpTo(std::uint64_t height) const {
-    return static_cast<std::size_t>(std::distance(m_sets.begin(), m_sets.upper_bound(height))) - 1;
+    // Heights start at 1 (the genesis set); height 0 counts as 1.
+    const auto end = m_sets.upper_bound(std::max<std::uint64_t>(height, 1));
+    return static_cast<std::size_t>(std::distance(m_sets.begin(), end)) - 1;
 }
 
 Status LightClient::learnSet(std::uint64_t fromHeight, const ValidatorSet& set, ByteView announcingHeader,

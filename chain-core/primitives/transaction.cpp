@@ -72,15 +72,21 @@ bool Transaction::verifySignature() const {
 }
 
 Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
-                                  const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds) {
+                                  const crypto::SecretKey& signer, std::uint64_t nonce,
+                                  std::uint64_t expiryUnixSeconds) {
     Transaction tx;
     tx.chainId = chainId;
     tx.type = static_cast<std::uint16_t>(type);
     tx.payload = std::move(payload);
-    tx.nonce = crypto::randomU64();
+    tx.nonce = nonce;
     tx.expiry = expiryUnixSeconds;
     tx.sign(signer);
     return tx;
+}
+
+Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+                                  const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds) {
+    return makeSignedTransaction(chainId, type, std::move(payload), signer, crypto::randomU64(), expiryUnixSeconds);
 }
 
 }  // namespace fides

@@ -59,6 +59,10 @@ struct Transaction {
 // by `signer`.
 Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds);
+// The same with a chosen nonce.
+Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+                                  const crypto::SecretKey& signer, std::uint64_t nonce,
+                                  std::uint64_t expiryUnixSeconds);
 
 // Hash of an encoded transaction (the identity used everywhere).
 inline crypto::Hash256 txHash(ByteView encoded) { return crypto::sha256(encoded); }

@@ -48,12 +48,14 @@ Hash256 internalHash(crypto::Sha256& sha, const Hash256& left, const Hash256& ri
     return sha.update(kInternalPrefix).update(left).update(right).finish();
 }
 
-}  // namespace
-
-std::uint64_t nextEpoch() {
+// Epochs and generations are drawn from one process-wide counter, so no two
+// trees (or a tree before and after a move) ever share one.
+std::uint64_t nextStamp() {
     static std::atomic<std::uint64_t> counter{0};
     return ++counter;
 }
+
+}  // namespace
 
 // A node is a Leaf or an Internal node; an empty subtree is a null pointer.
 // Every node caches its hash; `dirty` means the cached hash is stale. Nodes
@@ -241,21 +243,20 @@ bool verifyStateProof(const Hash256& root, ByteView key, const std::optional<Byt
 
 // ----------------------------------------------------------------- StateTree
 
-StateTree::StateTree() : m_epoch(nextEpoch()) {}
+StateTree::StateTree() : m_epoch(nextStamp()), m_generation(nextStamp()) {}
 StateTree::~StateTree() = default;
 StateTree::StateTree(StateTree&& other) noexcept
-    : m_root(std::move(other.m_root)), m_size(std::exchange(other.m_size, 0)), m_epoch(other.m_epoch),
-      m_generation(other.m_generation) {
-    other.m_epoch = nextEpoch();
-    ++other.m_generation;
+    : m_root(std::move(other.m_root)), m_size(std::exchange(other.m_size, 0)),
+      m_epoch(std::exchange(other.m_epoch, nextStamp())), m_generation(nextStamp()) {
+    other.m_generation = nextStamp();
 }
 StateTree& StateTree::operator=(StateTree&& other) noexcept {
     if (this != &other) {
         m_root = std::move(other.m_root);
         m_size = std::exchange(other.m_size, 0);
-        m_epoch = std::exchange(other.m_epoch, nextEpoch());
-        m_generation = other.m_generation + 1;
-        ++other.m_generation;
+        m_epoch = std::exchange(other.m_epoch, nextStamp());
+        m_generation = nextStamp();
+        other.m_generation = nextStamp();
     }
     return *this;
 }
@@ -304,13 +305,13 @@ void StateTree::putInto(NodePtr& root, std::size_t& size, const Hash256& keyHash
 }
 
 void StateTree::put(const Hash256& keyHash, const Hash256& valueHash) {
-    ++m_generation;
+    m_generation = nextStamp();
     putInto(m_root, m_size, keyHash, valueHash, m_epoch);
 }
 
 bool StateTree::erase(const Hash256& keyHash) {
     if (Node::findLeaf(m_root.get(), keyHash) == nullptr) return false;
-    ++m_generation;
+    m_generation = nextStamp();
     std::vector<NodePtr*> path;  // slots of the internal nodes walked through
     NodePtr* slot = &m_root;
     std::size_t depth = 0;
@@ -345,12 +346,12 @@ StateTree::Version StateTree::speculate(const std::vector<std::pair<Hash256, Has
     root();  // the shared nodes' hashes are final, so the version never writes to them
     // The tree's own nodes become shared with the version: from now on the
     // tree copies them before changing them.
-    m_epoch = nextEpoch();
+    m_epoch = nextStamp();
     Version v;
     v.m_root = m_root;
     v.m_size = m_size;
     v.m_baseGeneration = m_generation;
-    const std::uint64_t epoch = nextEpoch();
+    const std::uint64_t epoch = nextStamp();
     for (const auto& [k, h] : writes) putInto(v.m_root, v.m_size, k, h, epoch);
     if (v.m_root) {
         crypto::Sha256 sha;
@@ -363,7 +364,7 @@ bool StateTree::adopt(const Version& version) {
     if (version.m_baseGeneration != m_generation) return false;
     m_root = version.m_root;
     m_size = version.m_size;
-    ++m_generation;
+    m_generation = nextStamp();
     return true;
 }
 

@@ -87,10 +87,6 @@ public:
     // The tree with `writes` applied (key hash, value hash; later writes
     // win); the tree itself does not change.
     Version speculate(const std::vector<std::pair<Hash256, Hash256>>& writes);
-    // The root `speculate(writes)` would report.
-    Hash256 speculativeRoot(const std::vector<std::pair<Hash256, Hash256>>& writes) {
-        return speculate(writes).root();
-    }
     // Moves the tree to `version` if it was built on the tree as it is now;
     // false (and no change) if the tree changed since.
     bool adopt(const Version& version);
@@ -110,9 +106,10 @@ private:
     std::size_t m_size = 0;
     // Nodes stamped with m_epoch belong to this tree alone and change in
     // place; any other node may be shared with a Version and is copied
-    // before it changes. m_generation counts changes of the tree.
+    // before it changes. m_generation is fresh after every change of the
+    // tree (unique across trees): a Version adopts only onto its own base.
     std::uint64_t m_epoch;
-    std::uint64_t m_generation = 0;
+    std::uint64_t m_generation;
 };
 
 // Convenience: keyHash for a key.

@@ -63,14 +63,8 @@ Bytes documentKey(const crypto::Hash256& documentHash) {
 Transaction makeNotarizeTx(const std::string& chainId, const crypto::SecretKey& key,
                            const crypto::Hash256& documentHash, const std::string& label,
                            std::uint64_t nonce, std::uint64_t expiryUnixSeconds) {
-    Transaction tx;
-    tx.chainId = chainId;
-    tx.type = static_cast<std::uint16_t>(TxType::Notarize);
-    tx.payload = NotarizePayload{documentHash, label}.encode();
-    tx.nonce = nonce;
-    tx.expiry = expiryUnixSeconds;
-    tx.sign(key);
-    return tx;
+    return makeSignedTransaction(chainId, TxType::Notarize, NotarizePayload{documentHash, label}.encode(), key, nonce,
+                                 expiryUnixSeconds);
 }
 
 Status NotaryApp::checkTx(const Transaction& tx, const app::StateReader& committed) const {

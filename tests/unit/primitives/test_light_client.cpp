@@ -136,6 +136,9 @@ private slots:
         QCOMPARE(lc.setAt(4).hash(), net.a.set.hash());
         QCOMPARE(lc.setAt(5).hash(), net.b.set.hash());
         QCOMPARE(lc.setAt(1000).hash(), net.b.set.hash());
+        QCOMPARE(lc.changesUpTo(0), 0u);  // before any block: no change yet (was an underflow)
+        QCOMPARE(lc.changesUpTo(4), 0u);
+        QCOMPARE(lc.changesUpTo(5), 1u);
 
         const Signed byB = sign(header(5, net.b.set, net.b.set), net.b, {1, 2, 3});
         auto v = lc.verify(byB.header, byB.commit);

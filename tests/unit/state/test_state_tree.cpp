@@ -162,7 +162,7 @@ private slots:
     void deepPaths();
     void moveKeepsContents();
     void eraseRestoresCanonicalShape();
-    void speculativeRootLeavesTheTreeUnchanged();
+    void speculateLeavesTheTreeUnchanged();
     void versionsShareNodesWithoutInterfering();
 };
 
@@ -867,7 +867,7 @@ void TestStateTree::eraseRestoresCanonicalShape() {
     QCOMPARE(single.size(), 0u);
 }
 
-void TestStateTree::speculativeRootLeavesTheTreeUnchanged() {
+void TestStateTree::speculateLeavesTheTreeUnchanged() {
     std::mt19937_64 rng(7);
     StateTree tree;
     std::vector<std::pair<Hash256, Hash256>> base;
@@ -882,11 +882,11 @@ void TestStateTree::speculativeRootLeavesTheTreeUnchanged() {
     StateTree applied;
     for (const auto& [k, v] : base) applied.put(k, v);
     for (const auto& [k, v] : writes) applied.put(k, v);
-    QCOMPARE(tree.speculativeRoot(writes), applied.root());
+    QCOMPARE(tree.speculate(writes).root(), applied.root());
     QCOMPARE(tree.root(), before);
     QCOMPARE(tree.size(), base.size());
     for (const auto& [k, v] : base) QCOMPARE(*tree.valueHash(k), v);
-    QCOMPARE(tree.speculativeRoot({}), before);
+    QCOMPARE(tree.speculate({}).root(), before);
 }
 
 // Versions built on a tree share its nodes: adopting one, changing the
@@ -949,6 +949,17 @@ void TestStateTree::versionsShareNodesWithoutInterfering() {
     QVERIFY(tree.adopt(vd));
     QVERIFY(!tree.adopt(vd));
     QCOMPARE(tree.root(), vd.root());
+    // A tree moved into place is another tree: a version of the old one is
+    // refused, whatever either saw before.
+    StateTree first;
+    StateTree second;
+    for (int i = 0; i < 3; ++i) first.put(randomHash(rng), randomHash(rng));
+    for (int i = 0; i < 2; ++i) second.put(randomHash(rng), randomHash(rng));
+    const StateTree::Version ofFirst = first.speculate({{randomHash(rng), randomHash(rng)}});
+    const Hash256 secondRoot = second.root();
+    first = std::move(second);
+    QVERIFY(!first.adopt(ofFirst));
+    QCOMPARE(first.root(), secondRoot);
 }
 
 QTEST_APPLESS_MAIN(TestStateTree)
