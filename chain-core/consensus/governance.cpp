@@ -186,6 +186,9 @@ Result<ValidatorSet> GovernanceApp::evaluate(const Transaction& tx, std::uint64_
                                           ", but the set at height " + std::to_string(height) + " is " +
                                           base.hash().hex().substr(0, 16));
     }
+    const crypto::Hash256 digest = p.proposal.digest(m_chainId);
+    FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
+    if (applied) return Status::alreadyExists("this governance proposal was already applied");
     const std::uint64_t pendingFrom = m_schedule->lastChangeHeight();
     if (pendingFrom > height) {
         return Status::failedPrecondition("a validator-set change is pending until height " + std::to_string(pendingFrom) +
@@ -193,9 +196,6 @@ Result<ValidatorSet> GovernanceApp::evaluate(const Transaction& tx, std::uint64_
     }
     FIDES_ASSIGN_OR_RETURN(bool sameBlock, state.exists(ValidatorSchedule::stateKey(height + ValidatorSchedule::kActivationDelay)));
     if (sameBlock) return Status::failedPrecondition("another validator-set change is already in this block");
-    const crypto::Hash256 digest = p.proposal.digest(m_chainId);
-    FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
-    if (applied) return Status::alreadyExists("this governance proposal was already applied");
     FIDES_RETURN_IF_ERROR(verifyApprovals(m_chainId, base, p));
     FIDES_ASSIGN_OR_RETURN(ValidatorSet next, applyChanges(base, p.proposal.changes));
     if (next.hash() == base.hash()) return Status::invalidArgument("the proposal leaves the validator set unchanged");

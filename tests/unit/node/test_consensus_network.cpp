@@ -319,9 +319,13 @@ private slots:
         QVERIFY2(loc, loc.status().toString().c_str());
         const std::uint64_t activation = loc->height + ValidatorSchedule::kActivationDelay;
 
-        // Replaying the same approvals in a new envelope is refused.
+        // Replaying the same approvals in a new envelope is refused, by a
+        // validator that has applied the change (one that has not yet would
+        // admit it to its mempool; execution drops it there).
+        QTRY_VERIFY_WITH_TIMEOUT(c.validators[2].node->height() >= loc->height, 30000);
         auto replay = c.validators[2].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
         QVERIFY(!replay);
+        QCOMPARE(replay.status().code(), Code::AlreadyExists);
 
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight({1}) >= activation + 3, 60000);
         QVERIFY(c.validators[1].node->height() < loc->height);
