@@ -146,20 +146,21 @@ NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, Trus
         st.verifyMessage = NodeConnection::tr("no block yet");
         return st;
     }
-    // As `fides block`: fetch the latest block and check its commit locally.
-    auto b = c.block(s->height());
+    // As `fides block`: fetch the latest block's signed header (not its
+    // transactions) and check its commit locally.
+    auto b = c.signedHeader(s->height());
     if (!b) {
         st.verifyMessage = qs(b.status().toString());
         return st;
     }
-    const ByteView headerBytes = asBytes(b->signed_header().header());
+    const ByteView headerBytes = asBytes(b->header());
     LightClient lc = trusted->snapshot();
     if (Status followed = followChanges(c, *trusted, lc, {headerBytes}); !followed.isOk()) {
         st.verifyMessage = NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(followed.message()));
         return st;
     }
     st.validatorSetChanges = static_cast<quint32>(lc.changesUpTo(st.height));
-    auto vh = lc.verify(headerBytes, asBytes(b->signed_header().commit()));
+    auto vh = lc.verify(headerBytes, asBytes(b->commit()));
     if (!vh) {
         st.verifyMessage = NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(vh.status().message()));
         return st;

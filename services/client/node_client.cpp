@@ -70,14 +70,29 @@ Result<v1::GetStatusResponse> NodeClient::status() const {
     return resp;
 }
 
+namespace {
+Result<v1::GetBlockResponse> getBlock(v1::NodeService::Stub& stub, grpc::ClientContext& ctx, std::uint64_t height,
+                                      bool headerOnly) {
+    v1::GetBlockRequest req;
+    req.set_height(height);
+    req.set_header_only(headerOnly);
+    v1::GetBlockResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(stub.GetBlock(&ctx, req, &resp)));
+    return resp;
+}
+}  // namespace
+
 Result<v1::GetBlockResponse> NodeClient::block(std::uint64_t height) const {
     grpc::ClientContext ctx;
     prepare(ctx);
-    v1::GetBlockRequest req;
-    req.set_height(height);
-    v1::GetBlockResponse resp;
-    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetBlock(&ctx, req, &resp)));
-    return resp;
+    return getBlock(*m_stub, ctx, height, false);
+}
+
+Result<v1::SignedHeader> NodeClient::signedHeader(std::uint64_t height) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    FIDES_ASSIGN_OR_RETURN(v1::GetBlockResponse resp, getBlock(*m_stub, ctx, height, true));
+    return std::move(*resp.mutable_signed_header());
 }
 
 Result<v1::GetValidatorSetsResponse> NodeClient::validatorSets() const {
@@ -193,13 +208,12 @@ Status learnFromNode(const NodeClient& node, LightClient& lightClient, std::uint
                      std::uint64_t height) {
     if (from <= lightClient.latestChange() || from - 1 > height) return Status::ok();
     const std::string context = "validator set from height " + std::to_string(from);
-    auto announcing = node.block(from - 1);
+    auto announcing = node.signedHeader(from - 1);
     if (!announcing) {
         return announcing.status().withContext(context + ": fetching its announcing block " + std::to_string(from - 1));
     }
     return lightClient
-        .learnSet(from, set, asBytes(announcing->signed_header().header()),
-                  asBytes(announcing->signed_header().commit()))
+        .learnSet(from, set, asBytes(announcing->header()), asBytes(announcing->commit()))
         .withContext(context);
 }
 }  // namespace

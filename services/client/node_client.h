@@ -39,6 +39,9 @@ public:
 
     Result<node::v1::GetStatusResponse> status() const;
     Result<node::v1::GetBlockResponse> block(std::uint64_t height) const;
+    // The block's signed header and commit alone (GetBlock with header_only):
+    // what a light client needs, without the block's transactions.
+    Result<node::v1::SignedHeader> signedHeader(std::uint64_t height) const;
     // Every validator set the node has scheduled (genesis first) and its
     // height; unverified until syncLightClient checks them.
     Result<node::v1::GetValidatorSetsResponse> validatorSets() const;

@@ -133,7 +133,9 @@ grpc::Status NodeServiceImpl::GetBlock(grpc::ServerContext*, const v1::GetBlockR
     auto b = m_node.block(req->height());
     if (!b) return toGrpc(b.status());
     fill(resp->mutable_signed_header(), node::SignedHeader{b->header, b->commit});
-    for (const auto& tx : b->transactions) resp->add_transactions(str(tx));
+    if (!req->header_only()) {
+        for (const auto& tx : b->transactions) resp->add_transactions(str(tx));
+    }
     return grpc::Status::OK;
 }
 

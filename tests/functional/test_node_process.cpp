@@ -160,6 +160,23 @@ private slots:
 
         QCOMPARE(c.block(0).status().code(), Code::NotFound);
         QCOMPARE(c.block(before->height() + 1000).status().code(), Code::NotFound);
+        QCOMPARE(c.signedHeader(before->height() + 1000).status().code(), Code::NotFound);
+        // A light client's header-only read: the same signed header, no transactions.
+        {
+            auto whole = c.block(before->height());
+            auto header = c.signedHeader(before->height());
+            QVERIFY(whole && header);
+            QCOMPARE(whole->transactions_size(), 1);
+            QCOMPARE(header->header(), whole->signed_header().header());
+            QCOMPARE(header->commit(), whole->signed_header().commit());
+            grpc::ClientContext ctx;
+            v1::GetBlockRequest req;
+            req.set_height(before->height());
+            req.set_header_only(true);
+            v1::GetBlockResponse resp;
+            QVERIFY(c.stub().GetBlock(&ctx, req, &resp).ok());
+            QCOMPARE(resp.transactions_size(), 0);
+        }
         {
             grpc::ClientContext ctx;
             v1::GetTransactionRequest req;
