@@ -63,13 +63,17 @@ pid_t readPid(const fs::path& file) {
 }
 
 // Whether `pid` is this devnet's validator of `home`: alive, and running
-// fides-node on that home. A pid file that outlived its process (a reboot)
-// may name an unrelated process, which must never be signalled.
+// `fides-node start --home <home>` exactly as devnet starts it. A pid file
+// that outlived its process (a reboot) may name an unrelated process, which
+// must never be signalled; so may one whose command line merely mentions
+// the home (an editor on its config) or a longer one (validator-1 and -10).
 bool alive(pid_t pid, const fs::path& home) {
     if (pid <= 0 || ::kill(pid, 0) != 0) return false;
     std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-    const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return cmdline.find("fides-node") != std::string::npos && cmdline.find(home.string()) != std::string::npos;
+    std::vector<std::string> args;
+    for (std::string arg; std::getline(in, arg, '\0');) args.push_back(arg);
+    return args.size() == 4 && fs::path(args[0]).filename() == "fides-node" && args[1] == "start" &&
+           args[2] == "--home" && args[3] == home.string();
 }
 
 pid_t spawnDetached(const std::vector<std::string>& argv, const fs::path& log) {

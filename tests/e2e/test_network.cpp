@@ -17,20 +17,17 @@
 #include "notary/notary_app.h"
 #include "primitives/light_client.h"
 #include "primitives/proof.h"
+#include "node_process.h"
 
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <map>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -39,19 +36,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-QString binary(const char* name) { return QStringLiteral(FIDES_BINARY_DIR "/bin/") + name; }
-
-bool portFree(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
+QString binary(const char* name) { return fides::test::NodeProcess::binary(name); }
 
 class Devnet {
 public:
@@ -75,13 +60,8 @@ public:
     }
 
     bool create() {
-        std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
-        for (int attempt = 0; attempt < 50; ++attempt) {
-            m_base = 20000 + static_cast<int>(rng() % 20000) * 2;
-            bool free = true;
-            for (int p = m_base; p < m_base + 2 * m_n && free; ++p) free = portFree(p);
-            if (free) break;
-        }
+        m_base = fides::test::freePortBlock(2 * m_n);
+        if (m_base == 0) return false;
         QProcess p;
         p.start(binary("fides-node"), {"testnet", "--out", m_dir.path(), "--validators", QString::number(m_n - m_standby),
                                        "--standby", QString::number(m_standby), "--chain-id", "e2e-chain",

@@ -5,6 +5,7 @@
 // to the node's 10, so the node alone keeps more than 2/3 and the chain goes on).
 #include "node_process.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +14,10 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <signal.h>
+
+#include <vector>
 
 using fides::test::NodeProcess;
 
@@ -278,6 +283,63 @@ private slots:
         const Run r = fides({"governance", "submit", m_approvedProposal});
         QCOMPARE(r.code, 4);
         QVERIFY2(r.err.contains("ALREADY_EXISTS: this proposal was already applied"), qPrintable(r.err));
+    }
+
+    // `fides devnet`: start 4 validators, status, stop, reset. A pid file
+    // naming a process that only mentions the home on its command line (an
+    // editor on its config, a shell) is never signalled.
+    void devnetStartStatusStopReset() {
+        QTemporaryDir dir;
+        const QString net = dir.filePath("devnet");
+        const int base = fides::test::freePortBlock(8);
+        QVERIFY(base != 0);
+        const QStringList where{"--dir", net};
+        Run r = fides(QStringList{"devnet", "start", "--validators", "4", "--base-port", QString::number(base)} + where);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        r = fides(QStringList{"devnet", "status"} + where);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("4 of 4 validators answering"), qPrintable(r.out));
+        std::vector<qint64> pids;
+        for (int i = 0; i < 4; ++i) {
+            QFile f(net + QString("/validator-%1.pid").arg(i));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            pids.push_back(f.readAll().trimmed().toLongLong());
+            QVERIFY(pids.back() > 0 && ::kill(static_cast<pid_t>(pids.back()), 0) == 0);
+        }
+        // Starting again leaves the running validators alone.
+        r = fides(QStringList{"devnet", "start", "--validators", "4", "--base-port", QString::number(base)} + where);
+        QCOMPARE(r.code, 0);
+        QFile pid0(net + "/validator-0.pid");
+        QVERIFY(pid0.open(QIODevice::ReadOnly));
+        QCOMPARE(pid0.readAll().trimmed().toLongLong(), pids[0]);
+        pid0.close();
+
+        r = fides(QStringList{"devnet", "stop"} + where);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("stopped 4 validator(s)"), qPrintable(r.out));
+        for (qint64 pid : pids) QTRY_VERIFY(::kill(static_cast<pid_t>(pid), 0) != 0);
+        r = fides(QStringList{"devnet", "status"} + where);
+        QCOMPARE(r.code, 4);
+        QVERIFY2(r.out.contains("0 of 4 validators answering"), qPrintable(r.out));
+
+        // A stale pid file naming an unrelated process whose command line
+        // contains "fides-node" and the home of validator 0.
+        QProcess bystander;
+        bystander.start("sh", {"-c", "sleep 60; : fides-node start --home " + net + "/validator-0"});
+        QVERIFY(bystander.waitForStarted());
+        QVERIFY(pid0.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        pid0.write(QByteArray::number(bystander.processId()) + "\n");
+        pid0.close();
+        r = fides(QStringList{"devnet", "stop"} + where);
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("stopped 0 validator(s)"), qPrintable(r.out));
+        QVERIFY2(!bystander.waitForFinished(500), "devnet stop signalled a process that is not its validator");
+        bystander.kill();
+        bystander.waitForFinished();
+
+        r = fides(QStringList{"devnet", "reset"} + where);
+        QCOMPARE(r.code, 0);
+        QVERIFY(!QDir(net).exists());
     }
 
     void unreachableNode() {

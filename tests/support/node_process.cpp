@@ -3,9 +3,41 @@
 #include <QDebug>
 #include <QElapsedTimer>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <ctime>
+#include <random>
 
 namespace fides::test {
+
+namespace {
+bool portFree(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+}  // namespace
+
+int freePortBlock(int count) {
+    std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        const int base = 20000 + static_cast<int>(rng() % 20000) * 2;
+        bool free = true;
+        for (int p = base; p < base + count && free; ++p) free = portFree(p);
+        if (free) return base;
+    }
+    return 0;
+}
 
 NodeProcess::NodeProcess() = default;
 

@@ -46,4 +46,9 @@ private:
     QString m_stderr;
 };
 
+// The first of `count` consecutive loopback ports that were all free a
+// moment ago (an even port from 20000 to 59998, picked at random so that
+// tests running side by side rarely collide), or 0 if 50 tries found none.
+int freePortBlock(int count);
+
 }  // namespace fides::test
