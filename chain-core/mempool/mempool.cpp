@@ -32,6 +32,17 @@ bool Mempool::contains(const crypto::Hash256& hash) const {
     return m_index.count(hash) != 0;
 }
 
+std::vector<std::shared_ptr<const MempoolEntry>> Mempool::find(const std::vector<crypto::Hash256>& hashes) const {
+    std::vector<std::shared_ptr<const MempoolEntry>> out;
+    out.reserve(hashes.size());
+    std::lock_guard lock(m_mutex);
+    for (const auto& h : hashes) {
+        auto it = m_index.find(h);
+        out.push_back(it == m_index.end() ? nullptr : *it->second);
+    }
+    return out;
+}
+
 std::vector<std::shared_ptr<const MempoolEntry>> Mempool::front(std::size_t maxTxs,
                                                                std::size_t maxBytes) const {
     std::lock_guard lock(m_mutex);

@@ -52,6 +52,10 @@ public:
     Status admit(std::shared_ptr<const MempoolEntry> entry, std::uint64_t generationAtCheck);
 
     bool contains(const crypto::Hash256& hash) const;
+    // The pooled entry for each hash (nullptr where absent), under one lock:
+    // a validator checking a proposed block reuses what admission decoded
+    // and verified.
+    std::vector<std::shared_ptr<const MempoolEntry>> find(const std::vector<crypto::Hash256>& hashes) const;
     // Up to maxTxs / maxBytes entries from the front, without removing them.
     std::vector<std::shared_ptr<const MempoolEntry>> front(std::size_t maxTxs, std::size_t maxBytes) const;
     // Removes the given entries (included in or dropped from a durable

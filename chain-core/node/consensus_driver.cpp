@@ -59,7 +59,7 @@ bool ConsensusDriver::valid(std::uint64_t height, const consensus::Value& value)
     if (m_executed.count(value.id) != 0) return true;
     auto block = blockFromValue(value);
     if (!block) return false;
-    auto ex = m_node.validateBlock(*block);
+    auto ex = m_node.validateBlock(std::move(*block));
     if (!ex) {
         spdlog::warn("consensus: proposed block at height {} is invalid: {}", height, ex.status().toString());
         return false;
@@ -135,7 +135,7 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
     if (it == m_executed.end()) {
         // Decided without having checked it here (a replayed log): check now.
         FIDES_ASSIGN_OR_RETURN(Block block, blockFromValue(d.value));
-        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(block));
+        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(std::move(block)));
         it = m_executed.insert_or_assign(d.value.id, std::move(ex)).first;
     }
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
@@ -204,12 +204,13 @@ Status ConsensusDriver::trySync() {
             spdlog::warn("consensus: block {} from sync has a bad commit: {}", next, signedBy.toString());
             break;
         }
-        auto ex = m_node.validateBlock(*block);
+        const Commit commit = block->commit;
+        auto ex = m_node.validateBlock(std::move(*block));
         if (!ex) {
             spdlog::warn("consensus: block {} from sync is invalid: {}", next, ex.status().toString());
             break;
         }
-        Status st = m_node.commitBlock(std::move(*ex), block->commit);
+        Status st = m_node.commitBlock(std::move(*ex), commit);
         if (st.code() == Code::Unauthenticated || st.code() == Code::InvalidArgument) {
             spdlog::warn("consensus: block {} from sync has a bad commit: {}", next, st.toString());
             break;

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_set>
 
 namespace fides::node {
 
@@ -315,7 +314,7 @@ Status Node::collectScheduledSet(ExecutedBlock& ex) const {
     return Status::ok();
 }
 
-Result<ExecutedBlock> Node::validateBlock(const Block& block) {
+Result<ExecutedBlock> Node::validateBlock(Block block) {
     const BlockHeader& h = block.header;
     const std::uint64_t expectedHeight = m_store->height() + 1;
     if (h.chainId != m_genesis.chainId) return Status::invalidArgument("block is for another chain");
@@ -339,37 +338,56 @@ Result<ExecutedBlock> Node::validateBlock(const Block& block) {
     if (h.txCount != block.transactions.size()) return Status::invalidArgument("transaction count does not match");
     if (block.transactions.size() > m_config.maxBlockTransactions) return Status::invalidArgument("too many transactions");
 
+    // Hashes first, then one mempool lookup for the whole block: a
+    // transaction found there was decoded, signature-checked and checked
+    // against the store at admission, and its decoded form is reused.
+    const std::size_t n = block.transactions.size();
+    std::vector<crypto::Hash256> hashes;
+    hashes.reserve(n);
+    for (const Bytes& encoded : block.transactions) hashes.push_back(txHash(encoded));
+    {
+        std::vector<crypto::Hash256> sorted = hashes;
+        std::sort(sorted.begin(), sorted.end());
+        if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end()) {
+            const auto i = static_cast<std::size_t>(std::find(hashes.begin(), hashes.end(), *dup) - hashes.begin());
+            return Status::invalidArgument("transaction " + std::to_string(i) + ": appears twice in the block");
+        }
+    }
+    const auto pooled = m_mempool->find(hashes);
+    const auto where = [](std::size_t i) { return "transaction " + std::to_string(i); };
+
     ExecutedBlock ex;
     ex.block.header = h;
-    ex.block.transactions = block.transactions;
     ex.block.header.stateRoot = crypto::Hash256();
     app::BlockState state(*m_committed);
-    std::unordered_set<crypto::Hash256, crypto::Hash256Hasher> seen;
-    for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-        const Bytes& encoded = block.transactions[i];
-        const std::string where = "transaction " + std::to_string(i) + ": ";
-        auto tx = Transaction::decode(encoded);
-        if (!tx) return tx.status().withContext(where.substr(0, where.size() - 2));
-        if (tx->chainId != m_genesis.chainId) return Status::invalidArgument(where + "for another chain");
-        if (tx->expiry * 1000 <= h.timeMs) return Status::invalidArgument(where + "expired");
-        const crypto::Hash256 hash = txHash(encoded);
-        if (!seen.insert(hash).second) return Status::invalidArgument(where + "appears twice in the block");
-        // Verified once: a transaction in this node's mempool had its
-        // signature and replay checks at admission.
-        if (!m_mempool->contains(hash)) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const crypto::Hash256& hash = hashes[i];
+        std::optional<Transaction> decoded;
+        const Transaction* tx = pooled[i] ? &pooled[i]->tx : nullptr;
+        if (tx == nullptr) {
+            auto d = Transaction::decode(block.transactions[i]);
+            if (!d) return d.status().withContext(where(i));
+            decoded = std::move(d).value();
+            tx = &*decoded;
+        }
+        if (tx->chainId != m_genesis.chainId) return Status::invalidArgument(where(i) + ": for another chain");
+        if (tx->expiry * 1000 <= h.timeMs) return Status::invalidArgument(where(i) + ": expired");
+        if (decoded) {
             FIDES_ASSIGN_OR_RETURN(auto committedAt, m_store->findTx(hash));
-            if (committedAt) return Status::alreadyExists(where + "already committed");
-            if (!tx->verifySignature()) return Status::unauthenticated(where + "invalid signature");
+            if (committedAt) return Status::alreadyExists(where(i) + ": already committed");
+            if (!tx->verifySignature()) return Status::unauthenticated(where(i) + ": invalid signature");
         }
         app::TxContext ctx{h.height, h.timeMs, static_cast<std::uint32_t>(i), hash};
         app::Application* handler = handlerFor(tx->type);
         Status st = handler != nullptr ? handler->deliverTx(*tx, ctx, state)
                                        : Status::invalidArgument("no application handles this transaction type");
-        if (!st) return st.withContext(where.substr(0, where.size() - 2));
+        if (!st) return st.withContext(where(i));
         state.commitTx();
-        ex.txHashes.push_back(hash);
     }
+    ex.txHashes = std::move(hashes);
+    ex.block.transactions = std::move(block.transactions);
     std::vector<storage::StateWrite> writes;
+    writes.reserve(state.writes().size());
     for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
     FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), TreeMode::Speculative));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));

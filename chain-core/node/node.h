@@ -151,7 +151,9 @@ public:
     // duplicates, signature unless already verified in this mempool, and
     // its application's rules: all must succeed), and the state root.
     // INVALID_ARGUMENT / UNAUTHENTICATED / ALREADY_EXISTS say what is wrong.
-    Result<ExecutedBlock> validateBlock(const Block& block);
+    // Takes the block by value: callers that are done with it move it in,
+    // and its transactions become the executed block's without a copy.
+    Result<ExecutedBlock> validateBlock(Block block);
     // Makes an executed block final with its commit (which must verify
     // against the validator set): state tree, store (one SQL transaction),
     // published tip, mempool, waiters.
