@@ -9,6 +9,19 @@ std::uint64_t Mempool::generation() const {
 
 Status Mempool::admit(std::shared_ptr<const MempoolEntry> entry, std::uint64_t generationAtCheck) {
     std::lock_guard lock(m_mutex);
+    return admitLocked(std::move(entry), generationAtCheck);
+}
+
+std::vector<Status> Mempool::admit(std::vector<std::shared_ptr<const MempoolEntry>> entries,
+                                   std::uint64_t generationAtCheck) {
+    std::vector<Status> out;
+    out.reserve(entries.size());
+    std::lock_guard lock(m_mutex);
+    for (auto& e : entries) out.push_back(admitLocked(std::move(e), generationAtCheck));
+    return out;
+}
+
+Status Mempool::admitLocked(std::shared_ptr<const MempoolEntry> entry, std::uint64_t generationAtCheck) {
     if (m_generation - generationAtCheck >= kRememberedBlocks) {
         return Status::unavailable("node is busy committing blocks; retry the submission");
     }

@@ -50,6 +50,9 @@ public:
     // RESOURCE_EXHAUSTED if full; UNAVAILABLE if more blocks were committed
     // since `generationAtCheck` than are remembered (the caller retries).
     Status admit(std::shared_ptr<const MempoolEntry> entry, std::uint64_t generationAtCheck);
+    // admit() for each entry, in order, under one lock.
+    std::vector<Status> admit(std::vector<std::shared_ptr<const MempoolEntry>> entries,
+                              std::uint64_t generationAtCheck);
 
     bool contains(const crypto::Hash256& hash) const;
     // The pooled entry for each hash (nullptr where absent), under one lock:
@@ -70,6 +73,7 @@ public:
 
 private:
     void eraseLocked(const crypto::Hash256& hash);
+    Status admitLocked(std::shared_ptr<const MempoolEntry> entry, std::uint64_t generationAtCheck);
 
     MempoolLimits m_limits;
     mutable std::mutex m_mutex;

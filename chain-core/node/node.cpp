@@ -136,44 +136,96 @@ Status Node::health() const {
     return Status::ok();
 }
 
-Result<crypto::Hash256> Node::submit(ByteView encoded) {
-    if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
-    FIDES_ASSIGN_OR_RETURN(Transaction tx, Transaction::decode(encoded));
-    if (tx.chainId != m_genesis.chainId) {
-        return Status::invalidArgument("transaction is for chain '" + tx.chainId + "', this is '" +
-                                       m_genesis.chainId + "'");
+Result<crypto::Hash256> Node::submit(ByteView encoded) { return std::move(submitBatch({encoded}).front()); }
+
+std::vector<Result<crypto::Hash256>> Node::submitBatch(const std::vector<ByteView>& encoded) {
+    const std::size_t n = encoded.size();
+    std::vector<Result<crypto::Hash256>> results(n, Status::internal("not checked"));
+    if (m_failed.load()) {
+        for (auto& r : results) r = Status::unavailable("node has stopped: " + m_failure.message());
+        return results;
     }
+    // Stateless checks and hashes, without any lock.
     const std::uint64_t nowS = nowMs() / 1000;
-    if (tx.expiry <= nowS) return Status::invalidArgument("transaction has expired");
-    if (tx.expiry > nowS + static_cast<std::uint64_t>(m_config.maxTxTtl.count())) {
-        return Status::invalidArgument("transaction expiry is more than " +
-                                       std::to_string(m_config.maxTxTtl.count()) + " s ahead");
+    std::vector<std::shared_ptr<MempoolEntry>> entries(n);
+    std::vector<crypto::Hash256> hashes;
+    std::vector<std::size_t> at;  // index into `encoded` of each hash
+    for (std::size_t i = 0; i < n; ++i) {
+        auto tx = Transaction::decode(encoded[i]);
+        if (!tx) {
+            results[i] = tx.status();
+            continue;
+        }
+        if (tx->chainId != m_genesis.chainId) {
+            results[i] = Status::invalidArgument("transaction is for chain '" + tx->chainId + "', this is '" +
+                                                 m_genesis.chainId + "'");
+            continue;
+        }
+        if (tx->expiry <= nowS) {
+            results[i] = Status::invalidArgument("transaction has expired");
+            continue;
+        }
+        if (tx->expiry > nowS + static_cast<std::uint64_t>(m_config.maxTxTtl.count())) {
+            results[i] = Status::invalidArgument("transaction expiry is more than " +
+                                                 std::to_string(m_config.maxTxTtl.count()) + " s ahead");
+            continue;
+        }
+        if (handlerFor(tx->type) == nullptr) {
+            results[i] = Status::invalidArgument("no application handles transaction type " +
+                                                 std::to_string(tx->type));
+            continue;
+        }
+        auto entry = std::make_shared<MempoolEntry>();
+        entry->hash = txHash(encoded[i]);
+        entry->tx = std::move(tx).value();
+        hashes.push_back(entry->hash);
+        at.push_back(i);
+        entries[i] = std::move(entry);
     }
-    const app::Application* handler = handlerFor(tx.type);
-    if (handler == nullptr) {
-        return Status::invalidArgument("no application handles transaction type " + std::to_string(tx.type));
-    }
-    auto entry = std::make_shared<MempoolEntry>();
-    entry->hash = txHash(encoded);
+    // Replay checks (pool, store), then the signature and the application.
     const std::uint64_t generation = m_mempool->generation();
-    if (m_mempool->contains(entry->hash)) return Status::alreadyExists("transaction is already in the mempool");
-    FIDES_ASSIGN_OR_RETURN(auto committedAt, m_store->findTx(entry->hash));
-    if (committedAt) {
-        return Status::alreadyExists("transaction was committed at height " + std::to_string(committedAt->height));
+    const auto pooled = m_mempool->find(hashes);
+    std::vector<std::shared_ptr<const MempoolEntry>> admissible;
+    std::vector<std::size_t> admissibleAt;
+    for (std::size_t k = 0; k < at.size(); ++k) {
+        const std::size_t i = at[k];
+        auto& entry = entries[i];
+        results[i] = [&]() -> Result<crypto::Hash256> {
+            if (pooled[k]) return Status::alreadyExists("transaction is already in the mempool");
+            FIDES_ASSIGN_OR_RETURN(auto committedAt, m_store->findTx(entry->hash));
+            if (committedAt) {
+                return Status::alreadyExists("transaction was committed at height " +
+                                             std::to_string(committedAt->height));
+            }
+            if (!entry->tx.verifySignature()) return Status::unauthenticated("transaction signature is invalid");
+            FIDES_RETURN_IF_ERROR(handlerFor(entry->tx.type)->checkTx(entry->tx, *m_committed));
+            return entry->hash;
+        }();
+        if (!results[i]) continue;
+        entry->encoded.assign(encoded[i].begin(), encoded[i].end());
+        admissible.push_back(std::move(entry));
+        admissibleAt.push_back(i);
     }
-    if (!tx.verifySignature()) return Status::unauthenticated("transaction signature is invalid");
-    FIDES_RETURN_IF_ERROR(handler->checkTx(tx, *m_committed));
-    entry->encoded.assign(encoded.begin(), encoded.end());
-    entry->tx = std::move(tx);
-    const crypto::Hash256 hash = entry->hash;
-    FIDES_RETURN_IF_ERROR(m_mempool->admit(std::move(entry), generation));
+    if (admissible.empty()) return results;
+    std::vector<crypto::Hash256> admittedHashes;
+    admittedHashes.reserve(admissible.size());
+    for (const auto& e : admissible) admittedHashes.push_back(e->hash);
+    const auto admitted = m_mempool->admit(std::move(admissible), generation);
+    bool any = false;
     {
         // A transaction dropped earlier (e.g. expired) may be submitted again.
         std::lock_guard lock(m_tipMutex);
-        m_dropped.erase(hash);
+        for (std::size_t k = 0; k < admitted.size(); ++k) {
+            if (!admitted[k]) {
+                results[admissibleAt[k]] = admitted[k];
+                continue;
+            }
+            m_dropped.erase(admittedHashes[k]);
+            any = true;
+        }
     }
-    m_wake.notify_one();
-    return hash;
+    if (any) m_wake.notify_one();
+    return results;
 }
 
 bool Node::waitForHeight(std::uint64_t height, std::chrono::steady_clock::time_point deadline) {

@@ -134,6 +134,11 @@ public:
     // Admission: decode, limits, chain id, expiry, replay, signature (once),
     // application check, mempool capacity. Returns the transaction hash.
     Result<crypto::Hash256> submit(ByteView encoded);
+    // The same for many transactions (a client's or a peer's batch): each
+    // gets the result submit() would give, in order, but the mempool and the
+    // tip lock are taken once per batch rather than several times per
+    // transaction. A transaction repeated within the batch is admitted once.
+    std::vector<Result<crypto::Hash256>> submitBatch(const std::vector<ByteView>& encoded);
     // Waits until the transaction is committed (its location) or was dropped
     // from a block (its error), or the deadline passes (DEADLINE_EXCEEDED).
     Result<storage::TxLocation> waitForCommit(const crypto::Hash256& txHash,

@@ -131,7 +131,7 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         Botan::secure_scrub_memory(keyBytes.data(), keyBytes.size());
     }
     rpc::NodeServiceImpl::AdmittedHook gossip;
-    if (network) gossip = [&network](ByteView tx) { network->broadcastTransaction(tx); };
+    if (network) gossip = [&network](const std::vector<ByteView>& txs) { network->broadcastTransactions(txs); };
     auto server = rpc::RpcServer::start(**node, settings->rpcListen, gossip);
     if (!server) {
         if (driver) driver->stop();

@@ -77,7 +77,7 @@ public:
         std::mutex mutex;
         std::condition_variable cv;
         std::deque<v1::PeerMessage> queue;  // guarded by mutex
-        std::vector<Bytes> txs;             // guarded by mutex
+        std::vector<std::string> txs;       // guarded by mutex; moved into messages
         grpc::ClientContext* active = nullptr;  // guarded by mutex
         std::atomic<bool> connected{false};
         std::thread thread;
@@ -165,9 +165,13 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
             if (v && driver != nullptr) driver->deliver(*v);
             break;
         }
-        case v1::PeerMessage::kTransactions:
-            for (const auto& tx : m.transactions().transactions()) (void)m_node.submit(asBytes(tx));
+        case v1::PeerMessage::kTransactions: {
+            std::vector<ByteView> txs;
+            txs.reserve(static_cast<std::size_t>(m.transactions().transactions_size()));
+            for (const auto& tx : m.transactions().transactions()) txs.push_back(asBytes(tx));
+            (void)m_node.submitBatch(txs);
             break;
+        }
         default: break;
         }
     }
@@ -243,7 +247,7 @@ void PeerNetwork::Impl::senderLoop(Outbound& out) {
             spdlog::info("p2p: outbound link to {} ({})", out.peer.address, out.peer.key.hex().substr(0, 16));
             while (!m_stop.load()) {
                 std::deque<v1::PeerMessage> batch;
-                std::vector<Bytes> txs;
+                std::vector<std::string> txs;
                 {
                     std::unique_lock lock(out.mutex);
                     out.cv.wait_for(lock, std::chrono::milliseconds(200),
@@ -261,7 +265,7 @@ void PeerNetwork::Impl::senderLoop(Outbound& out) {
                 for (std::size_t i = 0; ok && i < txs.size(); i += kMaxTxBatch) {
                     v1::PeerMessage m;
                     for (std::size_t j = i; j < std::min(txs.size(), i + kMaxTxBatch); ++j) {
-                        m.mutable_transactions()->add_transactions(str(txs[j]));
+                        m.mutable_transactions()->add_transactions(std::move(txs[j]));
                     }
                     ok = stream->Write(m);
                 }
@@ -387,14 +391,19 @@ void PeerNetwork::broadcast(const consensus::SignedVote& v) {
     m_impl->enqueue(m);
 }
 
-void PeerNetwork::broadcastTransaction(ByteView encoded) {
+void PeerNetwork::broadcastTransactions(const std::vector<ByteView>& encoded) {
     for (auto& out : m_impl->m_out) {
         bool wake = false;
         {
             std::lock_guard lock(out->mutex);
-            if (out->txs.size() < m_impl->m_config.maxQueuedMessages) out->txs.emplace_back(encoded.begin(), encoded.end());
+            const bool wasEmpty = out->txs.empty();
+            const bool wasShort = out->txs.size() < kMaxTxBatch;
+            for (const ByteView tx : encoded) {
+                if (out->txs.size() >= m_impl->m_config.maxQueuedMessages) break;
+                out->txs.emplace_back(reinterpret_cast<const char*>(tx.data()), tx.size());
+            }
             // The sender waits for the first transaction, then for a full batch.
-            wake = out->txs.size() == 1 || out->txs.size() == kMaxTxBatch;
+            wake = (wasEmpty && !out->txs.empty()) || (wasShort && out->txs.size() >= kMaxTxBatch);
         }
         if (wake) out->cv.notify_one();
     }

@@ -71,8 +71,8 @@ public:
     void broadcast(const consensus::SignedVote& vote) override;
     std::optional<Block> fetchBlock(std::uint64_t height) override;
     std::optional<Block> probeBlock(std::uint64_t height) override;
-    // A transaction a client submitted to this node: to every peer, once.
-    void broadcastTransaction(ByteView encoded);
+    // Transactions a client submitted to this node: to every peer, once.
+    void broadcastTransactions(const std::vector<ByteView>& encoded);
 
     class Impl;
 

@@ -50,7 +50,7 @@ grpc::Status NodeServiceImpl::SubmitTransaction(grpc::ServerContext* ctx, const 
                                                 v1::SubmitTransactionResponse* resp) {
     auto hash = m_node.submit(view(req->transaction()));
     if (!hash) return toGrpc(hash.status());
-    admitted(view(req->transaction()));
+    admitted({view(req->transaction())});
     resp->set_tx_hash(str(hash->bytes()));
     if (!req->wait_for_commit()) return grpc::Status::OK;
     auto deadline = std::chrono::steady_clock::now() + kMaxCommitWait;
@@ -74,13 +74,19 @@ grpc::Status NodeServiceImpl::SubmitTransactions(grpc::ServerContext* ctx,
     std::uint32_t position = 0;
     std::uint64_t accepted = 0;
     std::uint64_t rejected = 0;
+    std::vector<ByteView> txs;
+    std::vector<ByteView> admittedTxs;
     while (reader->Read(&batch)) {
         if (ctx->IsCancelled()) return {grpc::StatusCode::CANCELLED, "client cancelled the stream"};
-        for (const auto& tx : batch.transactions()) {
-            auto hash = m_node.submit(view(tx));
+        txs.clear();
+        admittedTxs.clear();
+        for (const auto& tx : batch.transactions()) txs.push_back(view(tx));
+        const auto results = m_node.submitBatch(txs);
+        for (std::size_t i = 0; i < txs.size(); ++i) {
+            const auto& hash = results[i];
             if (hash) {
                 ++accepted;
-                admitted(view(tx));
+                admittedTxs.push_back(txs[i]);
             } else {
                 ++rejected;
                 if (static_cast<std::size_t>(resp->rejections_size()) < kMaxListedRejections) {
@@ -88,11 +94,12 @@ grpc::Status NodeServiceImpl::SubmitTransactions(grpc::ServerContext* ctx,
                     r->set_position(position);
                     r->set_code(static_cast<int>(toGrpc(hash.status()).error_code()));
                     r->set_message(hash.status().message());
-                    if (tx.size() <= limits::kMaxTransactionSize) r->set_tx_hash(str(txHash(view(tx)).bytes()));
+                    if (txs[i].size() <= limits::kMaxTransactionSize) r->set_tx_hash(str(txHash(txs[i]).bytes()));
                 }
             }
             ++position;
         }
+        admitted(admittedTxs);
     }
     resp->set_accepted(accepted);
     resp->set_rejected(rejected);

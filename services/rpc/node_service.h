@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace fides::rpc {
 
@@ -21,9 +22,9 @@ grpc::Status toGrpc(const Status& status);
 
 class NodeServiceImpl final : public fides::node::v1::NodeService::Service {
 public:
-    // `onAdmitted` (optional) sees every transaction a client got admitted
-    // (the p2p layer gossips it to the other validators).
-    using AdmittedHook = std::function<void(ByteView)>;
+    // `onAdmitted` (optional) sees every transaction a client got admitted,
+    // a batch at a time (the p2p layer gossips them to the other validators).
+    using AdmittedHook = std::function<void(const std::vector<ByteView>&)>;
     explicit NodeServiceImpl(node::Node& node, AdmittedHook onAdmitted = {})
         : m_node(node), m_onAdmitted(std::move(onAdmitted)) {}
 
@@ -46,8 +47,8 @@ public:
                                   node::v1::GetValidatorSetsResponse* resp) override;
 
 private:
-    void admitted(ByteView tx) {
-        if (m_onAdmitted) m_onAdmitted(tx);
+    void admitted(const std::vector<ByteView>& txs) {
+        if (m_onAdmitted && !txs.empty()) m_onAdmitted(txs);
     }
     node::Node& m_node;
     AdmittedHook m_onAdmitted;
