@@ -161,6 +161,41 @@ private slots:
         QCOMPARE(after.mempoolSize, 0u);
     }
 
+    void batchAdmissionGivesEachTransactionItsOwnResult() {
+        Fixture f;
+        f.cfg.mempool.maxTransactions = 4;
+        auto n = f.open();
+        QVERIFY(n);
+        // Not started: nothing drains the pool.
+        const Bytes pooled = f.notarize("pooled").encode();
+        QVERIFY((*n)->submit(pooled));
+        const Bytes good = f.notarize("good").encode();
+        Transaction badSig = f.notarize("bad signature");
+        badSig.nonce ^= 1;
+        const Bytes badSigBytes = badSig.encode();
+        const Bytes malformed{1, 2, 3};
+        const Bytes fills = f.notarize("fills the pool").encode();
+        const Bytes another = f.notarize("another").encode();
+        const Bytes tooMany = f.notarize("one too many").encode();
+        const std::vector<ByteView> batch{good, malformed, pooled, badSigBytes, good, fills, another, tooMany};
+        const auto r = (*n)->submitBatch(batch);
+        QCOMPARE(r.size(), batch.size());
+        QVERIFY(r[0]);
+        QCOMPARE(*r[0], txHash(good));
+        QCOMPARE(r[1].status().code(), Code::InvalidArgument);
+        QCOMPARE(r[2].status().code(), Code::AlreadyExists);  // pooled before the batch
+        QCOMPARE(r[3].status().code(), Code::Unauthenticated);
+        QCOMPARE(r[4].status().code(), Code::AlreadyExists);  // repeated within the batch: admitted once
+        QVERIFY(r[5]);
+        QVERIFY(r[6]);
+        QCOMPARE(r[7].status().code(), Code::ResourceExhausted);  // the pool holds 4
+        QCOMPARE((*n)->status().mempoolSize, 4u);
+        // A single submit answers exactly as the batch did.
+        QCOMPARE((*n)->submit(badSigBytes).status().code(), Code::Unauthenticated);
+        QCOMPARE((*n)->submit(good).status().code(), Code::AlreadyExists);
+        QVERIFY((*n)->submitBatch({}).empty());
+    }
+
     void duplicateDocumentInOneBatchIsDroppedWithError() {
         Fixture f;
         auto n = f.open();
