@@ -202,6 +202,16 @@ Result<ValidatorSet> decodeEntry(const v1::ValidatorSetEntry& e) {
     return set;
 }
 
+// An error the node answered an RPC with: the node refused or failed, which
+// is never a verification failure here, whatever its code (a node answering
+// INVALID_ARGUMENT has not shown a forged commit). Codes isVerificationFailure
+// counts become UNAVAILABLE; the node's own code stays in the message.
+Status nodeError(const Status& remote, const std::string& context) {
+    if (!isVerificationFailure(remote)) return remote.withContext(context);
+    return Status(Code::Unavailable, context + ": the node answered " + codeName(remote.code()) + ": " +
+                                         remote.message());
+}
+
 // Learns `set` from `from` if it is new to the client and a committed header
 // (the node is at `height`) has announced it.
 Status learnFromNode(const NodeClient& node, LightClient& lightClient, std::uint64_t from, const ValidatorSet& set,
@@ -210,7 +220,7 @@ Status learnFromNode(const NodeClient& node, LightClient& lightClient, std::uint
     const std::string context = "validator set from height " + std::to_string(from);
     auto announcing = node.signedHeader(from - 1);
     if (!announcing) {
-        return announcing.status().withContext(context + ": fetching its announcing block " + std::to_string(from - 1));
+        return nodeError(announcing.status(), context + ": fetching its announcing block " + std::to_string(from - 1));
     }
     return lightClient
         .learnSet(from, set, asBytes(announcing->header()), asBytes(announcing->commit()))
@@ -235,13 +245,13 @@ Result<NodeValidatorSets> decodeValidatorSets(const v1::GetValidatorSetsResponse
 
 Result<NodeValidatorSets> fetchValidatorSets(const NodeClient& node) {
     auto sets = node.validatorSets();
-    if (!sets) return sets.status().withContext("fetching the validator sets");
+    if (!sets) return nodeError(sets.status(), "fetching the validator sets");
     return decodeValidatorSets(*sets);
 }
 
 Status syncLightClient(const NodeClient& node, LightClient& lightClient) {
     auto sets = node.validatorSets();
-    if (!sets) return sets.status().withContext("fetching the validator sets");
+    if (!sets) return nodeError(sets.status(), "fetching the validator sets");
     // Entry by entry, so that what is learned before an error stays learned.
     for (const v1::ValidatorSetEntry* e : inHeightOrder(*sets)) {
         if (e->from_height() <= lightClient.latestChange() || e->from_height() - 1 > sets->height()) continue;

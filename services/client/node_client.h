@@ -95,7 +95,9 @@ Status syncLightClient(const NodeClient& node, LightClient& lightClient, const N
 
 // Whether an error of syncLightClient means the node's answer does not check
 // out (UNAUTHENTICATED, INVALID_ARGUMENT, FAILED_PRECONDITION, DATA_LOSS)
-// rather than that the node refused or could not be reached.
+// rather than that the node refused or could not be reached. syncLightClient
+// reports an error status the node answered with as UNAVAILABLE (its code in
+// the message), so a node's own INVALID_ARGUMENT is not taken for a forgery.
 bool isVerificationFailure(const Status& status);
 
 }  // namespace fides::client

@@ -108,8 +108,17 @@ grpc::Status FakeNode::GetStatus(grpc::ServerContext*, const v1::GetStatusReques
     return grpc::Status::OK;
 }
 
+void FakeNode::refuseBlocks(grpc::Status status) {
+    std::lock_guard lock(m_mutex);
+    m_blockRefusal = std::move(status);
+}
+
 grpc::Status FakeNode::GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req,
                                 v1::GetBlockResponse* resp) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_blockRefusal.ok()) return m_blockRefusal;
+    }
     auto it = m_blocks.find(req->height());
     if (it == m_blocks.end()) {
         return {grpc::StatusCode::NOT_FOUND, "no block at height " + std::to_string(req->height())};

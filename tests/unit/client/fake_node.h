@@ -45,6 +45,8 @@ public:
     void setListedSets(std::vector<node::v1::ValidatorSetEntry> entries);
     // Removes the entry starting at `fromHeight` (a node hiding a change).
     void hideChange(std::uint64_t fromHeight);
+    // GetBlock answers `status` from now on (a node refusing requests).
+    void refuseBlocks(grpc::Status status);
 
     grpc::Status GetStatus(grpc::ServerContext*, const node::v1::GetStatusRequest*,
                            node::v1::GetStatusResponse* resp) override;
@@ -65,6 +67,7 @@ private:
     std::map<std::uint64_t, std::pair<Bytes, Bytes>> m_blocks;  // height -> header, commit (immutable)
     mutable std::mutex m_mutex;
     std::vector<node::v1::ValidatorSetEntry> m_listed;  // guarded by m_mutex
+    grpc::Status m_blockRefusal;                        // guarded by m_mutex; OK = answer
     std::unique_ptr<grpc::Server> m_server;
     int m_port = 0;
 };

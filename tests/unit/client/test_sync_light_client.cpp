@@ -121,6 +121,22 @@ private slots:
         QCOMPARE(lc.changesLearned(), 0u);
     }
 
+    void nodeRefusingIsANodeErrorWhateverItsCode() {
+        // A node that answers GetBlock with INVALID_ARGUMENT has refused, not
+        // shown a forged commit: the CLI must say "node error" (exit 4).
+        FakeNode node;
+        node.refuseBlocks({grpc::StatusCode::INVALID_ARGUMENT, "request refused"});
+        client::NodeClient c(node.address(), std::chrono::seconds(10));
+        LightClient lc(node.genesis());
+        const Status s = client::syncLightClient(c, lc);
+        QVERIFY(!s.isOk());
+        QVERIFY2(!client::isVerificationFailure(s), s.toString().c_str());
+        QCOMPARE(s.code(), Code::Unavailable);
+        QVERIFY2(s.message().find("INVALID_ARGUMENT") != std::string::npos, s.toString().c_str());
+        QVERIFY2(s.message().find("request refused") != std::string::npos, s.toString().c_str());
+        QCOMPARE(lc.changesLearned(), 0u);
+    }
+
     void unreachableNodeIsANodeError() {
         // The fake node only gives the genesis; nothing listens on port 1.
         FakeNode node;
