@@ -84,8 +84,6 @@ public:
     }
 
     const Engine& engine() const { return *m_engine; }
-    // Whether this validator is in the current height's set.
-    bool isMember() const { return m_self.has_value(); }
     const crypto::PublicKey& publicKey() const { return m_signer.publicKey(); }
 
 private:

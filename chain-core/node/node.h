@@ -171,7 +171,6 @@ public:
     // The validator sets by height (genesis and governance changes).
     const ValidatorSchedule& validatorSchedule() const { return *m_schedule; }
     std::shared_ptr<const ValidatorSchedule> sharedSchedule() const { return m_schedule; }
-    const crypto::PublicKey& publicKey() const { return m_publicKey; }
     Result<Block> block(std::uint64_t height) const;
     Result<TxWithProof> transaction(const crypto::Hash256& txHash) const;
     Result<StateAnswer> query(ByteView key) const;
