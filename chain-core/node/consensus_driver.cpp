@@ -7,22 +7,86 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <unordered_map>
+
 namespace fides::node {
 
-consensus::Value blockValue(const Block& block) {
+namespace {
+// First byte of a compact value. A full value starts with its header's
+// length (a big-endian u32 below 64 MiB), so its first byte is at most 0x03.
+constexpr std::uint8_t kCompactValue = 0xFC;
+constexpr std::uint32_t kMaxValueBytes = 64u << 20;
+}  // namespace
+
+consensus::Value blockValue(const Block& block, const std::vector<crypto::Hash256>& txHashes) {
     Writer w;
-    w.var(block.header.encode()).var(Block::encodeBody(block.transactions));
+    w.u8(kCompactValue).var(block.header.encode()).u32(static_cast<std::uint32_t>(txHashes.size()));
+    for (const auto& h : txHashes) w.fixed(h.bytes());
     return {block.header.hash(), std::move(w).take()};
 }
 
-Result<Block> blockFromValue(const consensus::Value& value) {
-    Reader r(value.data, 64u << 20);
+Result<Block> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport) {
+    Reader r(value.data, kMaxValueBytes);
+    Block b;
     Bytes header;
+    if (!value.data.empty() && value.data.front() == kCompactValue) {
+        std::uint8_t kind = 0;
+        FIDES_RETURN_IF_ERROR(r.u8(kind));
+        FIDES_RETURN_IF_ERROR(r.var(header));
+        std::uint32_t count = 0;
+        FIDES_RETURN_IF_ERROR(r.u32(count));
+        if (r.remaining() != static_cast<std::size_t>(count) * crypto::Hash256::kSize) {
+            return Status::invalidArgument("compact value: " + std::to_string(count) + " transaction hashes announced, " +
+                                           std::to_string(r.remaining()) + " bytes follow");
+        }
+        std::vector<crypto::Hash256> hashes;
+        hashes.reserve(count);
+        std::array<std::uint8_t, crypto::Hash256::kSize> h{};
+        for (std::uint32_t i = 0; i < count; ++i) {
+            FIDES_RETURN_IF_ERROR(r.fixed(h));
+            hashes.emplace_back(h);
+        }
+        FIDES_RETURN_IF_ERROR(r.finish());
+        FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
+        if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
+        b.transactions.resize(count);
+        std::vector<crypto::Hash256> missing;
+        const auto pooled = node.pooled(hashes);
+        for (std::uint32_t i = 0; i < count; ++i) {
+            if (pooled[i]) {
+                b.transactions[i] = pooled[i]->encoded;
+            } else {
+                missing.push_back(hashes[i]);
+            }
+        }
+        if (!missing.empty()) {
+            std::unordered_map<crypto::Hash256, Bytes, crypto::Hash256Hasher> fetched;
+            for (Bytes& tx : transport.fetchTransactions(missing)) {
+                const crypto::Hash256 th = txHash(tx);
+                fetched.emplace(th, std::move(tx));  // one not asked for is ignored below
+            }
+            std::size_t stillMissing = 0;
+            for (std::uint32_t i = 0; i < count; ++i) {
+                if (pooled[i]) continue;
+                auto it = fetched.find(hashes[i]);
+                if (it == fetched.end()) {
+                    ++stillMissing;
+                } else {
+                    b.transactions[i] = it->second;  // a copy: the block may name a hash twice
+                }
+            }
+            if (stillMissing > 0) {
+                return Status::unavailable(std::to_string(stillMissing) + " of the block's " + std::to_string(count) +
+                                           " transactions are neither pooled here nor held by a reachable peer");
+            }
+        }
+        return b;
+    }
     Bytes body;
     FIDES_RETURN_IF_ERROR(r.var(header));
     FIDES_RETURN_IF_ERROR(r.var(body));
     FIDES_RETURN_IF_ERROR(r.finish());
-    Block b;
     FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
     FIDES_ASSIGN_OR_RETURN(b.transactions, Block::decodeBody(body));
     if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
@@ -50,15 +114,18 @@ consensus::Value ConsensusDriver::getValue(std::uint64_t height) {
         fail(ex.status().withContext("building block " + std::to_string(height)));
         return {};
     }
-    consensus::Value v = blockValue(ex->block);
+    consensus::Value v = blockValue(ex->block, ex->txHashes);
     m_executed.insert_or_assign(v.id, std::move(*ex));
     return v;
 }
 
 bool ConsensusDriver::valid(std::uint64_t height, const consensus::Value& value) {
     if (m_executed.count(value.id) != 0) return true;
-    auto block = blockFromValue(value);
-    if (!block) return false;
+    auto block = blockFromValue(value, m_node, m_transport);
+    if (!block) {
+        spdlog::warn("consensus: proposed block at height {}: {}", height, block.status().toString());
+        return false;
+    }
     auto ex = m_node.validateBlock(std::move(*block));
     if (!ex) {
         spdlog::warn("consensus: proposed block at height {} is invalid: {}", height, ex.status().toString());
@@ -134,8 +201,16 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
     auto it = m_executed.find(d.value.id);
     if (it == m_executed.end()) {
         // Decided without having checked it here (a replayed log): check now.
-        FIDES_ASSIGN_OR_RETURN(Block block, blockFromValue(d.value));
-        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(std::move(block)));
+        auto block = blockFromValue(d.value, m_node, m_transport);
+        if (!block && block.status().code() == Code::Unavailable) {
+            // Its transactions are gone from every reachable mempool (the
+            // peers committed it): block sync fetches the committed block.
+            spdlog::warn("consensus: block {} was decided, but {}; fetching it by block sync", d.height,
+                         block.status().message());
+            return Status::ok();
+        }
+        if (!block) return block.status();
+        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(std::move(*block)));
         it = m_executed.insert_or_assign(d.value.id, std::move(ex)).first;
     }
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));

@@ -39,6 +39,13 @@ public:
     // heard nothing from ahead for a while (it cannot know whether the
     // block exists, and must not block its consensus thread for long).
     virtual std::optional<Block> probeBlock(std::uint64_t height) { return fetchBlock(height); }
+    // Transactions by hash from the peers' mempools, for a compact proposal
+    // that names transactions this node does not hold: whatever the peers
+    // have, in any order. Unchecked: the caller checks every hash.
+    virtual std::vector<Bytes> fetchTransactions(const std::vector<crypto::Hash256>& hashes) {
+        (void)hashes;
+        return {};
+    }
 };
 
 struct DriverConfig {
@@ -112,8 +119,16 @@ private:
     decltype(std::declval<consensus::ConsensusCore>().progressMark()) m_lastMark{};
 };
 
-// The value a block is proposed as: id = block hash, data = header and body.
-consensus::Value blockValue(const Block& block);
-Result<Block> blockFromValue(const consensus::Value& value);
+// The value a block is proposed as: id = block hash, data = the compact form,
+// the header and the transactions' hashes (doc/spec/consensus.md §2);
+// `txHashes[i]` is the hash of block.transactions[i].
+consensus::Value blockValue(const Block& block, const std::vector<crypto::Hash256>& txHashes);
+// The block a value names. The full form (header and body; earlier releases
+// proposed it, and their logs may hold it) decodes alone. The compact form
+// takes the transactions from `node`'s mempool and asks `transport` for the
+// ones it lacks; each one fetched must hash to the name it was fetched for.
+// INVALID_ARGUMENT for a malformed value or a mismatched transaction,
+// UNAVAILABLE if some transactions cannot be had.
+Result<Block> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport);
 
 }  // namespace fides::node

@@ -171,6 +171,11 @@ public:
     // The validator sets by height (genesis and governance changes).
     const ValidatorSchedule& validatorSchedule() const { return *m_schedule; }
     std::shared_ptr<const ValidatorSchedule> sharedSchedule() const { return m_schedule; }
+    // The pooled transactions with these hashes (nullptr where not pooled):
+    // what a compact proposal names is looked up here first.
+    std::vector<std::shared_ptr<const MempoolEntry>> pooled(const std::vector<crypto::Hash256>& hashes) const {
+        return m_mempool->find(hashes);
+    }
     Result<Block> block(std::uint64_t height) const;
     Result<TxWithProof> transaction(const crypto::Hash256& txHash) const;
     Result<StateAnswer> query(ByteView key) const;

@@ -15,6 +15,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 namespace fides::p2p {
 
@@ -23,6 +24,9 @@ namespace v1 = fides::p2p::v1;
 namespace {
 constexpr std::size_t kMaxMessageBytes = 64u << 20;
 constexpr std::size_t kMaxTxBatch = 500;
+// Hashes per GetTransactions request: more than a block holds (10,000 by
+// default), far less than the message limit allows.
+constexpr int kMaxTxRequest = 20'000;
 // Transactions without consensus messages wait this long for company, so
 // that gossip leaves in batches rather than one message (and one wake-up of
 // the sender) per admitted transaction. Consensus messages never wait.
@@ -85,6 +89,8 @@ public:
 
     grpc::Status Connect(grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PeerMessage, v1::PeerMessage>* stream) override;
     grpc::Status GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req, v1::GetBlockResponse* resp) override;
+    grpc::Status GetTransactions(grpc::ServerContext*, const v1::GetTransactionsRequest* req,
+                                 v1::GetTransactionsResponse* resp) override;
 
     void startOutbound();
     void senderLoop(Outbound& out);
@@ -184,6 +190,26 @@ grpc::Status PeerNetwork::Impl::GetBlock(grpc::ServerContext*, const v1::GetBloc
     resp->set_header(str(b->header.encode()));
     resp->set_body(str(Block::encodeBody(b->transactions)));
     resp->set_commit(str(b->commit.encode()));
+    return grpc::Status::OK;
+}
+
+grpc::Status PeerNetwork::Impl::GetTransactions(grpc::ServerContext* ctx, const v1::GetTransactionsRequest* req,
+                                                v1::GetTransactionsResponse* resp) {
+    (void)ctx;
+    if (req->hashes_size() > kMaxTxRequest) {
+        return {grpc::StatusCode::INVALID_ARGUMENT, std::to_string(req->hashes_size()) +
+                                                        " hashes requested, at most " + std::to_string(kMaxTxRequest)};
+    }
+    std::vector<crypto::Hash256> hashes;
+    hashes.reserve(static_cast<std::size_t>(req->hashes_size()));
+    for (const auto& h : req->hashes()) {
+        auto parsed = crypto::Hash256::fromBytes(asBytes(h));
+        if (!parsed) return {grpc::StatusCode::INVALID_ARGUMENT, "a transaction hash is not 32 bytes"};
+        hashes.push_back(*parsed);
+    }
+    for (const auto& e : m_node.pooled(hashes)) {
+        if (e) resp->add_transactions(str(e->encoded));
+    }
     return grpc::Status::OK;
 }
 
@@ -446,6 +472,33 @@ std::optional<Block> PeerNetwork::Impl::fetchFromPeers(std::uint64_t height, std
 
 std::optional<Block> PeerNetwork::fetchBlock(std::uint64_t height) {
     return m_impl->fetchFromPeers(height, m_impl->m_out.size(), std::chrono::seconds(3));
+}
+
+std::vector<Bytes> PeerNetwork::fetchTransactions(const std::vector<crypto::Hash256>& hashes) {
+    // Starts at the next peer each time, like block sync; stops once every
+    // hash has an answer (which the caller checks).
+    std::vector<Bytes> out;
+    std::unordered_set<crypto::Hash256, crypto::Hash256Hasher> wanted(hashes.begin(), hashes.end());
+    const std::size_t n = m_impl->m_out.size();
+    const std::size_t start = m_impl->m_nextSyncPeer.fetch_add(1);
+    for (std::size_t k = 0; k < n && !wanted.empty(); ++k) {
+        auto& peer = *m_impl->m_out[(start + k) % n];
+        if (!peer.connected.load() || m_impl->blocked(peer.peer.key)) continue;
+        v1::GetTransactionsRequest req;
+        for (const auto& h : wanted) {
+            if (req.hashes_size() >= kMaxTxRequest) break;
+            req.add_hashes(str(h.bytes()));
+        }
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+        v1::GetTransactionsResponse resp;
+        if (!peer.stub->GetTransactions(&ctx, req, &resp).ok()) continue;
+        for (const auto& tx : resp.transactions()) {
+            if (wanted.erase(txHash(asBytes(tx))) == 0) continue;  // not asked for, or a duplicate
+            out.emplace_back(tx.begin(), tx.end());
+        }
+    }
+    return out;
 }
 
 std::optional<Block> PeerNetwork::probeBlock(std::uint64_t height) {

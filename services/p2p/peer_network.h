@@ -71,6 +71,8 @@ public:
     void broadcast(const consensus::SignedVote& vote) override;
     std::optional<Block> fetchBlock(std::uint64_t height) override;
     std::optional<Block> probeBlock(std::uint64_t height) override;
+    // Asks the connected peers in turn (1 s each) until all are found.
+    std::vector<Bytes> fetchTransactions(const std::vector<crypto::Hash256>& hashes) override;
     // Transactions a client submitted to this node: to every peer, once.
     void broadcastTransactions(const std::vector<ByteView>& encoded);
 

@@ -32,6 +32,7 @@ public:
     void broadcast(const consensus::SignedProposal& p) override;
     void broadcast(const consensus::SignedVote& v) override;
     std::optional<Block> fetchBlock(std::uint64_t height) override;
+    std::vector<Bytes> fetchTransactions(const std::vector<crypto::Hash256>& hashes) override;
 
 private:
     LocalNetwork& m_net;
@@ -82,9 +83,28 @@ public:
         return std::nullopt;
     }
 
+    // From the other members' mempools (this network does not gossip
+    // transactions: every compact proposal a node did not build is resolved
+    // here).
+    std::vector<Bytes> fetchTxs(std::size_t from, const std::vector<crypto::Hash256>& hashes) {
+        std::lock_guard lock(m_mutex);
+        std::vector<Bytes> out;
+        if (m_down[from]) return out;
+        for (std::size_t j = 0; j < m_members.size(); ++j) {
+            if (j == from || m_down[j] || m_members[j].node == nullptr) continue;
+            for (const auto& e : m_members[j].node->pooled(hashes)) {
+                if (!e) continue;
+                out.push_back(tamper == Tamper::Transactions ? Bytes{1, 2, 3} : e->encoded);
+            }
+        }
+        ++txFetches;
+        return out;
+    }
+
     // A misbehaving sync peer: blocks it serves are altered.
-    enum class Tamper { None, StateRoot, Commit };
+    enum class Tamper { None, StateRoot, Commit, Transactions };
     std::atomic<Tamper> tamper{Tamper::None};
+    std::atomic<int> txFetches{0};
 
 private:
     std::mutex m_mutex;
@@ -96,6 +116,9 @@ private:
 void LocalTransport::broadcast(const consensus::SignedProposal& p) { m_net.send(m_index, p); }
 void LocalTransport::broadcast(const consensus::SignedVote& v) { m_net.send(m_index, v); }
 std::optional<Block> LocalTransport::fetchBlock(std::uint64_t height) { return m_net.fetch(m_index, height); }
+std::vector<Bytes> LocalTransport::fetchTransactions(const std::vector<crypto::Hash256>& hashes) {
+    return m_net.fetchTxs(m_index, hashes);
+}
 
 crypto::SecretKey copyKey(const crypto::SecretKey& k) {
     return *crypto::SecretKey::fromBytes(Bytes(k.secretBytes().begin(), k.secretBytes().end()));
@@ -213,11 +236,47 @@ private slots:
             }
         }
         QVERIFY2(proposers.size() >= 3, "the proposer does not rotate");
+        // Proposals name transactions by hash; the others took this one from
+        // validator 2's mempool (this test network does not gossip).
+        QVERIFY(c.net.txFetches.load() > 0);
         qInfo("4 validators agree on %llu blocks, %zu distinct proposers; the notarisation committed at height %llu",
               static_cast<unsigned long long>(top), proposers.size(), static_cast<unsigned long long>(loc->height));
         for (std::size_t i = 0; i < 4; ++i) {
             QVERIFY(c.validators[i].driver->health().isOk());
             QCOMPARE(c.validators[i].driver->equivocationsSeen(), 0u);
+        }
+    }
+
+    void compactProposalIsCheckedAgainstTheHashesItNames() {
+        Cluster c(4);
+        for (std::size_t i = 0; i < 4; ++i) QVERIFY(c.startOne(i).isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
+        // Peers answer with bytes that are not the named transaction: the
+        // others cannot resolve validator 2's proposals and prevote nil; the
+        // chain goes on with the other proposers' blocks.
+        c.net.tamper = LocalNetwork::Tamper::Transactions;
+        const auto user = crypto::SecretKey::generate();
+        Transaction tx = notary::makeNotarizeTx(c.genesis.chainId, user, crypto::sha256(asBytes(std::string("agenda"))),
+                                                "agenda", crypto::randomU64(),
+                                                static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+        auto hash = c.validators[2].node->submit(tx.encode());
+        QVERIFY(hash);
+        const std::uint64_t from = c.minHeight();
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= from + 6, 60000);
+        QVERIFY(c.net.txFetches.load() > 0);
+        for (std::size_t i = 0; i < 4; ++i) {
+            auto found = c.validators[i].node->transaction(*hash);
+            QCOMPARE(found.status().code(), Code::NotFound);
+        }
+        // Honest answers again: validator 2's next proposal commits.
+        c.net.tamper = LocalNetwork::Tamper::None;
+        auto loc = c.validators[2].node->waitForCommit(*hash, std::chrono::steady_clock::now() + 60s);
+        QVERIFY2(loc, loc.status().toString().c_str());
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= loc->height, 30000);
+        for (std::size_t i = 0; i < 4; ++i) {
+            QCOMPARE(c.validators[i].node->block(loc->height)->header.hash(),
+                     c.validators[0].node->block(loc->height)->header.hash());
+            QVERIFY(c.validators[i].driver->health().isOk());
         }
     }
 
