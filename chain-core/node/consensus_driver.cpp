@@ -50,6 +50,11 @@ Result<Block> blockFromValue(const consensus::Value& value, const Node& node, Co
         FIDES_RETURN_IF_ERROR(r.finish());
         FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
         if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
+        // Before any lookup or fetch: the count the signed-for header states.
+        if (count != b.header.txCount) {
+            return Status::invalidArgument("compact value names " + std::to_string(count) +
+                                           " transactions, its header " + std::to_string(b.header.txCount));
+        }
         b.transactions.resize(count);
         std::vector<crypto::Hash256> missing;
         const auto pooled = node.pooled(hashes);
