@@ -40,11 +40,6 @@ Status Mempool::admitLocked(std::shared_ptr<const MempoolEntry> entry, std::uint
     return Status::ok();
 }
 
-bool Mempool::contains(const crypto::Hash256& hash) const {
-    std::lock_guard lock(m_mutex);
-    return m_index.count(hash) != 0;
-}
-
 std::vector<std::shared_ptr<const MempoolEntry>> Mempool::find(const std::vector<crypto::Hash256>& hashes) const {
     std::vector<std::shared_ptr<const MempoolEntry>> out;
     out.reserve(hashes.size());

@@ -54,7 +54,6 @@ public:
     std::vector<Status> admit(std::vector<std::shared_ptr<const MempoolEntry>> entries,
                               std::uint64_t generationAtCheck);
 
-    bool contains(const crypto::Hash256& hash) const;
     // The pooled entry for each hash (nullptr where absent), under one lock:
     // a validator checking a proposed block reuses what admission decoded
     // and verified.
