@@ -24,6 +24,23 @@ Result<Value> decodeValue(ByteView b, std::size_t maxBytes) {
     return v;
 }
 
+Bytes encodeVerdict(const ValueId& id, bool valid) {
+    Writer w;
+    w.fixed(id.bytes()).u8(valid ? 1 : 0);
+    return std::move(w).take();
+}
+
+Result<std::pair<ValueId, bool>> decodeVerdict(ByteView b) {
+    Reader r(b);
+    std::array<std::uint8_t, 32> id{};
+    std::uint8_t valid = 0;
+    FIDES_RETURN_IF_ERROR(r.fixed(id));
+    FIDES_RETURN_IF_ERROR(r.u8(valid));
+    if (valid > 1) return Status::invalidArgument("verdict is neither 0 nor 1");
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return std::pair<ValueId, bool>{ValueId(id), valid == 1};
+}
+
 Bytes encodeTimeout(const TimeoutEvent& t) {
     Writer w;
     w.u64(t.height).u32(t.round).u8(static_cast<std::uint8_t>(t.step));
@@ -65,7 +82,14 @@ void ConsensusCore::makeEngine(std::uint64_t height) {
     m_self = indexOf(set, m_signer.publicKey());
     m_engineSetHash = set.hash();
     EngineHooks wrapped;
-    wrapped.valid = m_appHooks.valid;
+    wrapped.valid = [this](std::uint64_t h, const Value& v) {
+        if (auto it = m_verdicts.find(v.id); it != m_verdicts.end()) return it->second;
+        const bool ok = m_appHooks.valid(h, v);
+        m_verdicts.emplace(v.id, ok);
+        // Synced together with the vote that follows.
+        if (m_walFailure.isOk()) m_walFailure = m_wal->append(WalKind::Verdict, encodeVerdict(v.id, ok));
+        return ok;
+    };
     wrapped.getValue = [this](std::uint64_t h) {
         if (m_replaying && !m_loggedValues.empty()) {
             Value v = m_loggedValues.front();
@@ -99,6 +123,9 @@ Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, cr
         } else if (r.kind == WalKind::OwnValue) {
             FIDES_ASSIGN_OR_RETURN(Value v, decodeValue(r.body, core->m_config.maxValueBytes));
             core->m_loggedValues.push_back(std::move(v));
+        } else if (r.kind == WalKind::Verdict) {
+            FIDES_ASSIGN_OR_RETURN(auto verdict, decodeVerdict(r.body));
+            core->m_verdicts.insert(verdict);
         }
     }
     core->makeEngine(height);
@@ -163,7 +190,8 @@ Status ConsensusCore::replay(const std::vector<WalRecord>& records) {
         }
         case WalKind::OwnValue:
         case WalKind::OwnProposal:
-        case WalKind::OwnVote: break;  // restored before the replay
+        case WalKind::OwnVote:
+        case WalKind::Verdict: break;  // restored before the replay
         default: return Status::dataLoss("unknown record kind in the consensus WAL");
         }
         if (!out) return replayError(out.status());
@@ -330,6 +358,7 @@ Result<CoreOutput> ConsensusCore::startHeight(std::uint64_t height) {
     m_votes.erase(m_votes.begin(), m_votes.lower_bound({height - 1, 0, VoteType::Prevote, 0}));
     std::erase_if(m_proposals, [&](const SignedProposal& p) { return p.height < height; });
     m_loggedValues.clear();
+    m_verdicts.clear();
     // A new validator set from this height: a fresh engine with its powers.
     // Otherwise the engine goes on; either way it starts empty and the
     // messages held for the height are logged and fed to it one by one, in

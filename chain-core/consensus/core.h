@@ -29,6 +29,7 @@
 #include "primitives/validator_schedule.h"
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <tuple>
 
@@ -105,6 +106,10 @@ private:
     crypto::Hash256 m_engineSetHash;
     bool m_replaying = false;
     std::deque<Value> m_loggedValues;  // values proposed before a restart, in order
+    // What the application's valid hook answered at this height, logged
+    // (WalKind::Verdict) and restored at a restart: the answer may depend on
+    // what could be fetched, and a replay must take the same decisions.
+    std::map<ValueId, bool> m_verdicts;
     Status m_walFailure;               // a failed OwnValue append inside the engine's hook
     std::vector<CoreDecision> m_replayedDecisions;
 

@@ -39,6 +39,7 @@ enum class WalKind : std::uint8_t {
     OwnValue = 5,     // body: 32-byte id, var data (what getValue returned)
     OwnProposal = 6,  // body: SignedProposal
     OwnVote = 7,      // body: SignedVote
+    Verdict = 8,      // body: 32-byte value id, u8 1 if valid (what the valid hook answered)
 };
 
 struct WalRecord {

@@ -489,6 +489,58 @@ private slots:
         QVERIFY(!out->votes[0].value.has_value());
     }
 
+    void replayTakesTheLoggedVerdictNotTheHooksAnswerNow() {
+        // The application's answer can change across a restart (a compact
+        // proposal's transactions could be fetched before the crash and are
+        // gone after it). The replay must take the same decisions: with the
+        // hook's answer of now it would prevote nil where it had prevoted X,
+        // and the signer would refuse to start.
+        Validators vs(4);
+        QTemporaryDir dir;
+        ProposerSchedule schedule(powersOf(vs.set));
+        std::size_t me = 0;
+        while (me == schedule.proposer(1, 0)) ++me;
+        const std::size_t p0 = schedule.proposer(1, 0);
+        const Value x = blockValue(1, 77);
+        {
+            auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, nullptr);
+            QVERIFY(core);
+            auto out = (*core)->onProposal(signProposal(kChain, vs.keys[p0], Proposal{1, 0, x, -1, static_cast<ValidatorIndex>(p0)}));
+            QVERIFY(out);
+            QCOMPARE(out->votes.size(), 1u);
+            QCOMPARE(*out->votes[0].value, x.id);  // prevote for X
+        }  // crash
+        EngineHooks nowInvalid = hooksFor(9);
+        int asked = 0;
+        nowInvalid.valid = [&asked](std::uint64_t, const Value&) {
+            ++asked;
+            return false;
+        };
+        CoreOutput resumed;
+        auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), nowInvalid, 1, &resumed);
+        QVERIFY2(core, core.status().toString().c_str());
+        QCOMPARE(asked, 0);
+        std::size_t own = 0;
+        for (const auto& v : resumed.votes) {
+            if (v.validator != vs.keys[me].publicKey()) continue;
+            ++own;
+            QVERIFY(v.value.has_value());
+            QCOMPARE(*v.value, x.id);
+        }
+        QCOMPARE(own, 1u);
+        // A value first seen after the restart is asked about.
+        QVERIFY((*core)->onTimeout({1, 0, Step::Propose}));
+        QVERIFY((*core)->onTimeout({1, 0, Step::Prevote}));
+        QVERIFY((*core)->onTimeout({1, 0, Step::Precommit}));
+        const std::size_t p1 = schedule.proposer(1, 1);
+        if (p1 != me) {
+            const Value y = blockValue(1, 88);
+            auto out = (*core)->onProposal(signProposal(kChain, vs.keys[p1], Proposal{1, 1, y, -1, static_cast<ValidatorIndex>(p1)}));
+            QVERIFY(out);
+            QCOMPARE(asked, 1);
+        }
+    }
+
     void restartAfterATornWriteResumes() {
         Validators vs(4);
         QTemporaryDir dir;
