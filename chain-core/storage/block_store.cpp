@@ -1,6 +1,10 @@
 #include "storage/block_store.h"
 
+#include "primitives/transaction.h"
+#include "util/encoding.h"
+
 #include <algorithm>
+#include <charconv>
 
 namespace fides::storage {
 
@@ -26,10 +30,12 @@ BlockStore::ReaderLease BlockStore::lease() const {
 }
 
 namespace {
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
+const char* kMetaTable = "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);";
+
+// Schema version 2 (doc/spec/storage.md §4).
 const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (
   height INTEGER PRIMARY KEY,
   hash   BLOB NOT NULL,
@@ -43,12 +49,61 @@ CREATE TABLE IF NOT EXISTS txs (
   idx    INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (
-  key    BLOB PRIMARY KEY,
+  khash  BLOB PRIMARY KEY,
+  key    BLOB NOT NULL,
   value  BLOB NOT NULL,
   height INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recent_writes (
+  height INTEGER PRIMARY KEY,
+  writes BLOB NOT NULL
+);
 )sql";
+
+std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+Result<std::optional<std::string>> metaValue(Database& db, const char* key) {
+    FIDES_ASSIGN_OR_RETURN(auto sel, db.prepare("SELECT v FROM meta WHERE k = ?"));
+    sel.bindText(1, key);
+    FIDES_ASSIGN_OR_RETURN(bool row, sel.step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(text(sel.columnBlob(0)));
+}
+
+Status setMeta(Database& db, const char* key, const std::string& value) {
+    FIDES_ASSIGN_OR_RETURN(auto ins, db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)"));
+    return ins.bindText(1, key).bind(2, asBytes(value)).run();
+}
+
+// A block's state writes as kept in `recent_writes`: u32 count, then each
+// write's key and value as var fields (doc/spec/encoding.md).
+Bytes encodeWrites(const std::vector<StateWrite>& writes) {
+    Writer w;
+    w.u32(static_cast<std::uint32_t>(writes.size()));
+    for (const auto& wr : writes) w.var(wr.key).var(wr.value);
+    return std::move(w).take();
+}
+
+Result<std::vector<StateWrite>> decodeWrites(ByteView bytes) {
+    Reader r(bytes);
+    std::uint32_t n = 0;
+    FIDES_RETURN_IF_ERROR(r.u32(n));
+    std::vector<StateWrite> out;
+    out.reserve(std::min<std::size_t>(n, bytes.size() / 8));
+    for (std::uint32_t i = 0; i < n; ++i) {
+        StateWrite wr;
+        FIDES_RETURN_IF_ERROR(r.var(wr.key));
+        FIDES_RETURN_IF_ERROR(r.var(wr.value));
+        out.push_back(std::move(wr));
+    }
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return out;
+}
 }  // namespace
+
+std::uint64_t BlockStore::mergeHeight(std::uint64_t height, std::size_t bucket) {
+    return height + (bucket + kBuckets - height % kBuckets) % kBuckets;
+}
 
 Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, const StoreKey& key,
                                                      const std::string& chainId) {
@@ -57,36 +112,45 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
     FIDES_ASSIGN_OR_RETURN(s->m_writer, Database::open(path, key, /*create=*/true));
     auto& w = *s->m_writer;
     FIDES_RETURN_IF_ERROR(w.exec("BEGIN IMMEDIATE"));
-    FIDES_RETURN_IF_ERROR(w.exec(kSchema));
-    {
-        FIDES_ASSIGN_OR_RETURN(auto sel, w.prepare("SELECT v FROM meta WHERE k = 'chain_id'"));
-        FIDES_ASSIGN_OR_RETURN(bool row, sel.step());
-        if (row) {
-            FIDES_ASSIGN_OR_RETURN(auto ver, w.prepare("SELECT v FROM meta WHERE k = 'schema_version'"));
-            FIDES_ASSIGN_OR_RETURN(bool verRow, ver.step());
-            const Bytes v = verRow ? ver.columnBlob(0) : Bytes{};
-            if (std::string(v.begin(), v.end()) != std::to_string(kSchemaVersion)) {
-                (void)w.exec("ROLLBACK");
-                return Status::failedPrecondition("store " + path + " has schema version '" +
-                                                  std::string(v.begin(), v.end()) + "', this build reads version " +
-                                                  std::to_string(kSchemaVersion));
-            }
-            Bytes stored = sel.columnBlob(0);
-            if (std::string(stored.begin(), stored.end()) != chainId) {
-                (void)w.exec("ROLLBACK");
-                return Status::failedPrecondition("store " + path + " belongs to chain '" +
-                                                  std::string(stored.begin(), stored.end()) +
-                                                  "', not '" + chainId + "'");
-            }
-        } else {
-            FIDES_ASSIGN_OR_RETURN(auto ins, w.prepare("INSERT INTO meta (k, v) VALUES (?, ?)"));
-            FIDES_RETURN_IF_ERROR(ins.bindText(1, "chain_id").bind(2, asBytes(chainId)).run());
-            std::string ver = std::to_string(kSchemaVersion);
-            FIDES_RETURN_IF_ERROR(ins.bindText(1, "schema_version").bind(2, asBytes(ver)).run());
+    Status st = [&]() -> Status {
+        FIDES_RETURN_IF_ERROR(w.exec(kMetaTable));
+        FIDES_ASSIGN_OR_RETURN(auto storedChain, metaValue(w, "chain_id"));
+        if (!storedChain) {
+            FIDES_RETURN_IF_ERROR(w.exec(kSchema));
+            FIDES_RETURN_IF_ERROR(setMeta(w, "chain_id", chainId));
+            FIDES_RETURN_IF_ERROR(setMeta(w, "schema_version", std::to_string(kSchemaVersion)));
+            return setMeta(w, "buckets_from", "0");
         }
+        if (*storedChain != chainId) {
+            return Status::failedPrecondition("store " + path + " belongs to chain '" + *storedChain + "', not '" +
+                                              chainId + "'");
+        }
+        FIDES_ASSIGN_OR_RETURN(auto version, metaValue(w, "schema_version"));
+        FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
+        FIDES_ASSIGN_OR_RETURN(bool row, top.step());
+        const auto height = row ? static_cast<std::uint64_t>(top.columnInt(0)) : 0;
+        top.reset();  // DROP TABLE needs no statement running
+        if (version && *version == "1") return s->migrateFromVersion1(w, height);
+        if (!version || *version != std::to_string(kSchemaVersion)) {
+            return Status::failedPrecondition("store " + path + " has schema version '" + version.value_or("") +
+                                              "', this build reads versions 1 and " + std::to_string(kSchemaVersion));
+        }
+        return Status::ok();
+    }();
+    if (!st) {
+        (void)w.exec("ROLLBACK");
+        return st;
     }
     FIDES_RETURN_IF_ERROR(w.exec("COMMIT"));
-
+    {
+        FIDES_ASSIGN_OR_RETURN(auto from, metaValue(w, "buckets_from"));
+        std::uint64_t v = 0;
+        const char* end = from ? from->data() + from->size() : nullptr;
+        if (!from || from->empty() || std::from_chars(from->data(), end, v).ptr != end) {
+            return Status::dataLoss("store " + path + " is damaged: its meta row 'buckets_from' is missing or invalid");
+        }
+        s->m_bucketsFrom = v;
+    }
 
     FIDES_ASSIGN_OR_RETURN(s->m_insertBlock,
                            w.prepare("INSERT INTO blocks (height, hash, header, body, commit_sig) "
@@ -96,8 +160,11 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
     // statement journal for it and copies every page it touches there first
     // (encrypted by SQLCipher: one extra page encryption per written key).
     // A plain UPDATE, and a plain INSERT when it changed nothing, need none.
-    FIDES_ASSIGN_OR_RETURN(s->m_updateState, w.prepare("UPDATE state SET value = ?, height = ? WHERE key = ?"));
-    FIDES_ASSIGN_OR_RETURN(s->m_insertState, w.prepare("INSERT INTO state (key, value, height) VALUES (?, ?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_updateState, w.prepare("UPDATE state SET value = ?, height = ? WHERE khash = ?"));
+    FIDES_ASSIGN_OR_RETURN(s->m_insertState,
+                           w.prepare("INSERT INTO state (khash, key, value, height) VALUES (?, ?, ?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_insertWrites, w.prepare("INSERT INTO recent_writes (height, writes) VALUES (?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_deleteWrites, w.prepare("DELETE FROM recent_writes WHERE height <= ?"));
     for (auto& reader : s->m_readers) {
         // Readers do point lookups and fetch whole blocks: a smaller cache each
         // (4 x 32 MiB) next to the writer's 128 MiB.
@@ -106,7 +173,7 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
         FIDES_ASSIGN_OR_RETURN(reader.selectBlock,
                                r.prepare("SELECT header, body, commit_sig FROM blocks WHERE height = ?"));
         FIDES_ASSIGN_OR_RETURN(reader.selectTx, r.prepare("SELECT height, idx FROM txs WHERE hash = ?"));
-        FIDES_ASSIGN_OR_RETURN(reader.selectState, r.prepare("SELECT value FROM state WHERE key = ?"));
+        FIDES_ASSIGN_OR_RETURN(reader.selectState, r.prepare("SELECT key, value FROM state WHERE khash = ?"));
     }
     {
         FIDES_ASSIGN_OR_RETURN(auto all, w.prepare("SELECT hash FROM txs"));
@@ -121,7 +188,127 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
     FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
     FIDES_ASSIGN_OR_RETURN(bool row, top.step());
     if (row) s->m_height = static_cast<std::uint64_t>(top.columnInt(0));
+    FIDES_RETURN_IF_ERROR(s->loadPending().withContext("store " + path));
     return s;
+}
+
+Status BlockStore::migrateFromVersion1(Database& w, std::uint64_t height) {
+    // Schema 1 kept `state` ordered by key. Rewrite it ordered by key hash;
+    // every row of the blocks stored so far is in the tables.
+    FIDES_RETURN_IF_ERROR(w.exec("ALTER TABLE state RENAME TO state_v1"));
+    FIDES_RETURN_IF_ERROR(w.exec(kSchema));
+    {
+        FIDES_ASSIGN_OR_RETURN(auto all, w.prepare("SELECT key, value, height FROM state_v1"));
+        FIDES_ASSIGN_OR_RETURN(auto ins, w.prepare("INSERT INTO state (khash, key, value, height) VALUES (?, ?, ?, ?)"));
+        while (true) {
+            FIDES_ASSIGN_OR_RETURN(bool row, all.step());
+            if (!row) break;
+            const Bytes k = all.columnBlob(0);
+            FIDES_RETURN_IF_ERROR(
+                ins.bind(1, crypto::sha256(k).bytes()).bind(2, k).bind(3, all.columnBlob(1)).bind(4, all.columnInt(2)).run());
+        }
+    }
+    FIDES_RETURN_IF_ERROR(w.exec("DROP TABLE state_v1"));
+    FIDES_RETURN_IF_ERROR(setMeta(w, "buckets_from", std::to_string(height)));
+    return setMeta(w, "schema_version", std::to_string(kSchemaVersion));
+}
+
+Status BlockStore::loadPending() {
+    // The rows of the last blocks whose bucket has not had its turn since
+    // (mergeHeight > height): their writes from `recent_writes`, their
+    // index rows from the block bodies.
+    const std::uint64_t top = m_height.load();
+    std::uint64_t from = m_bucketsFrom + 1;
+    if (top >= kBuckets) from = std::max<std::uint64_t>(from, top - kBuckets + 1);
+    if (from > top) return Status::ok();
+    FIDES_ASSIGN_OR_RETURN(auto selWrites, m_writer->prepare("SELECT writes FROM recent_writes WHERE height = ?"));
+    for (std::uint64_t h = from; h <= top; ++h) {
+        const auto damaged = [&](const std::string& what) {
+            return Status::dataLoss("the " + what + " of block " + std::to_string(h) + " is damaged or missing");
+        };
+        selWrites.bind(1, static_cast<std::int64_t>(h));
+        FIDES_ASSIGN_OR_RETURN(bool row, selWrites.step());
+        if (!row) return damaged("recent_writes row");
+        auto writes = decodeWrites(selWrites.columnBlob(0));
+        selWrites.reset();
+        if (!writes) return damaged("recent_writes row");
+        auto blk = block(h);
+        if (!blk) return blk.status();
+        for (std::uint32_t i = 0; i < blk->transactions.size(); ++i) {
+            const crypto::Hash256 th = txHash(blk->transactions[i]);
+            const std::size_t b = bucketOf(th);
+            if (mergeHeight(h, b) > top) {
+                m_committedTxs.insert(th);  // not in the index table yet
+                m_pending[b].txs.insert_or_assign(th, TxLocation{h, i});
+            }
+        }
+        for (auto& wr : *writes) {
+            const crypto::Hash256 kh = crypto::sha256(wr.key);
+            const std::size_t b = bucketOf(kh);
+            if (mergeHeight(h, b) > top) {
+                m_pending[b].state.insert_or_assign(kh, PendingWrite{std::move(wr.key), std::move(wr.value), h});
+            }
+        }
+    }
+    return Status::ok();
+}
+
+std::size_t BlockStore::pendingRows() const {
+    std::shared_lock lock(m_pendingMutex);
+    std::size_t n = 0;
+    for (const auto& b : m_pending) n += b.state.size() + b.txs.size();
+    return n;
+}
+
+Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const std::vector<crypto::Hash256>& txHashes,
+                               const std::vector<crypto::Hash256>& keyHashes, const std::vector<StateWrite>& writes) {
+    // Only the writer changes m_pending, and it holds m_writeMutex: reading
+    // it here needs no lock. Rows go in hash order, so each page of the
+    // bucket's range is written once.
+    const Bucket& pending = m_pending[bucket];
+    std::vector<std::pair<crypto::Hash256, TxLocation>> txRows(pending.txs.begin(), pending.txs.end());
+    for (std::uint32_t i = 0; i < txHashes.size(); ++i) {
+        if (bucketOf(txHashes[i]) == bucket) txRows.emplace_back(txHashes[i], TxLocation{height, i});
+    }
+    std::sort(txRows.begin(), txRows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [th, loc] : txRows) {
+        FIDES_RETURN_IF_ERROR(m_insertTx.bind(1, th.bytes())
+                                  .bind(2, static_cast<std::int64_t>(loc.height))
+                                  .bind(3, static_cast<std::int64_t>(loc.index))
+                                  .run());
+    }
+    struct Row {
+        const crypto::Hash256* khash;
+        ByteView key;
+        ByteView value;
+        std::uint64_t height;
+    };
+    std::vector<Row> rows;
+    rows.reserve(pending.state.size());
+    for (const auto& [kh, pw] : pending.state) rows.push_back({&kh, pw.key, pw.value, pw.height});
+    for (std::size_t j = 0; j < writes.size(); ++j) {
+        if (bucketOf(keyHashes[j]) == bucket) rows.push_back({&keyHashes[j], writes[j].key, writes[j].value, height});
+    }
+    // This block's writes win over pending ones of the same key (and a later
+    // write of the block over an earlier one): stable order, last one kept.
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.khash < *b.khash; });
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (out > 0 && *rows[out - 1].khash == *rows[i].khash) {
+            rows[out - 1] = rows[i];
+        } else {
+            rows[out++] = rows[i];
+        }
+    }
+    rows.resize(out);
+    for (const Row& r : rows) {
+        const auto sh = static_cast<std::int64_t>(r.height);
+        FIDES_RETURN_IF_ERROR(m_updateState.bind(1, r.value).bind(2, sh).bind(3, r.khash->bytes()).run());
+        if (m_writer->changes() == 0) {
+            FIDES_RETURN_IF_ERROR(m_insertState.bind(1, r.khash->bytes()).bind(2, r.key).bind(3, r.value).bind(4, sh).run());
+        }
+    }
+    return Status::ok();
 }
 
 Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>& txHashes,
@@ -135,41 +322,64 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     if (txHashes.size() != block.transactions.size()) {
         return Status::invalidArgument("transaction hash count does not match the block");
     }
-    FIDES_RETURN_IF_ERROR(m_writer->exec("BEGIN IMMEDIATE"));
-    auto fail = [this](const Status& s) {
-        (void)m_writer->exec("ROLLBACK");
-        return s.withContext("storing block");
-    };
-    const auto sh = static_cast<std::int64_t>(h);
-    const Bytes header = block.header.encode();
-    const Bytes body = Block::encodeBody(block.transactions);
-    const Bytes commit = block.commit.encode();
-    const crypto::Hash256 hash = crypto::sha256(header);
-    Status st = m_insertBlock.bind(1, sh).bind(2, hash.bytes()).bind(3, header).bind(4, body).bind(5, commit).run();
-    if (!st) return fail(st);
-    // Insert index rows in key order: each B-tree page is then touched once
-    // per block rather than once per (randomly placed) transaction hash.
-    std::vector<std::uint32_t> order(txHashes.size());
-    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return txHashes[a] < txHashes[b]; });
-    // Into the filter before COMMIT: whoever can see the block (in SQL, or
-    // its transactions gone from a mempool) also sees its hashes here. A
-    // failed COMMIT leaves false positives only, which findTx looks up.
-    for (const auto& txh : txHashes) m_committedTxs.insert(txh);
-    for (std::uint32_t i : order) {
-        st = m_insertTx.bind(1, txHashes[i].bytes()).bind(2, sh).bind(3, static_cast<std::int64_t>(i)).run();
-        if (!st) return fail(st);
-    }
-    for (const auto& wr : writes) {
-        st = m_updateState.bind(1, wr.value).bind(2, sh).bind(3, wr.key).run();
-        if (!st) return fail(st);
-        if (m_writer->changes() == 0) {
-            st = m_insertState.bind(1, wr.key).bind(2, wr.value).bind(3, sh).run();
-            if (!st) return fail(st);
+    {
+        // A transaction is stored once: the node checks this before, the
+        // store makes sure (before any change).
+        std::vector<crypto::Hash256> sorted = txHashes;
+        std::sort(sorted.begin(), sorted.end());
+        if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+            return Status::invalidArgument("storing block: a transaction appears twice in it");
+        }
+        for (const auto& th : txHashes) {
+            FIDES_ASSIGN_OR_RETURN(auto stored, findTx(th));
+            if (stored) {
+                return Status::alreadyExists("storing block: transaction " + th.hex() + " was stored at height " +
+                                             std::to_string(stored->height));
+            }
         }
     }
-    st = m_writer->exec("COMMIT");
-    if (!st) return fail(st);
+    std::vector<crypto::Hash256> keyHashes;
+    keyHashes.reserve(writes.size());
+    for (const auto& wr : writes) keyHashes.push_back(crypto::sha256(wr.key));
+    const std::size_t turn = h % kBuckets;
+    FIDES_RETURN_IF_ERROR(m_writer->exec("BEGIN IMMEDIATE"));
+    Status st = [&]() -> Status {
+        const auto sh = static_cast<std::int64_t>(h);
+        const Bytes header = block.header.encode();
+        const crypto::Hash256 hash = crypto::sha256(header);
+        FIDES_RETURN_IF_ERROR(m_insertBlock.bind(1, sh)
+                                  .bind(2, hash.bytes())
+                                  .bind(3, header)
+                                  .bind(4, Block::encodeBody(block.transactions))
+                                  .bind(5, block.commit.encode())
+                                  .run());
+        FIDES_RETURN_IF_ERROR(m_insertWrites.bind(1, sh).bind(2, encodeWrites(writes)).run());
+        // Writes older than this are all merged (mergeHeight < h + kBuckets).
+        FIDES_RETURN_IF_ERROR(m_deleteWrites.bind(1, sh - static_cast<std::int64_t>(kBuckets)).run());
+        // Into the filter before COMMIT: whoever can see the block (in SQL, or
+        // its transactions gone from a mempool) also sees its hashes here. A
+        // failed COMMIT leaves false positives only, which findTx looks up.
+        for (const auto& txh : txHashes) m_committedTxs.insert(txh);
+        FIDES_RETURN_IF_ERROR(mergeBucket(turn, h, txHashes, keyHashes, writes));
+        return m_writer->exec("COMMIT");
+    }();
+    if (!st) {
+        (void)m_writer->exec("ROLLBACK");
+        return st.withContext("storing block");
+    }
+    {
+        std::unique_lock pendingLock(m_pendingMutex);
+        m_pending[turn].txs.clear();
+        m_pending[turn].state.clear();
+        for (std::uint32_t i = 0; i < txHashes.size(); ++i) {
+            const std::size_t b = bucketOf(txHashes[i]);
+            if (b != turn) m_pending[b].txs.insert_or_assign(txHashes[i], TxLocation{h, i});
+        }
+        for (std::size_t j = 0; j < writes.size(); ++j) {
+            const std::size_t b = bucketOf(keyHashes[j]);
+            if (b != turn) m_pending[b].state.insert_or_assign(keyHashes[j], PendingWrite{writes[j].key, writes[j].value, h});
+        }
+    }
     m_height = h;
     return Status::ok();
 }
@@ -207,6 +417,11 @@ Result<Block> BlockStore::block(std::uint64_t height) const {
 
 Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHash) const {
     if (!m_committedTxs.mayContain(txHash)) return std::optional<TxLocation>();
+    {
+        std::shared_lock lock(m_pendingMutex);
+        const auto& txs = m_pending[bucketOf(txHash)].txs;
+        if (auto it = txs.find(txHash); it != txs.end()) return std::optional<TxLocation>(it->second);
+    }
     auto r = lease();
     Statement& st = r->selectTx;
     st.bind(1, txHash.bytes());
@@ -221,26 +436,47 @@ Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHa
 }
 
 Result<std::optional<Bytes>> BlockStore::getState(ByteView key) const {
+    const crypto::Hash256 kh = crypto::sha256(key);
+    {
+        std::shared_lock lock(m_pendingMutex);
+        const auto& state = m_pending[bucketOf(kh)].state;
+        if (auto it = state.find(kh); it != state.end()) return std::optional<Bytes>(it->second.value);
+    }
     auto r = lease();
     Statement& st = r->selectState;
-    st.bind(1, key);
+    st.bind(1, kh.bytes());
     auto row = st.step();
     std::optional<Bytes> value;
-    if (row && *row) value = st.columnBlob(0);
+    bool sameKey = true;
+    if (row && *row) {
+        sameKey = st.columnBlob(0) == Bytes(key.begin(), key.end());
+        value = st.columnBlob(1);
+    }
     st.reset();
     if (!row) return row.status();
+    if (!sameKey) return Status::dataLoss("the state row for a key holds another key with the same SHA-256");
     return value;
 }
 
 Status BlockStore::forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const {
+    // No block is appended meanwhile: the tables and the pending rows are
+    // one height's state.
+    std::lock_guard writeLock(m_writeMutex);
+    std::shared_lock pendingLock(m_pendingMutex);
     auto r = lease();
-    FIDES_ASSIGN_OR_RETURN(auto all, r->db->prepare("SELECT key, value FROM state"));
+    FIDES_ASSIGN_OR_RETURN(auto all, r->db->prepare("SELECT khash, key, value FROM state"));
     while (true) {
         FIDES_ASSIGN_OR_RETURN(bool row, all.step());
         if (!row) break;
-        Bytes k = all.columnBlob(0);
-        Bytes v = all.columnBlob(1);
+        const auto kh = crypto::Hash256::fromBytes(all.columnBlob(0));
+        if (!kh) return Status::dataLoss("a state row is damaged");
+        if (m_pending[bucketOf(*kh)].state.count(*kh) != 0) continue;
+        Bytes k = all.columnBlob(1);
+        Bytes v = all.columnBlob(2);
         visit(k, v);
+    }
+    for (const auto& bucket : m_pending) {
+        for (const auto& [kh, pw] : bucket.state) visit(pw.key, pw.value);
     }
     return Status::ok();
 }

@@ -3,6 +3,15 @@
 // appended in one SQL transaction together with its state writes, so a crash
 // at any moment leaves the store at the last fully committed block.
 //
+// The index and state tables are ordered by hash and split into kBuckets
+// ranges of equal width (ADR 0017). A block's index rows and state writes
+// are kept in memory (and its writes, encoded, in a `recent_writes` row)
+// until their bucket's turn: block h merges bucket h mod kBuckets, with
+// every pending row of that range, into the tables. Each page of a table is
+// then written about once per kBuckets blocks instead of once per block,
+// and every block merges the same share. Reads consult the pending rows
+// first; open() rebuilds them from the last blocks.
+//
 // Committed transaction hashes are also kept in a Bloom filter
 // (storage/hash_filter.h), filled from the index at open: findTx answers
 // "not committed" for a new transaction without an SQL read.
@@ -25,7 +34,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace fides::storage {
@@ -63,8 +74,30 @@ public:
     const HashFilter& committedTxFilter() const { return m_committedTxs; }
 
     static constexpr std::size_t kReaders = 4;
+    // Ranges of key and transaction hashes merged in turn (ADR 0017).
+    static constexpr std::size_t kBuckets = 16;
+    static std::size_t bucketOf(const crypto::Hash256& h) { return h.data()[0] >> 4; }
+    // Rows not merged into the tables yet (for figures and tests).
+    std::size_t pendingRows() const;
 
 private:
+    struct PendingWrite {
+        Bytes key;
+        Bytes value;
+        std::uint64_t height = 0;
+    };
+    struct Bucket {
+        std::unordered_map<crypto::Hash256, PendingWrite, crypto::Hash256Hasher> state;  // by key hash
+        std::unordered_map<crypto::Hash256, TxLocation, crypto::Hash256Hasher> txs;
+    };
+    // The block whose append merges the bucket into the tables: the first
+    // height at or after `height` whose turn it is.
+    static std::uint64_t mergeHeight(std::uint64_t height, std::size_t bucket);
+    Status migrateFromVersion1(Database& w, std::uint64_t height);
+    Status loadPending();
+    Status mergeBucket(std::size_t bucket, std::uint64_t height, const std::vector<crypto::Hash256>& txHashes,
+                       const std::vector<crypto::Hash256>& keyHashes, const std::vector<StateWrite>& writes);
+
     struct Reader {
         std::mutex mutex;
         std::unique_ptr<Database> db;
@@ -79,7 +112,14 @@ private:
     mutable std::mutex m_writeMutex;
     std::atomic<std::uint64_t> m_height{0};
     std::string m_chainId;
-    Statement m_insertBlock, m_insertTx, m_updateState, m_insertState;  // guarded by m_writeMutex
+    Statement m_insertBlock, m_insertTx, m_updateState, m_insertState, m_insertWrites,
+        m_deleteWrites;  // guarded by m_writeMutex
+    // Heights up to m_bucketsFrom were stored before the buckets (a store
+    // migrated from schema 1): their rows are all in the tables.
+    std::uint64_t m_bucketsFrom = 0;
+    // Changed by the writer (under m_writeMutex) after its COMMIT.
+    mutable std::shared_mutex m_pendingMutex;
+    std::array<Bucket, kBuckets> m_pending;
     HashFilter m_committedTxs;  // inserted under m_writeMutex, before the block's COMMIT
     mutable std::array<Reader, kReaders> m_readers;
     mutable std::atomic<std::size_t> m_nextReader{0};

@@ -1,5 +1,6 @@
 // Unit tests for the SQLCipher block store and store keys: commit, reopen,
-// wrong key (clear error, files untouched), ordering, chain id, key files.
+// wrong key (clear error, files untouched), ordering, chain id, key files,
+// rows pending their bucket's merge, migration from schema version 1.
 #include "crypto/random.h"
 #include "storage/block_store.h"
 #include "primitives/transaction.h"
@@ -7,6 +8,7 @@
 #include "test_files.h"
 
 #include <QFile>
+#include <map>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -96,6 +98,157 @@ private slots:
         int entries = 0;
         QVERIFY((*store)->forEachState([&](ByteView, ByteView) { ++entries; }).isOk());
         QCOMPARE(entries, 4);
+    }
+
+    // Index rows and state writes wait in memory for their bucket's turn
+    // (ADR 0017): reads must see the latest value at every height, before
+    // and after the merge, and after a reopen at any point of the cycle.
+    void pendingRowsReadTheSameBeforeAndAfterMergeAndReopen() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chain.db").toStdString();
+        const StoreKey key = randomKey();
+        std::map<Bytes, Bytes> expected;
+        std::map<crypto::Hash256, TxLocation> located;
+        const std::uint64_t blocks = 3 * BlockStore::kBuckets + 5;
+        auto store = BlockStore::open(path, key, "test-chain");
+        QVERIFY(store);
+        const auto checkAll = [&](const BlockStore& s) {
+            for (const auto& [k, v] : expected) {
+                auto got = s.getState(k);
+                QVERIFY2(got && got->has_value(), std::string(k.begin(), k.end()).c_str());
+                QCOMPARE(**got, v);
+            }
+            for (const auto& [th, loc] : located) {
+                auto got = s.findTx(th);
+                QVERIFY(got && got->has_value());
+                QCOMPARE((*got)->height, loc.height);
+                QCOMPARE((*got)->index, loc.index);
+            }
+            std::map<Bytes, Bytes> seen;
+            QVERIFY(s.forEachState([&](ByteView k, ByteView v) {
+                         QVERIFY(seen.emplace(Bytes(k.begin(), k.end()), Bytes(v.begin(), v.end())).second);
+                     }).isOk());
+            QCOMPARE(seen, expected);
+        };
+        std::size_t maxPending = 0;
+        for (std::uint64_t h = 1; h <= blocks; ++h) {
+            Block b = makeBlock(h, static_cast<int>(h % 7) + 3);
+            std::vector<StateWrite> writes;
+            for (int i = 0; i < 12; ++i) {
+                // Keys written again and again across blocks, and new ones.
+                const std::string k = (i < 4 ? "hot-" + std::to_string(i) : "k-" + std::to_string(h) + "-" + std::to_string(i));
+                writes.push_back({toBytes(k), toBytes("v" + std::to_string(h) + "-" + std::to_string(i))});
+            }
+            QVERIFY((*store)->append(b, hashes(b), writes).isOk());
+            for (const auto& w : writes) expected[w.key] = w.value;
+            const auto hs = hashes(b);
+            for (std::uint32_t i = 0; i < hs.size(); ++i) located[hs[i]] = TxLocation{h, i};
+            maxPending = std::max(maxPending, (*store)->pendingRows());
+            checkAll(**store);
+            if (h % 11 == 0 || h == blocks) {
+                // Reopen (as after a crash: nothing is flushed on close).
+                const std::size_t pending = (*store)->pendingRows();
+                store->reset();
+                store = BlockStore::open(path, key, "test-chain");
+                QVERIFY2(store, store.status().toString().c_str());
+                QCOMPARE((*store)->height(), h);
+                QCOMPARE((*store)->pendingRows(), pending);
+                checkAll(**store);
+            }
+        }
+        // Rows did wait (else this test proves nothing), and never more than
+        // one cycle's worth.
+        QVERIFY(maxPending > 0);
+        QVERIFY(maxPending < BlockStore::kBuckets * (12 + 10));
+    }
+
+    void schemaVersion1StoreIsMigrated() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chain.db").toStdString();
+        const StoreKey key = randomKey();
+        Block b1 = makeBlock(1, 4);
+        Block b2 = makeBlock(2, 3);
+        {
+            // A store as schema version 1 wrote it.
+            auto db = Database::open(path, key, /*create=*/true);
+            QVERIFY(db);
+            QVERIFY((*db)->exec(R"sql(
+CREATE TABLE meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, header BLOB NOT NULL, body BLOB NOT NULL,
+  commit_sig BLOB NOT NULL);
+CREATE TABLE txs (hash BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE state (key BLOB PRIMARY KEY, value BLOB NOT NULL, height INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_version', CAST('1' AS BLOB));
+)sql").isOk());
+            auto insBlock = (*db)->prepare("INSERT INTO blocks VALUES (?, ?, ?, ?, ?)");
+            auto insTx = (*db)->prepare("INSERT INTO txs VALUES (?, ?, ?)");
+            auto insState = (*db)->prepare("INSERT INTO state VALUES (?, ?, ?)");
+            QVERIFY(insBlock && insTx && insState);
+            for (const Block* b : {&b1, &b2}) {
+                const auto h = static_cast<std::int64_t>(b->header.height);
+                QVERIFY(insBlock->bind(1, h).bind(2, b->header.hash().bytes()).bind(3, b->header.encode())
+                            .bind(4, Block::encodeBody(b->transactions)).bind(5, b->commit.encode()).run().isOk());
+                const auto hs = hashes(*b);
+                for (std::size_t i = 0; i < hs.size(); ++i) {
+                    QVERIFY(insTx->bind(1, hs[i].bytes()).bind(2, h).bind(3, static_cast<std::int64_t>(i)).run().isOk());
+                }
+            }
+            QVERIFY(insState->bind(1, toBytes("a")).bind(2, toBytes("1")).bind(3, std::int64_t{1}).run().isOk());
+            QVERIFY(insState->bind(1, toBytes("b")).bind(2, toBytes("2")).bind(3, std::int64_t{2}).run().isOk());
+        }
+        {
+            auto store = BlockStore::open(path, key, "test-chain");
+            QVERIFY2(store, store.status().toString().c_str());
+            QCOMPARE((*store)->height(), 2u);
+            QCOMPARE((*store)->pendingRows(), 0u);
+            auto a = (*store)->getState(toBytes("a"));
+            QVERIFY(a && a->has_value());
+            QCOMPARE(**a, toBytes("1"));
+            auto loc = (*store)->findTx(txHash(b2.transactions[1]));
+            QVERIFY(loc && loc->has_value());
+            QCOMPARE((*loc)->height, 2u);
+            int entries = 0;
+            QVERIFY((*store)->forEachState([&](ByteView, ByteView) { ++entries; }).isOk());
+            QCOMPARE(entries, 2);
+            Block b3 = makeBlock(3, 2);
+            QVERIFY((*store)->append(b3, hashes(b3), {{toBytes("b"), toBytes("3")}}).isOk());
+        }
+        auto store = BlockStore::open(path, key, "test-chain");
+        QVERIFY2(store, store.status().toString().c_str());
+        QCOMPARE((*store)->height(), 3u);
+        auto b = (*store)->getState(toBytes("b"));
+        QVERIFY(b && b->has_value());
+        QCOMPARE(**b, toBytes("3"));
+        auto db = Database::open(path, key, /*create=*/false);
+        QVERIFY(db);
+        auto ver = (*db)->prepare("SELECT CAST(v AS TEXT) FROM meta WHERE k = 'schema_version'");
+        QVERIFY(ver);
+        auto row = ver->step();
+        QVERIFY(row && *row);
+        QCOMPARE(ver->columnBlob(0), toBytes("2"));
+    }
+
+    void missingRecentWritesIsDataLoss() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chain.db").toStdString();
+        const StoreKey key = randomKey();
+        {
+            auto store = BlockStore::open(path, key, "test-chain");
+            QVERIFY(store);
+            for (std::uint64_t h = 1; h <= 3; ++h) {
+                Block b = makeBlock(h, 2);
+                QVERIFY((*store)->append(b, hashes(b), {{toBytes("k" + std::to_string(h)), toBytes("v")}}).isOk());
+            }
+        }
+        {
+            auto db = Database::open(path, key, /*create=*/false);
+            QVERIFY(db);
+            QVERIFY((*db)->exec("DELETE FROM recent_writes WHERE height = 2").isOk());
+        }
+        auto store = BlockStore::open(path, key, "test-chain");
+        QVERIFY(!store);
+        QCOMPARE(store.status().code(), Code::DataLoss);
+        QVERIFY2(store.status().message().find("block 2") != std::string::npos, store.status().toString().c_str());
     }
 
     void wrongKeyIsRefusedAndChangesNothing() {
