@@ -3,25 +3,35 @@
 namespace fides::app {
 
 Result<std::optional<Bytes>> BlockState::get(ByteView key) const {
-    Bytes k(key.begin(), key.end());
-    if (auto it = m_txWrites.find(k); it != m_txWrites.end()) return std::optional<Bytes>(it->second);
-    if (auto it = m_blockWrites.find(k); it != m_blockWrites.end()) return std::optional<Bytes>(it->second);
+    if (auto it = m_txWrites.find(key); it != m_txWrites.end()) return std::optional<Bytes>(it->second);
+    if (auto it = m_blockWrites.find(key); it != m_blockWrites.end()) return std::optional<Bytes>(it->second);
     return m_committed.get(key);
 }
 
 Result<bool> BlockState::exists(ByteView key) const {
-    Bytes k(key.begin(), key.end());
-    if (m_txWrites.count(k) != 0 || m_blockWrites.count(k) != 0) return true;
+    if (m_txWrites.find(key) != m_txWrites.end() || m_blockWrites.find(key) != m_blockWrites.end()) return true;
     return m_committed.exists(key);
 }
 
 void BlockState::put(ByteView key, Bytes value) {
-    m_txWrites[Bytes(key.begin(), key.end())] = std::move(value);
+    if (auto it = m_txWrites.find(key); it != m_txWrites.end()) {
+        it->second = std::move(value);
+    } else {
+        m_txWrites.emplace(Bytes(key.begin(), key.end()), std::move(value));
+    }
 }
 
 void BlockState::commitTx() {
-    for (auto& [k, v] : m_txWrites) m_blockWrites[k] = std::move(v);
-    m_txWrites.clear();
+    // Moves the transaction's entries over (no key copies); a key the block
+    // wrote already takes the newer value.
+    while (!m_txWrites.empty()) {
+        auto node = m_txWrites.extract(m_txWrites.begin());
+        if (auto it = m_blockWrites.find(node.key()); it != m_blockWrites.end()) {
+            it->second = std::move(node.mapped());
+        } else {
+            m_blockWrites.insert(std::move(node));
+        }
+    }
 }
 
 }  // namespace fides::app

@@ -23,9 +23,12 @@
 #include "util/bytes.h"
 #include "util/status.h"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace fides::app {
 
@@ -51,15 +54,28 @@ public:
     Result<bool> exists(ByteView key) const override;
     void put(ByteView key, Bytes value);
 
+    // Orders byte strings as std::less<Bytes> does, and compares a stored
+    // key with a ByteView without copying it.
+    struct KeyLess {
+        using is_transparent = void;
+        bool operator()(ByteView a, ByteView b) const {
+            const int c = a.empty() || b.empty() ? 0 : std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+            return c != 0 ? c < 0 : a.size() < b.size();
+        }
+    };
+    using Writes = std::map<Bytes, Bytes, KeyLess>;
+
     void commitTx();
     void rollbackTx() { m_txWrites.clear(); }
     // The block's writes, ordered by key.
-    const std::map<Bytes, Bytes>& writes() const { return m_blockWrites; }
+    const Writes& writes() const { return m_blockWrites; }
+    // Moves the block's writes out (the state is empty afterwards).
+    Writes takeWrites() { return std::exchange(m_blockWrites, {}); }
 
 private:
     const StateReader& m_committed;
-    std::map<Bytes, Bytes> m_blockWrites;
-    std::map<Bytes, Bytes> m_txWrites;
+    Writes m_blockWrites;
+    Writes m_txWrites;
 };
 
 struct TxContext {

@@ -31,6 +31,17 @@ constexpr std::size_t kRememberedDrops = 100'000;
 // How far ahead of this node's clock a proposed block's time may be.
 constexpr std::chrono::milliseconds kMaxClockDrift{30'000};
 
+std::vector<storage::StateWrite> takeWrites(app::BlockState& state) {
+    auto all = state.takeWrites();
+    std::vector<storage::StateWrite> out;
+    out.reserve(all.size());
+    while (!all.empty()) {
+        auto node = all.extract(all.begin());
+        out.push_back({std::move(node.key()), std::move(node.mapped())});
+    }
+    return out;
+}
+
 std::uint64_t systemNowMs() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
@@ -348,9 +359,7 @@ Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
             ex.dropped.emplace_back(e->hash, st);
         }
     }
-    std::vector<storage::StateWrite> writes;
-    writes.reserve(state.writes().size());
-    for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
+    std::vector<storage::StateWrite> writes = takeWrites(state);
     FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), mode));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     return ex;
@@ -438,9 +447,7 @@ Result<ExecutedBlock> Node::validateBlock(Block block) {
     }
     ex.txHashes = std::move(hashes);
     ex.block.transactions = std::move(block.transactions);
-    std::vector<storage::StateWrite> writes;
-    writes.reserve(state.writes().size());
-    for (const auto& [k, v] : state.writes()) writes.push_back({k, v});
+    std::vector<storage::StateWrite> writes = takeWrites(state);
     FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), TreeMode::Speculative));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     if (ex.block.header.txRoot != h.txRoot) return Status::invalidArgument("transaction root does not match");
