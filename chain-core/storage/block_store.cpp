@@ -360,26 +360,29 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         // its transactions gone from a mempool) also sees its hashes here. A
         // failed COMMIT leaves false positives only, which findTx looks up.
         for (const auto& txh : txHashes) m_committedTxs.insert(txh);
-        FIDES_RETURN_IF_ERROR(mergeBucket(turn, h, txHashes, keyHashes, writes));
-        return m_writer->exec("COMMIT");
+        return mergeBucket(turn, h, txHashes, keyHashes, writes);
     }();
+    // COMMIT and the pending rows' update under one exclusive lock: a reader
+    // finds each row of the block either pending or in the tables, and never
+    // a merged row hidden by the older pending value of its key.
+    std::unique_lock pendingLock(m_pendingMutex);
+    if (st) st = m_writer->exec("COMMIT");
     if (!st) {
+        pendingLock.unlock();
         (void)m_writer->exec("ROLLBACK");
         return st.withContext("storing block");
     }
-    {
-        std::unique_lock pendingLock(m_pendingMutex);
-        m_pending[turn].txs.clear();
-        m_pending[turn].state.clear();
-        for (std::uint32_t i = 0; i < txHashes.size(); ++i) {
-            const std::size_t b = bucketOf(txHashes[i]);
-            if (b != turn) m_pending[b].txs.insert_or_assign(txHashes[i], TxLocation{h, i});
-        }
-        for (std::size_t j = 0; j < writes.size(); ++j) {
-            const std::size_t b = bucketOf(keyHashes[j]);
-            if (b != turn) m_pending[b].state.insert_or_assign(keyHashes[j], PendingWrite{writes[j].key, writes[j].value, h});
-        }
+    m_pending[turn].txs.clear();
+    m_pending[turn].state.clear();
+    for (std::uint32_t i = 0; i < txHashes.size(); ++i) {
+        const std::size_t b = bucketOf(txHashes[i]);
+        if (b != turn) m_pending[b].txs.insert_or_assign(txHashes[i], TxLocation{h, i});
     }
+    for (std::size_t j = 0; j < writes.size(); ++j) {
+        const std::size_t b = bucketOf(keyHashes[j]);
+        if (b != turn) m_pending[b].state.insert_or_assign(keyHashes[j], PendingWrite{writes[j].key, writes[j].value, h});
+    }
+    pendingLock.unlock();
     m_height = h;
     return Status::ok();
 }

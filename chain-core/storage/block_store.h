@@ -1,7 +1,8 @@
 // BlockStore: blocks, the transaction index and application state in one
 // encrypted SQLCipher file (schema: doc/spec/storage.md). Each block is
-// appended in one SQL transaction together with its state writes, so a crash
-// at any moment leaves the store at the last fully committed block.
+// appended in one SQL transaction (its row, its writes blob and one bucket's
+// merge, below), so a crash at any moment leaves the store at the last fully
+// committed block, with every row of it in the tables or recoverable.
 //
 // The index and state tables are ordered by hash and split into kBuckets
 // ranges of equal width (ADR 0017). A block's index rows and state writes
@@ -13,8 +14,9 @@
 // first; open() rebuilds them from the last blocks.
 //
 // Committed transaction hashes are also kept in a Bloom filter
-// (storage/hash_filter.h), filled from the index at open: findTx answers
-// "not committed" for a new transaction without an SQL read.
+// (storage/hash_filter.h), filled from the index and the pending rows at
+// open: findTx answers "not committed" for a new transaction without an SQL
+// read.
 //
 // Thread-safety: thread-safe. Appends are serialised on the writer
 // connection; reads use a small pool of reader connections (WAL lets them
@@ -61,7 +63,8 @@ public:
     std::uint64_t height() const { return m_height.load(); }
 
     // Appends block height()+1 atomically with its transaction index rows
-    // and state writes. `txHashes[i]` is the hash of block.transactions[i].
+    // and state writes. `txHashes[i]` must be txHash(block.transactions[i]):
+    // the store trusts it (a reopen recomputes it from the body).
     Status append(const Block& block, const std::vector<crypto::Hash256>& txHashes,
                   const std::vector<StateWrite>& writes);
 
