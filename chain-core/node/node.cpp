@@ -496,7 +496,7 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
             spdlog::info("node: block {} schedules a validator set of {} members from height {}", block.header.height,
                          ex.scheduledSet->second.validators().size(), ex.scheduledSet->first);
         }
-        return m_store->append(block, ex.txHashes, ex.writes);
+        return m_store->append(block, ex.txHashes, std::move(ex.writes));  // not used after
     }();
     if (!st) {
         markFailed(st);

@@ -128,9 +128,9 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
         FIDES_ASSIGN_OR_RETURN(auto version, metaValue(w, "schema_version"));
         FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
         FIDES_ASSIGN_OR_RETURN(bool row, top.step());
-        const auto height = row ? static_cast<std::uint64_t>(top.columnInt(0)) : 0;
+        s->m_height = row ? static_cast<std::uint64_t>(top.columnInt(0)) : 0;
         top.reset();  // DROP TABLE needs no statement running
-        if (version && *version == "1") return s->migrateFromVersion1(w, height);
+        if (version && *version == "1") return s->migrateFromVersion1(w, s->m_height.load());
         if (!version || *version != std::to_string(kSchemaVersion)) {
             return Status::failedPrecondition("store " + path + " has schema version '" + version.value_or("") +
                                               "', this build reads versions 1 and " + std::to_string(kSchemaVersion));
@@ -185,9 +185,6 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
             s->m_committedTxs.insert(*h);
         }
     }
-    FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
-    FIDES_ASSIGN_OR_RETURN(bool row, top.step());
-    if (row) s->m_height = static_cast<std::uint64_t>(top.columnInt(0));
     FIDES_RETURN_IF_ERROR(s->loadPending().withContext("store " + path));
     return s;
 }
@@ -312,7 +309,7 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
 }
 
 Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>& txHashes,
-                          const std::vector<StateWrite>& writes) {
+                          std::vector<StateWrite> writes) {
     std::lock_guard lock(m_writeMutex);
     const std::uint64_t h = block.header.height;
     if (h != m_height.load() + 1) {
@@ -380,7 +377,10 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     }
     for (std::size_t j = 0; j < writes.size(); ++j) {
         const std::size_t b = bucketOf(keyHashes[j]);
-        if (b != turn) m_pending[b].state.insert_or_assign(keyHashes[j], PendingWrite{writes[j].key, writes[j].value, h});
+        if (b != turn) {
+            m_pending[b].state.insert_or_assign(keyHashes[j],
+                                                PendingWrite{std::move(writes[j].key), std::move(writes[j].value), h});
+        }
     }
     pendingLock.unlock();
     m_height = h;
