@@ -11,6 +11,9 @@ find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
+# Abseil's Swiss tables for the hash-keyed sets on hot paths (libabsl-dev,
+# which gRPC itself depends on).
+find_package(absl CONFIG REQUIRED)
 
 set(FIDES_QT_COMPONENTS Core Test)
 if(FIDES_BUILD_GUI)

@@ -7,6 +7,9 @@
 
 #include "util/bytes.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -46,6 +49,13 @@ struct Hash256Hasher {
         return v;
     }
 };
+
+// Hash tables keyed by digests: open addressing (Abseil's Swiss tables), so a
+// lookup touches one or two cache lines instead of a chain of nodes. Values
+// move when the table grows: hold no pointers into one across an insert.
+template <class V>
+using Hash256Map = absl::flat_hash_map<Hash256, V, Hash256Hasher>;
+using Hash256Set = absl::flat_hash_set<Hash256, Hash256Hasher>;
 
 Hash256 sha256(ByteView data);
 // BIP-340 tagged hash: SHA256(SHA256(tag) || SHA256(tag) || data).

@@ -21,8 +21,6 @@
 #include <list>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace fides {
@@ -77,13 +75,11 @@ private:
     MempoolLimits m_limits;
     mutable std::mutex m_mutex;
     std::list<std::shared_ptr<const MempoolEntry>> m_fifo;
-    std::unordered_map<crypto::Hash256, std::list<std::shared_ptr<const MempoolEntry>>::iterator,
-                       crypto::Hash256Hasher>
-        m_index;
+    crypto::Hash256Map<std::list<std::shared_ptr<const MempoolEntry>>::iterator> m_index;
     std::size_t m_bytes = 0;
     std::uint64_t m_generation = 0;
     std::deque<std::vector<crypto::Hash256>> m_recentBlocks;
-    std::unordered_set<crypto::Hash256, crypto::Hash256Hasher> m_recent;
+    crypto::Hash256Set m_recent;
 };
 
 }  // namespace fides

@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <unordered_map>
 
 namespace fides::node {
 
@@ -66,7 +65,7 @@ Result<Block> blockFromValue(const consensus::Value& value, const Node& node, Co
             }
         }
         if (!missing.empty()) {
-            std::unordered_map<crypto::Hash256, Bytes, crypto::Hash256Hasher> fetched;
+            crypto::Hash256Map<Bytes> fetched;
             for (Bytes& tx : transport.fetchTransactions(missing)) {
                 const crypto::Hash256 th = txHash(tx);
                 fetched.emplace(th, std::move(tx));  // one not asked for is ignored below

@@ -47,7 +47,6 @@
 #include <memory>
 #include <shared_mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 namespace fides::node {
@@ -231,7 +230,7 @@ private:
 
     mutable std::mutex m_tipMutex;
     std::condition_variable m_tipChanged;
-    std::unordered_map<crypto::Hash256, Status, crypto::Hash256Hasher> m_dropped;  // guarded by m_tipMutex
+    crypto::Hash256Map<Status> m_dropped;  // guarded by m_tipMutex
     std::deque<crypto::Hash256> m_droppedOrder;                                    // guarded by m_tipMutex
 
     std::mutex m_wakeMutex;

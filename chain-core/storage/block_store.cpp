@@ -369,8 +369,15 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         (void)m_writer->exec("ROLLBACK");
         return st.withContext("storing block");
     }
-    m_pending[turn].txs.clear();
-    m_pending[turn].state.clear();
+    // The bucket fills again to about the size it had: keep the room (a
+    // large Swiss table's clear() frees it).
+    const auto empty = [](auto& table) {
+        const std::size_t n = table.size();
+        table.clear();
+        table.reserve(n);
+    };
+    empty(m_pending[turn].txs);
+    empty(m_pending[turn].state);
     for (std::uint32_t i = 0; i < txHashes.size(); ++i) {
         const std::size_t b = bucketOf(txHashes[i]);
         if (b != turn) m_pending[b].txs.insert_or_assign(txHashes[i], TxLocation{h, i});

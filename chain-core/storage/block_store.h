@@ -38,7 +38,6 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace fides::storage {
@@ -89,8 +88,8 @@ private:
         std::uint64_t height = 0;
     };
     struct Bucket {
-        std::unordered_map<crypto::Hash256, PendingWrite, crypto::Hash256Hasher> state;  // by key hash
-        std::unordered_map<crypto::Hash256, TxLocation, crypto::Hash256Hasher> txs;
+        crypto::Hash256Map<PendingWrite> state;  // by key hash
+        crypto::Hash256Map<TxLocation> txs;
     };
     // The block whose append merges the bucket into the tables: the first
     // height at or after `height` whose turn it is.

@@ -1,28 +1,41 @@
 #include "storage/hash_filter.h"
 
+#include <array>
 #include <cstring>
 #include <vector>
 
 namespace fides::storage {
 
+// A level is an array of 512-bit blocks, each one cache line: a hash's probes
+// all fall in one block, so a look-up or an insert touches one line.
 struct HashFilter::Level {
+    struct alignas(64) Block {
+        std::array<std::atomic<std::uint64_t>, 8> words{};
+    };
     explicit Level(unsigned log2Bits)
-        : mask((std::uint64_t{1} << log2Bits) - 1), capacity((std::uint64_t{1} << log2Bits) / kBitsPerEntry),
-          words(std::size_t{1} << (log2Bits - 6)) {}
-    const std::uint64_t mask;
+        : blockMask((std::uint64_t{1} << (log2Bits - 9)) - 1),
+          capacity((std::uint64_t{1} << log2Bits) / kBitsPerEntry),
+          blocks(std::size_t{1} << (log2Bits - 9)) {}
+    const std::uint64_t blockMask;
     const std::uint64_t capacity;
-    std::vector<std::atomic<std::uint64_t>> words;
+    std::vector<Block> blocks;
 };
 
 namespace {
-// Probe i: 32-bit word i of the hash, extended with word 7 so that levels
-// beyond 2^32 bits still spread.
-std::uint64_t probe(const crypto::Hash256& h, unsigned i) {
+// The block: 32-bit words 0 and 7 of the hash (so that levels beyond 2^41
+// bits still spread). The bits in it: seven 9-bit slices of words 1 and 2.
+struct Probes {
+    std::uint64_t block;
+    std::uint64_t bits;
+};
+Probes probesOf(const crypto::Hash256& h) {
     std::uint32_t a = 0;
     std::uint32_t b = 0;
-    std::memcpy(&a, h.data() + 4 * i, 4);
+    std::uint64_t bits = 0;
+    std::memcpy(&a, h.data(), 4);
     std::memcpy(&b, h.data() + 28, 4);
-    return (static_cast<std::uint64_t>(b) << 32 | a);
+    std::memcpy(&bits, h.data() + 4, 8);
+    return {static_cast<std::uint64_t>(b) << 32 | a, bits};
 }
 }  // namespace
 
@@ -41,22 +54,30 @@ void HashFilter::insert(const crypto::Hash256& h) {
         m_inLast = 0;
     }
     Level& l = *m_level[n - 1];
+    const Probes p = probesOf(h);
+    auto& block = l.blocks[p.block & l.blockMask];
+    std::array<std::uint64_t, 8> set{};
     for (unsigned i = 0; i < kProbes; ++i) {
-        const std::uint64_t bit = probe(h, i) & l.mask;
-        l.words[bit >> 6].fetch_or(std::uint64_t{1} << (bit & 63), std::memory_order_relaxed);
+        const auto bit = (p.bits >> (9 * i)) & 511;
+        set[bit >> 6] |= std::uint64_t{1} << (bit & 63);
+    }
+    for (std::size_t w = 0; w < set.size(); ++w) {
+        if (set[w] != 0) block.words[w].fetch_or(set[w], std::memory_order_relaxed);
     }
     ++m_inLast;
     m_inserted.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool HashFilter::mayContain(const crypto::Hash256& h) const {
+    const Probes p = probesOf(h);
     const std::size_t n = m_levels.load(std::memory_order_acquire);
     for (std::size_t k = 0; k < n; ++k) {
         const Level& l = *m_level[k];
+        const auto& block = l.blocks[p.block & l.blockMask];
         bool all = true;
         for (unsigned i = 0; i < kProbes && all; ++i) {
-            const std::uint64_t bit = probe(h, i) & l.mask;
-            all = (l.words[bit >> 6].load(std::memory_order_relaxed) >> (bit & 63) & 1) != 0;
+            const auto bit = (p.bits >> (9 * i)) & 511;
+            all = (block.words[bit >> 6].load(std::memory_order_relaxed) >> (bit & 63) & 1) != 0;
         }
         if (all) return true;
     }
@@ -66,7 +87,7 @@ bool HashFilter::mayContain(const crypto::Hash256& h) const {
 std::size_t HashFilter::memoryBytes() const {
     std::size_t total = 0;
     const std::size_t n = m_levels.load(std::memory_order_acquire);
-    for (std::size_t k = 0; k < n; ++k) total += m_level[k]->words.size() * sizeof(std::uint64_t);
+    for (std::size_t k = 0; k < n; ++k) total += m_level[k]->blocks.size() * sizeof(Level::Block);
     return total;
 }
 

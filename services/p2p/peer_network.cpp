@@ -15,7 +15,6 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
 
 namespace fides::p2p {
 
@@ -478,7 +477,7 @@ std::vector<Bytes> PeerNetwork::fetchTransactions(const std::vector<crypto::Hash
     // Starts at the next peer each time, like block sync; stops once every
     // hash has an answer (which the caller checks).
     std::vector<Bytes> out;
-    std::unordered_set<crypto::Hash256, crypto::Hash256Hasher> wanted(hashes.begin(), hashes.end());
+    crypto::Hash256Set wanted(hashes.begin(), hashes.end());
     const std::size_t n = m_impl->m_out.size();
     const std::size_t start = m_impl->m_nextSyncPeer.fetch_add(1);
     for (std::size_t k = 0; k < n && !wanted.empty(); ++k) {

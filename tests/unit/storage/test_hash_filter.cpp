@@ -47,7 +47,7 @@ private slots:
         for (const auto& h : in) missing += f.mayContain(h) ? 0 : 1;
         QCOMPARE(missing, 0u);
 
-        // Full levels hold one entry per 10 bits with 7 probes: about 0.8 %
+        // Full levels hold one entry per 10 bits with 7 probes: about 1 %
         // false positives each, so under 3 % for three levels.
         std::size_t falsePositives = 0;
         const int probes = 200'000;
@@ -55,6 +55,22 @@ private slots:
         const double rate = static_cast<double>(falsePositives) / probes;
         QVERIFY2(rate < 0.03, qPrintable(QString("false-positive rate %1").arg(rate)));
         QVERIFY2(rate > 0.0, "a filter this full must give some false positives (is it checking anything?)");
+    }
+
+    void aFullLevelGivesAboutOnePercentFalsePositives() {
+        // Blocked: all probes of a hash in one 512-bit block. That costs a
+        // little accuracy against probes spread over the level (0.8 %);
+        // this pins how much.
+        HashFilter f;
+        const std::uint64_t capacity = (std::uint64_t{1} << HashFilter::kFirstLevelBits) / HashFilter::kBitsPerEntry;
+        for (std::uint64_t i = 0; i < capacity; ++i) f.insert(randomHash());
+        QCOMPARE(f.levels(), 1u);
+        std::size_t falsePositives = 0;
+        const int probes = 400'000;
+        for (int i = 0; i < probes; ++i) falsePositives += f.mayContain(randomHash()) ? 1 : 0;
+        const double rate = static_cast<double>(falsePositives) / probes;
+        qInfo("false-positive rate of a full level: %.4f", rate);
+        QVERIFY2(rate > 0.005 && rate < 0.0125, qPrintable(QString("false-positive rate %1").arg(rate)));
     }
 
     void readersNeverMissWhatTheyWereToldIsInserted() {
