@@ -24,13 +24,9 @@ void BlockState::put(ByteView key, Bytes value) {
 void BlockState::commitTx() {
     // Moves the transaction's entries over (no key copies); a key the block
     // wrote already takes the newer value.
-    while (!m_txWrites.empty()) {
-        auto node = m_txWrites.extract(m_txWrites.begin());
-        if (auto it = m_blockWrites.find(node.key()); it != m_blockWrites.end()) {
-            it->second = std::move(node.mapped());
-        } else {
-            m_blockWrites.insert(std::move(node));
-        }
+    for (auto it = m_txWrites.begin(); it != m_txWrites.end();) {
+        auto node = m_txWrites.extract(it++);
+        m_blockWrites.insert_or_assign(std::move(node.key()), std::move(node.mapped()));
     }
 }
 

@@ -23,11 +23,14 @@
 #include "util/bytes.h"
 #include "util/status.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
+
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace fides::app {
@@ -54,20 +57,26 @@ public:
     Result<bool> exists(ByteView key) const override;
     void put(ByteView key, Bytes value);
 
-    // Orders byte strings as std::less<Bytes> does, and compares a stored
-    // key with a ByteView without copying it.
-    struct KeyLess {
+    // Hashes and compares a stored key and a ByteView alike, so that a
+    // look-up by ByteView copies nothing.
+    struct KeyHash {
         using is_transparent = void;
-        bool operator()(ByteView a, ByteView b) const {
-            const int c = a.empty() || b.empty() ? 0 : std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
-            return c != 0 ? c < 0 : a.size() < b.size();
+        std::size_t operator()(ByteView k) const {
+            return absl::Hash<std::string_view>{}(
+                std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
         }
     };
-    using Writes = std::map<Bytes, Bytes, KeyLess>;
+    struct KeyEq {
+        using is_transparent = void;
+        bool operator()(ByteView a, ByteView b) const {
+            return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+        }
+    };
+    using Writes = absl::flat_hash_map<Bytes, Bytes, KeyHash, KeyEq>;
 
     void commitTx();
     void rollbackTx() { m_txWrites.clear(); }
-    // The block's writes, ordered by key.
+    // The block's writes, in no particular order.
     const Writes& writes() const { return m_blockWrites; }
     // Moves the block's writes out (the state is empty afterwards).
     Writes takeWrites() { return std::exchange(m_blockWrites, {}); }

@@ -35,8 +35,8 @@ std::vector<storage::StateWrite> takeWrites(app::BlockState& state) {
     auto all = state.takeWrites();
     std::vector<storage::StateWrite> out;
     out.reserve(all.size());
-    while (!all.empty()) {
-        auto node = all.extract(all.begin());
+    for (auto it = all.begin(); it != all.end();) {
+        auto node = all.extract(it++);
         out.push_back({std::move(node.key()), std::move(node.mapped())});
     }
     return out;

@@ -110,8 +110,10 @@ crypto::Hash256 Block::computeTxRoot(const std::vector<Bytes>& transactions) {
 }
 
 Bytes Block::encodeBody(const std::vector<Bytes>& transactions) {
+    std::size_t size = 4;
+    for (const auto& tx : transactions) size += 4 + tx.size();
     Writer w;
-    w.u32(static_cast<std::uint32_t>(transactions.size()));
+    w.reserve(size).u32(static_cast<std::uint32_t>(transactions.size()));
     for (const auto& tx : transactions) w.var(tx);
     return std::move(w).take();
 }

@@ -78,8 +78,10 @@ Status setMeta(Database& db, const char* key, const std::string& value) {
 // A block's state writes as kept in `recent_writes`: u32 count, then each
 // write's key and value as var fields (doc/spec/encoding.md).
 Bytes encodeWrites(const std::vector<StateWrite>& writes) {
+    std::size_t size = 4;
+    for (const auto& wr : writes) size += 8 + wr.key.size() + wr.value.size();
     Writer w;
-    w.u32(static_cast<std::uint32_t>(writes.size()));
+    w.reserve(size).u32(static_cast<std::uint32_t>(writes.size()));
     for (const auto& wr : writes) w.var(wr.key).var(wr.value);
     return std::move(w).take();
 }

@@ -28,6 +28,11 @@ public:
     Writer& fixed(ByteView bytes);
     // Variable-size field: u32 length prefix then the bytes.
     Writer& var(ByteView bytes);
+    // Room for `n` more bytes (large encodings: one allocation, no regrowth).
+    Writer& reserve(std::size_t n) {
+        m_out.reserve(m_out.size() + n);
+        return *this;
+    }
     Writer& str(const std::string& s) { return var(asBytes(s)); }
 
     const Bytes& bytes() const& { return m_out; }
