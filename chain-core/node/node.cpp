@@ -323,7 +323,7 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     }
     std::unique_lock lock(m_stateMutex);
     if (mode == TreeMode::Speculative) {
-        ex.stateVersion = m_tree.speculate(hashed);
+        ex.stateVersion = m_tree.speculate(std::move(hashed));
         header.stateRoot = ex.stateVersion->root();
     } else {
         for (const auto& [k, v] : hashed) m_tree.put(k, v);

@@ -4,6 +4,7 @@
 
 #include "util/encoding.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <string>
@@ -342,7 +343,9 @@ bool StateTree::erase(const Hash256& keyHash) {
     return true;
 }
 
-StateTree::Version StateTree::speculate(const std::vector<std::pair<Hash256, Hash256>>& writes) {
+StateTree::Version StateTree::speculate(std::vector<std::pair<Hash256, Hash256>> writes) {
+    // Stable: of two writes of one key, the later one still goes in last.
+    std::stable_sort(writes.begin(), writes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     root();  // the shared nodes' hashes are final, so the version never writes to them
     // The tree's own nodes become shared with the version: from now on the
     // tree copies them before changing them.

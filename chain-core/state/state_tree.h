@@ -85,8 +85,9 @@ public:
     // one entry becomes that entry's leaf). False if it was absent.
     bool erase(const Hash256& keyHash);
     // The tree with `writes` applied (key hash, value hash; later writes
-    // win); the tree itself does not change.
-    Version speculate(const std::vector<std::pair<Hash256, Hash256>>& writes);
+    // win); the tree itself does not change. The writes go in in key-hash
+    // order, so that consecutive ones walk shared paths still in cache.
+    Version speculate(std::vector<std::pair<Hash256, Hash256>> writes);
     // Moves the tree to `version` if it was built on the tree as it is now;
     // false (and no change) if the tree changed since.
     bool adopt(const Version& version);
