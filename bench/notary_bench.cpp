@@ -436,11 +436,18 @@ int main(int argc, char** argv) {
                       {"p50_ms", percentile(latenciesMs, 0.50)},
                       {"p99_ms", percentile(latenciesMs, 0.99)},
                       {"max_ms", percentile(latenciesMs, 1.0)}};
+    // Measured again after the run: the machine's speed drifts within minutes
+    // too. The faster figure sets the bound, so a slow moment while measuring
+    // never flatters the fraction.
+    const double verifyUsAfter = verifyMicros(txs);
+    const double verifyBest = verifyUsAfter > 0 && (verifyUs <= 0 || verifyUsAfter < verifyUs) ? verifyUsAfter : verifyUs;
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const double bound = verifyUs > 0 ? cores * 1e6 / (verifyUs * static_cast<double>(addresses.size())) : 0;
+    const double bound = verifyBest > 0 ? cores * 1e6 / (verifyBest * static_cast<double>(addresses.size())) : 0;
     // Only for validators the benchmark started itself: behind --node, the
     // number of validators (each checking every signature) is unknown.
-    if (!spawned.pids.empty()) out["signature_bound"] = {{"verify_us", verifyUs},
+    if (!spawned.pids.empty()) out["signature_bound"] = {{"verify_us", verifyBest},
+                              {"verify_us_before", verifyUs},
+                              {"verify_us_after", verifyUsAfter},
                               {"cores", cores},
                               {"tx_per_s", bound},
                               {"fraction_reached", bound > 0 ? throughput / bound : 0.0}};
