@@ -8,6 +8,11 @@ namespace fides {
 namespace {
 constexpr std::string_view kTxTag = "fides/tx/v1";
 
+// Bytes of the encoding without the signature.
+std::size_t unsignedSize(const Transaction& tx) {
+    return 1 + 4 + tx.chainId.size() + 2 + 4 + tx.payload.size() + crypto::PublicKey::kSize + 8 + 8;
+}
+
 void writeUnsigned(Writer& w, const Transaction& tx) {
     w.u8(Transaction::kVersion)
         .str(tx.chainId)
@@ -21,6 +26,7 @@ void writeUnsigned(Writer& w, const Transaction& tx) {
 
 Bytes Transaction::signingBytes() const {
     Writer w;
+    w.reserve(unsignedSize(*this));
     writeUnsigned(w, *this);
     return std::move(w).take();
 }
@@ -31,6 +37,7 @@ crypto::Hash256 Transaction::signingDigest() const {
 
 Bytes Transaction::encode() const {
     Writer w;
+    w.reserve(unsignedSize(*this) + crypto::Signature::kSize);
     writeUnsigned(w, *this);
     w.fixed(signature.bytes());
     return std::move(w).take();

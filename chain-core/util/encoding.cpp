@@ -1,22 +1,33 @@
 #include "util/encoding.h"
 
+#include <array>
+
 namespace fides {
 
 Writer& Writer::u8(std::uint8_t v) {
     m_out.push_back(v);
     return *this;
 }
+namespace {
+// Big-endian, appended with one capacity check rather than one per byte.
+template <class T>
+void appendBigEndian(Bytes& out, T v) {
+    std::array<std::uint8_t, sizeof(T)> b{};
+    for (std::size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+    out.insert(out.end(), b.begin(), b.end());
+}
+}  // namespace
+
 Writer& Writer::u16(std::uint16_t v) {
-    m_out.push_back(static_cast<std::uint8_t>(v >> 8));
-    m_out.push_back(static_cast<std::uint8_t>(v));
+    appendBigEndian(m_out, v);
     return *this;
 }
 Writer& Writer::u32(std::uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) m_out.push_back(static_cast<std::uint8_t>(v >> s));
+    appendBigEndian(m_out, v);
     return *this;
 }
 Writer& Writer::u64(std::uint64_t v) {
-    for (int s = 56; s >= 0; s -= 8) m_out.push_back(static_cast<std::uint8_t>(v >> s));
+    appendBigEndian(m_out, v);
     return *this;
 }
 Writer& Writer::fixed(ByteView bytes) {
