@@ -271,7 +271,7 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
     }
     std::sort(txRows.begin(), txRows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [th, loc] : txRows) {
-        FIDES_RETURN_IF_ERROR(m_insertTx.bind(1, th.bytes())
+        FIDES_RETURN_IF_ERROR(m_insertTx.bindUncopied(1, th.bytes())
                                   .bind(2, static_cast<std::int64_t>(loc.height))
                                   .bind(3, static_cast<std::int64_t>(loc.index))
                                   .run());
@@ -302,9 +302,16 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
     rows.resize(out);
     for (const Row& r : rows) {
         const auto sh = static_cast<std::int64_t>(r.height);
-        FIDES_RETURN_IF_ERROR(m_updateState.bind(1, r.value).bind(2, sh).bind(3, r.khash->bytes()).run());
+        // The rows' bytes live in the pending rows and `writes` until the
+        // merge is over: bound without a copy.
+        FIDES_RETURN_IF_ERROR(
+            m_updateState.bindUncopied(1, r.value).bind(2, sh).bindUncopied(3, r.khash->bytes()).run());
         if (m_writer->changes() == 0) {
-            FIDES_RETURN_IF_ERROR(m_insertState.bind(1, r.khash->bytes()).bind(2, r.key).bind(3, r.value).bind(4, sh).run());
+            FIDES_RETURN_IF_ERROR(m_insertState.bindUncopied(1, r.khash->bytes())
+                                      .bindUncopied(2, r.key)
+                                      .bindUncopied(3, r.value)
+                                      .bind(4, sh)
+                                      .run());
         }
     }
     return Status::ok();
@@ -346,13 +353,15 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         const auto sh = static_cast<std::int64_t>(h);
         const Bytes header = block.header.encode();
         const crypto::Hash256 hash = crypto::sha256(header);
+        // The blobs outlive each statement's run (temporaries last to the end
+        // of the full expression): bound without a copy.
         FIDES_RETURN_IF_ERROR(m_insertBlock.bind(1, sh)
                                   .bind(2, hash.bytes())
-                                  .bind(3, header)
-                                  .bind(4, Block::encodeBody(block.transactions))
-                                  .bind(5, block.commit.encode())
+                                  .bindUncopied(3, header)
+                                  .bindUncopied(4, Block::encodeBody(block.transactions))
+                                  .bindUncopied(5, block.commit.encode())
                                   .run());
-        FIDES_RETURN_IF_ERROR(m_insertWrites.bind(1, sh).bind(2, encodeWrites(writes)).run());
+        FIDES_RETURN_IF_ERROR(m_insertWrites.bind(1, sh).bindUncopied(2, encodeWrites(writes)).run());
         // Writes older than this are all merged (mergeHeight < h + kBuckets).
         FIDES_RETURN_IF_ERROR(m_deleteWrites.bind(1, sh - static_cast<std::int64_t>(kBuckets)).run());
         // Into the filter before COMMIT: whoever can see the block (in SQL, or

@@ -43,6 +43,11 @@ Statement& Statement::bind(int index, ByteView v) {
                       SQLITE_TRANSIENT);
     return *this;
 }
+Statement& Statement::bindUncopied(int index, ByteView v) {
+    static const std::uint8_t kEmpty = 0;
+    sqlite3_bind_blob(m_stmt, index, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+}
 Statement& Statement::bindText(int index, const std::string& v) {
     sqlite3_bind_text(m_stmt, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;

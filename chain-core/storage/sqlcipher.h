@@ -31,7 +31,11 @@ public:
     Statement& operator=(const Statement&) = delete;
 
     Statement& bind(int index, std::int64_t v);
-    Statement& bind(int index, ByteView v);
+    Statement& bind(int index, ByteView v);  // copies the bytes
+    // Binds without copying: the bytes must stay alive and unchanged until
+    // the statement is reset (run() resets it). For large blobs bound and
+    // run in one expression.
+    Statement& bindUncopied(int index, ByteView v);
     Statement& bindText(int index, const std::string& v);
     // Row available: true; done: false; error: Status.
     Result<bool> step();
