@@ -25,7 +25,7 @@ consensus::Value blockValue(const Block& block, const std::vector<crypto::Hash25
     return {block.header.hash(), std::move(w).take()};
 }
 
-Result<Block> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport) {
+Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport) {
     Reader r(value.data, kMaxValueBytes);
     Block b;
     Bytes header;
@@ -85,7 +85,7 @@ Result<Block> blockFromValue(const consensus::Value& value, const Node& node, Co
                                            " transactions are neither pooled here nor held by a reachable peer");
             }
         }
-        return b;
+        return ValueBlock{std::move(b), std::move(hashes)};
     }
     Bytes body;
     FIDES_RETURN_IF_ERROR(r.var(header));
@@ -94,7 +94,7 @@ Result<Block> blockFromValue(const consensus::Value& value, const Node& node, Co
     FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
     FIDES_ASSIGN_OR_RETURN(b.transactions, Block::decodeBody(body));
     if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
-    return b;
+    return ValueBlock{std::move(b), {}};
 }
 
 ConsensusDriver::ConsensusDriver(Node& node, crypto::SecretKey key, DriverConfig config, ConsensusTransport& transport)
@@ -130,7 +130,7 @@ bool ConsensusDriver::valid(std::uint64_t height, const consensus::Value& value)
         spdlog::warn("consensus: proposed block at height {}: {}", height, block.status().toString());
         return false;
     }
-    auto ex = m_node.validateBlock(std::move(*block));
+    auto ex = m_node.validateBlock(std::move(block->block), std::move(block->txHashes));
     if (!ex) {
         spdlog::warn("consensus: proposed block at height {} is invalid: {}", height, ex.status().toString());
         return false;
@@ -214,7 +214,7 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
             return Status::ok();
         }
         if (!block) return block.status();
-        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(std::move(*block)));
+        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(std::move(block->block), std::move(block->txHashes)));
         it = m_executed.insert_or_assign(d.value.id, std::move(ex)).first;
     }
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));

@@ -129,6 +129,13 @@ consensus::Value blockValue(const Block& block, const std::vector<crypto::Hash25
 // ones it lacks; each one fetched must hash to the name it was fetched for.
 // INVALID_ARGUMENT for a malformed value or a mismatched transaction,
 // UNAVAILABLE if some transactions cannot be had.
-Result<Block> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport);
+struct ValueBlock {
+    Block block;
+    // Of the compact form: txHashes[i] is the hash of block.transactions[i]
+    // (each pooled or fetched transaction was hashed when it came in).
+    // Empty for the full form.
+    std::vector<crypto::Hash256> txHashes;
+};
+Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport);
 
 }  // namespace fides::node

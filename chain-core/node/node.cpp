@@ -375,7 +375,7 @@ Status Node::collectScheduledSet(ExecutedBlock& ex) const {
     return Status::ok();
 }
 
-Result<ExecutedBlock> Node::validateBlock(Block block) {
+Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash256> txHashes) {
     const BlockHeader& h = block.header;
     const std::uint64_t expectedHeight = m_store->height() + 1;
     if (h.chainId != m_genesis.chainId) return Status::invalidArgument("block is for another chain");
@@ -403,9 +403,14 @@ Result<ExecutedBlock> Node::validateBlock(Block block) {
     // transaction found there was decoded, signature-checked and checked
     // against the store at admission, and its decoded form is reused.
     const std::size_t n = block.transactions.size();
-    std::vector<crypto::Hash256> hashes;
-    hashes.reserve(n);
-    for (const Bytes& encoded : block.transactions) hashes.push_back(txHash(encoded));
+    std::vector<crypto::Hash256> hashes = std::move(txHashes);
+    if (hashes.empty()) {
+        hashes.reserve(n);
+        for (const Bytes& encoded : block.transactions) hashes.push_back(txHash(encoded));
+    } else if (hashes.size() != n) {
+        return Status::invalidArgument("block names " + std::to_string(hashes.size()) + " transaction hashes for " +
+                                       std::to_string(n) + " transactions");
+    }
     {
         std::vector<crypto::Hash256> sorted = hashes;
         std::sort(sorted.begin(), sorted.end());

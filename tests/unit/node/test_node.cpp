@@ -309,6 +309,15 @@ private slots:
         QVERIFY2(vb, vb.status().toString().c_str());
         QCOMPARE(vb->block.header.stateRoot, ex->block.header.stateRoot);
         QCOMPARE((*nb)->status().stateRoot, rootBefore);  // nor by validating
+        // With the hashes the caller already has (the compact proposal's):
+        // the same result; a count that does not match is refused.
+        auto withHashes = (*nb)->validateBlock(ex->block, ex->txHashes);
+        QVERIFY2(withHashes, withHashes.status().toString().c_str());
+        QCOMPARE(withHashes->block.header.stateRoot, ex->block.header.stateRoot);
+        QCOMPARE(withHashes->txHashes, ex->txHashes);
+        auto fewer = ex->txHashes;
+        fewer.pop_back();
+        QCOMPARE((*nb)->validateBlock(ex->block, fewer).status().code(), Code::InvalidArgument);
 
         auto refuse = [&](Block blk, Code code, const char* what) {
             auto r = (*nb)->validateBlock(blk);
