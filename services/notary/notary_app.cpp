@@ -12,6 +12,7 @@ constexpr std::string_view kKeyPrefix = "notary/doc/";
 
 Bytes NotarizePayload::encode() const {
     Writer w;
+    w.reserve(1 + crypto::Hash256::kSize + 4 + label.size());
     w.u8(kVersion).fixed(documentHash.bytes()).str(label);
     return std::move(w).take();
 }
@@ -30,6 +31,7 @@ Result<NotarizePayload> NotarizePayload::decode(ByteView bytes) {
 
 Bytes Registration::encode() const {
     Writer w;
+    w.reserve(1 + 8 + 4 + 2 * crypto::Hash256::kSize + 8 + 4 + label.size());
     w.u8(kVersion).u64(height).u32(index).fixed(txHash.bytes()).fixed(registrant.bytes()).u64(timeMs).str(label);
     return std::move(w).take();
 }
