@@ -9,6 +9,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
 
 #include <array>
 #include <compare>
@@ -42,11 +43,15 @@ private:
     std::array<std::uint8_t, kSize> m_b{};
 };
 
+// Eight bytes of the digest, mixed by absl::Hash with a seed that differs
+// between processes: digests of attacker-chosen data are uniform, but one
+// who grinds them for a few equal bits must not know which bits a table
+// probes by.
 struct Hash256Hasher {
     std::size_t operator()(const Hash256& h) const noexcept {
-        std::size_t v = 0;
+        std::uint64_t v = 0;
         for (int i = 0; i < 8; ++i) v = (v << 8) | h.array()[i];
-        return v;
+        return absl::Hash<std::uint64_t>{}(v);
     }
 };
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <map>
 
 namespace fides::node {
@@ -366,8 +367,13 @@ Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
 }
 
 Status Node::collectScheduledSet(ExecutedBlock& ex) const {
+    // The writes come in no particular order (a hash table's, different in
+    // each process): a second scheduled set must not be settled by that
+    // order. Governance schedules at most one per block; every validator
+    // refuses a block with two alike.
     for (const auto& w : ex.writes) {
         if (auto from = ValidatorSchedule::parseStateKey(w.key)) {
+            if (ex.scheduledSet) return Status::invalidArgument("block schedules more than one validator set");
             FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(w.value));
             ex.scheduledSet.emplace(*from, std::move(set));
         }
@@ -410,6 +416,10 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
     } else if (hashes.size() != n) {
         return Status::invalidArgument("block names " + std::to_string(hashes.size()) + " transaction hashes for " +
                                        std::to_string(n) + " transactions");
+    } else {
+        // The contract (the pooled transaction for hashes[i] is executed in
+        // place of transactions[i]): checked in debug builds and the tests.
+        for (std::size_t i = 0; i < n; ++i) assert(txHash(block.transactions[i]) == hashes[i]);
     }
     {
         std::vector<crypto::Hash256> sorted = hashes;

@@ -158,8 +158,10 @@ public:
     // Takes the block by value: callers that are done with it move it in,
     // and its transactions become the executed block's without a copy.
     // `txHashes`, when not empty, are the transactions' hashes as the caller
-    // already computed them (txHashes[i] of transactions[i]; a count that
-    // does not match is INVALID_ARGUMENT); otherwise they are computed here.
+    // computed them itself from the bytes (txHashes[i] of transactions[i]:
+    // the pooled transaction named by it is executed, so hashes a peer sent
+    // must never be passed; a count that does not match is
+    // INVALID_ARGUMENT); otherwise they are computed here.
     Result<ExecutedBlock> validateBlock(Block block, std::vector<crypto::Hash256> txHashes = {});
     // Makes an executed block final with its commit (which must verify
     // against the validator set): state tree, store (one SQL transaction),

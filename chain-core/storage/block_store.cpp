@@ -380,8 +380,9 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         (void)m_writer->exec("ROLLBACK");
         return st.withContext("storing block");
     }
-    // The bucket fills again to about the size it had: keep the room (a
-    // large Swiss table's clear() frees it).
+    // The bucket fills again to about the size it had: one allocation of
+    // that size now rather than growing through rehashes (clear() frees a
+    // large Swiss table's array).
     const auto empty = [](auto& table) {
         const std::size_t n = table.size();
         table.clear();

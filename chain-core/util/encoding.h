@@ -28,7 +28,9 @@ public:
     Writer& fixed(ByteView bytes);
     // Variable-size field: u32 length prefix then the bytes.
     Writer& var(ByteView bytes);
-    // Room for `n` more bytes (large encodings: one allocation, no regrowth).
+    // Room for exactly `n` more bytes: once, before writing an encoding of
+    // known size (called again and again on a growing writer it would
+    // defeat the vector's doubling).
     Writer& reserve(std::size_t n) {
         m_out.reserve(m_out.size() + n);
         return *this;
