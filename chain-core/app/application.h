@@ -27,7 +27,6 @@
 #include <absl/hash/hash.h>
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,9 +67,7 @@ public:
     };
     struct KeyEq {
         using is_transparent = void;
-        bool operator()(ByteView a, ByteView b) const {
-            return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
-        }
+        bool operator()(ByteView a, ByteView b) const { return std::ranges::equal(a, b); }
     };
     using Writes = absl::flat_hash_map<Bytes, Bytes, KeyHash, KeyEq>;
 

@@ -236,7 +236,7 @@ private:
     mutable std::mutex m_tipMutex;
     std::condition_variable m_tipChanged;
     crypto::Hash256Map<Status> m_dropped;  // guarded by m_tipMutex
-    std::deque<crypto::Hash256> m_droppedOrder;                                    // guarded by m_tipMutex
+    std::deque<crypto::Hash256> m_droppedOrder;  // guarded by m_tipMutex
 
     std::mutex m_wakeMutex;
     std::condition_variable m_wake;

@@ -37,6 +37,8 @@ Probes probesOf(const crypto::Hash256& h) {
     std::memcpy(&bits, h.data() + 4, 8);
     return {static_cast<std::uint64_t>(b) << 32 | a, bits};
 }
+// Probe i's bit within the block.
+unsigned bitOf(const Probes& p, unsigned i) { return static_cast<unsigned>((p.bits >> (9 * i)) & 511); }
 }  // namespace
 
 HashFilter::HashFilter() {
@@ -58,7 +60,7 @@ void HashFilter::insert(const crypto::Hash256& h) {
     auto& block = l.blocks[p.block & l.blockMask];
     std::array<std::uint64_t, 8> set{};
     for (unsigned i = 0; i < kProbes; ++i) {
-        const auto bit = (p.bits >> (9 * i)) & 511;
+        const unsigned bit = bitOf(p, i);
         set[bit >> 6] |= std::uint64_t{1} << (bit & 63);
     }
     for (std::size_t w = 0; w < set.size(); ++w) {
@@ -76,7 +78,7 @@ bool HashFilter::mayContain(const crypto::Hash256& h) const {
         const auto& block = l.blocks[p.block & l.blockMask];
         bool all = true;
         for (unsigned i = 0; i < kProbes && all; ++i) {
-            const auto bit = (p.bits >> (9 * i)) & 511;
+            const unsigned bit = bitOf(p, i);
             all = (block.words[bit >> 6].load(std::memory_order_relaxed) >> (bit & 63) & 1) != 0;
         }
         if (all) return true;

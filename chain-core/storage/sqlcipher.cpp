@@ -36,16 +36,20 @@ Statement& Statement::bind(int index, std::int64_t v) {
     sqlite3_bind_int64(m_stmt, index, v);
     return *this;
 }
-Statement& Statement::bind(int index, ByteView v) {
+namespace {
+int bindBlob(sqlite3_stmt* stmt, int index, ByteView v, sqlite3_destructor_type lifetime) {
     // Zero-length blobs must still be blobs, not NULL.
     static const std::uint8_t kEmpty = 0;
-    sqlite3_bind_blob(m_stmt, index, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
+    return sqlite3_bind_blob(stmt, index, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()), lifetime);
+}
+}  // namespace
+
+Statement& Statement::bind(int index, ByteView v) {
+    bindBlob(m_stmt, index, v, SQLITE_TRANSIENT);
     return *this;
 }
 Statement& Statement::bindUncopied(int index, ByteView v) {
-    static const std::uint8_t kEmpty = 0;
-    sqlite3_bind_blob(m_stmt, index, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    bindBlob(m_stmt, index, v, SQLITE_STATIC);
     return *this;
 }
 Statement& Statement::bindText(int index, const std::string& v) {
