@@ -33,10 +33,12 @@ constexpr std::chrono::milliseconds kTxLinger{2};
 
 std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
-crypto::Hash256 authDigest(const std::string& chainId, const std::string& peerNonce, const crypto::PublicKey& own) {
-    Writer w;
-    w.str(chainId).fixed(asBytes(peerNonce)).fixed(own.bytes());
-    return crypto::taggedHash("fides/p2p-auth/v1", w.bytes());
+// The digest of the certificate the other end of a TLS stream presented.
+Result<crypto::Hash256> peerCertificate(const std::shared_ptr<const grpc::AuthContext>& auth) {
+    if (auth == nullptr) return Status::unauthenticated("the link has no TLS session");
+    const auto pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    if (pems.empty()) return Status::unauthenticated("the peer presented no certificate");
+    return certificateDigest(std::string(pems.front().data(), pems.front().size()));
 }
 
 std::string freshNonce() {
@@ -44,6 +46,19 @@ std::string freshNonce() {
     return {reinterpret_cast<const char*>(n.data()), n.size()};
 }
 }  // namespace
+
+crypto::Hash256 authDigest(const std::string& chainId, ByteView peerNonce, const crypto::PublicKey& signer,
+                           const crypto::PublicKey& recipient, const crypto::Hash256& diallerCertificate,
+                           const crypto::Hash256& acceptorCertificate) {
+    Writer w;
+    w.str(chainId)
+        .fixed(peerNonce)
+        .fixed(signer.bytes())
+        .fixed(recipient.bytes())
+        .fixed(diallerCertificate.bytes())
+        .fixed(acceptorCertificate.bytes());
+    return crypto::taggedHash("fides/p2p-auth/v2", w.bytes());
+}
 
 Result<std::vector<PeerAddress>> parsePeers(const std::string& list) {
     std::vector<PeerAddress> out;
@@ -69,9 +84,10 @@ Result<std::vector<PeerAddress>> parsePeers(const std::string& list) {
 
 class PeerNetwork::Impl final : public v1::Peer::Service {
 public:
-    Impl(P2pConfig config, const Genesis& genesis, crypto::SecretKey key, node::Node& node)
+    Impl(P2pConfig config, const Genesis& genesis, crypto::SecretKey key, node::Node& node,
+         const crypto::Hash256& ownCertificate)
         : m_config(std::move(config)), m_genesis(genesis), m_key(std::move(key)), m_public(m_key.publicKey()),
-          m_node(node) {}
+          m_ownCertificate(ownCertificate), m_node(node) {}
 
     struct Outbound {
         PeerAddress peer;
@@ -93,7 +109,8 @@ public:
 
     void startOutbound();
     void senderLoop(Outbound& out);
-    Status clientHandshake(grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream, const PeerAddress& peer);
+    Status clientHandshake(grpc::ClientContext& ctx, grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream,
+                           const PeerAddress& peer);
     void enqueue(const v1::PeerMessage& m);
     void stop();
     std::optional<Block> askForBlock(Outbound& out, std::uint64_t height, std::chrono::milliseconds deadline);
@@ -112,6 +129,7 @@ public:
     Genesis m_genesis;
     crypto::SecretKey m_key;
     crypto::PublicKey m_public;
+    crypto::Hash256 m_ownCertificate;  // digest of m_config.tls.certPem
     node::Node& m_node;
     std::atomic<node::ConsensusDriver*> m_driver{nullptr};
     std::atomic<bool> m_stop{false};
@@ -145,14 +163,21 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     reply.mutable_hello()->set_validator_public_key(str(m_public.bytes()));
     reply.mutable_hello()->set_nonce(nonce);
     if (!stream->Write(reply)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
+    auto dialler = peerCertificate(ctx->auth_context());
+    if (!dialler) return {grpc::StatusCode::UNAUTHENTICATED, dialler.status().message()};
     if (!stream->Read(&m) || !m.has_auth()) return {grpc::StatusCode::INVALID_ARGUMENT, "expected an auth"};
     auto sig = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
-    if (!sig || !crypto::verify(*key, authDigest(m_genesis.chainId, nonce, *key), *sig)) {
-        spdlog::warn("p2p: {} failed to prove validator key {}", ctx->peer(), key->hex());
-        return {grpc::StatusCode::UNAUTHENTICATED, "validator key not proven"};
+    if (!sig ||
+        !crypto::verify(*key, authDigest(m_genesis.chainId, asBytes(nonce), *key, m_public, *dialler, m_ownCertificate),
+                        *sig)) {
+        spdlog::warn("p2p: {} failed to prove validator key {} on this link", ctx->peer(), key->hex());
+        return {grpc::StatusCode::UNAUTHENTICATED,
+                "validator key not proven for this link (a signature over this nonce, both keys and both certificates)"};
     }
     v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(str(crypto::sign(m_key, authDigest(m_genesis.chainId, hello.nonce(), m_public)).bytes()));
+    auth.mutable_auth()->set_signature(str(
+        crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(hello.nonce()), m_public, *key, *dialler, m_ownCertificate))
+            .bytes()));
     if (!stream->Write(auth)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
     spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
 
@@ -212,7 +237,8 @@ grpc::Status PeerNetwork::Impl::GetTransactions(grpc::ServerContext* ctx, const 
     return grpc::Status::OK;
 }
 
-Status PeerNetwork::Impl::clientHandshake(grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream,
+Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
+                                          grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream,
                                           const PeerAddress& peer) {
     const std::string nonce = freshNonce();
     v1::PeerMessage hello;
@@ -228,12 +254,19 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientReaderWriter<v1::PeerMessa
         return Status::unauthenticated(peer.address + " is not the validator configured for it");
     }
     if (m.hello().nonce().size() != 32) return Status::invalidArgument("bad nonce from " + peer.address);
+    auto acceptor = peerCertificate(ctx.auth_context());
+    if (!acceptor) return acceptor.status().withContext(peer.address);
     v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(str(crypto::sign(m_key, authDigest(m_genesis.chainId, m.hello().nonce(), m_public)).bytes()));
+    auth.mutable_auth()->set_signature(str(
+        crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(m.hello().nonce()), m_public, peer.key,
+                                       m_ownCertificate, *acceptor))
+            .bytes()));
     if (!stream.Write(auth)) return Status::unavailable(peer.address + " went away");
     if (!stream.Read(&m) || !m.has_auth()) return Status::unauthenticated(peer.address + " refused our key");
     auto sig = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
-    if (!sig || !crypto::verify(peer.key, authDigest(m_genesis.chainId, nonce, peer.key), *sig)) {
+    if (!sig || !crypto::verify(peer.key, authDigest(m_genesis.chainId, asBytes(nonce), peer.key, m_public,
+                                                     m_ownCertificate, *acceptor),
+                                *sig)) {
         return Status::unauthenticated(peer.address + " failed to prove its validator key");
     }
     return Status::ok();
@@ -265,7 +298,7 @@ void PeerNetwork::Impl::senderLoop(Outbound& out) {
             out.active = &ctx;
         }
         auto stream = out.stub->Connect(&ctx);
-        Status hs = clientHandshake(*stream, out.peer);
+        Status hs = clientHandshake(ctx, *stream, out.peer);
         if (hs) {
             out.connected = true;
             warned = false;
@@ -367,8 +400,10 @@ void PeerNetwork::Impl::stop() {
 
 Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const Genesis& genesis,
                                                         crypto::SecretKey validatorKey, node::Node& node) {
+    auto ownCertificate = certificateDigest(config.tls.certPem);
+    if (!ownCertificate) return ownCertificate.status().withContext("the node's TLS certificate");
     std::unique_ptr<PeerNetwork> net(new PeerNetwork());
-    net->m_impl = std::make_unique<Impl>(std::move(config), genesis, std::move(validatorKey), node);
+    net->m_impl = std::make_unique<Impl>(std::move(config), genesis, std::move(validatorKey), node, *ownCertificate);
     Impl& impl = *net->m_impl;
     grpc::SslServerCredentialsOptions sopts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     sopts.pem_root_certs = impl.m_config.caPem;

@@ -3,7 +3,8 @@
 // every configured peer (one outbound stream each) and sends its consensus
 // messages and client transactions on those; inbound streams only receive.
 // On each stream both sides prove their validator key by signing the other
-// side's fresh nonce (doc/spec/p2p.md); a key neither configured as a peer
+// side's fresh nonce, bound to both keys and both TLS certificates
+// (doc/spec/p2p.md); a key neither configured as a peer
 // nor in any of the chain's validator sets (genesis or governance), or not
 // the one configured for that address, is refused. Block sync asks the
 // peers' GetBlock in turn, each fetch starting at the next peer, so one peer
@@ -50,6 +51,17 @@ struct P2pConfig {
     std::string caPem;
     std::size_t maxQueuedMessages = 20'000;
 };
+
+// What each side of a stream signs to prove its validator key (doc/spec/
+// p2p.md, "Handshake"): the other side's fresh nonce, the signer's and the
+// recipient's validator keys, and the digests (certificateDigest) of the
+// dialler's and the acceptor's TLS certificates as the signer saw them. A
+// proof made on one link is thereby worthless on any other: a consortium
+// member relaying it, or sitting between two validators with its own
+// CA-issued certificate, presents a different recipient or certificate.
+crypto::Hash256 authDigest(const std::string& chainId, ByteView peerNonce, const crypto::PublicKey& signer,
+                           const crypto::PublicKey& recipient, const crypto::Hash256& diallerCertificate,
+                           const crypto::Hash256& acceptorCertificate);
 
 // Parses "hexkey@host:port,hexkey@host:port".
 Result<std::vector<PeerAddress>> parsePeers(const std::string& list);

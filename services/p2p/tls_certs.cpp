@@ -55,4 +55,15 @@ Result<PemPair> issueNodeCertificate(const PemPair& ca, const std::string& nodeN
     }
 }
 
+Result<crypto::Hash256> certificateDigest(const std::string& pem) {
+    try {
+        Botan::DataSource_Memory src(pem);
+        const Botan::X509_Certificate cert(src);
+        const std::vector<std::uint8_t> der = cert.BER_encode();
+        return crypto::sha256({der.data(), der.size()});
+    } catch (const std::exception& e) {
+        return Status::invalidArgument(std::string("not a certificate: ") + e.what());
+    }
+}
+
 }  // namespace fides::p2p

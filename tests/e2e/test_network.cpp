@@ -14,7 +14,10 @@
 #include "consensus/governance.h"
 #include "crypto/key_file.h"
 #include "crypto/random.h"
+#include "fides/p2p/v1/p2p.grpc.pb.h"
 #include "notary/notary_app.h"
+#include "p2p/peer_network.h"
+#include "p2p/tls_certs.h"
 #include "primitives/light_client.h"
 #include "primitives/proof.h"
 #include "node_process.h"
@@ -26,7 +29,10 @@
 
 #include <unistd.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <csignal>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -144,6 +150,7 @@ public:
         return false;
     }
     std::string rpc(int i) const { return "127.0.0.1:" + std::to_string(m_base + 2 * i); }
+    std::string p2p(int i) const { return "127.0.0.1:" + std::to_string(m_base + 2 * i + 1); }
     const Genesis& genesis() const { return m_genesis; }
 
     bool start(int i) {
@@ -262,6 +269,43 @@ int evidenceOnChainAgainst(const Devnet& net, const crypto::PublicKey& key) {
     return found;
 }
 
+std::string readText(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return f.readAll().toStdString();
+}
+
+// One p2p handshake with a raw peer stub: says hello as `claimed`, signs
+// what `digest` gives for the acceptor's nonce with `signer`, and, if the
+// acceptor answers with its own proof, checks it with `acceptorDigest` of
+// our nonce. The stream's final status (OK when both proofs passed).
+grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, const crypto::PublicKey& claimed,
+                       const crypto::SecretKey& signer, const crypto::PublicKey& acceptorKey,
+                       const std::function<crypto::Hash256(ByteView acceptorNonce)>& digest,
+                       const std::function<crypto::Hash256(ByteView ourNonce)>& acceptorDigest) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto stream = stub.Connect(&ctx);
+    const auto nonce = crypto::randomArray<32>();
+    p2p::v1::PeerMessage m;
+    m.mutable_hello()->set_chain_id(chainId);
+    m.mutable_hello()->set_validator_public_key(std::string(claimed.bytes().begin(), claimed.bytes().end()));
+    m.mutable_hello()->set_nonce(std::string(nonce.begin(), nonce.end()));
+    if (stream->Write(m) && stream->Read(&m) && m.has_hello()) {
+        const auto sig = crypto::sign(signer, digest(asBytes(m.hello().nonce())));
+        p2p::v1::PeerMessage auth;
+        auth.mutable_auth()->set_signature(std::string(sig.bytes().begin(), sig.bytes().end()));
+        if (stream->Write(auth) && stream->Read(&m) && m.has_auth()) {
+            auto theirs = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
+            const bool proven = theirs && crypto::verify(acceptorKey, acceptorDigest({nonce.data(), nonce.size()}), *theirs);
+            ctx.TryCancel();
+            (void)stream->Finish();
+            return proven ? grpc::Status::OK : grpc::Status(grpc::StatusCode::DATA_LOSS, "acceptor's proof does not verify");
+        }
+    }
+    return stream->Finish();
+}
+
 int countInFile(const QString& path, const QByteArray& needle) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return 0;
@@ -303,6 +347,66 @@ private slots:
         QCOMPARE(proposers.size(), 4u);
         qInfo("%zu acknowledged notarisations, chain at %llu, all 4 validators proposed", acks.size(),
               static_cast<unsigned long long>(net.minHeight()));
+    }
+
+    // Links prove validator keys, bound to the link: an unknown key, a proof
+    // relayed from another link and a proof made through a man in the middle
+    // (a consortium member with its own certificate from the chain's CA) are
+    // refused; the same key proven for this link is accepted, and the
+    // acceptor's own proof verifies (so the refusals are the binding's doing).
+    void peerLinksRefuseUnknownKeysAndRelayedProofs() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        QVERIFY(net.start(0));
+        const std::string chain = net.genesis().chainId;
+        auto mallory = p2p::issueNodeCertificate({readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")},
+                                                 "mallory");
+        QVERIFY(mallory);
+        const auto certM = p2p::certificateDigest(mallory->certPem);
+        const auto cert0 = p2p::certificateDigest(readText(net.home(0) + "/config/node.pem"));
+        const auto cert1 = p2p::certificateDigest(readText(net.home(1) + "/config/node.pem"));
+        QVERIFY(certM && cert0 && cert1);
+        grpc::SslCredentialsOptions opts;
+        opts.pem_root_certs = readText(net.dir() + "/ca.pem");
+        opts.pem_private_key = mallory->keyPem;
+        opts.pem_cert_chain = mallory->certPem;
+        grpc::ChannelArguments args;
+        args.SetSslTargetNameOverride(p2p::kTlsServerName);
+        auto stub = p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(0), grpc::SslCredentials(opts), args));
+        const auto key0 = net.key(0);
+        const auto key1 = net.key(1);
+        const auto secret1 = net.secretKey(1);
+        const auto key3 = net.key(3);  // Mallory's own validator key
+        const auto ourView = [&](ByteView nonce) {
+            return p2p::authDigest(chain, nonce, key0, key1, *certM, *cert0);
+        };
+
+        const auto stranger = crypto::SecretKey::generate();
+        auto st = handshake(*stub, chain, stranger.publicKey(), stranger, key0,
+                            [&](ByteView n) { return p2p::authDigest(chain, n, stranger.publicKey(), key0, *certM, *cert0); },
+                            ourView);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        QVERIFY2(st.error_message().find("not a validator") != std::string::npos, st.error_message().c_str());
+
+        // Validator 1 dialled Mallory (key 3, certificate M) and signed the
+        // nonce Mallory relayed from validator 0.
+        st = handshake(*stub, chain, key1, secret1, key0,
+                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key3, *cert1, *certM); }, ourView);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        QVERIFY2(st.error_message().find("not proven") != std::string::npos, st.error_message().c_str());
+
+        // Validator 1 dialled validator 0's address and reached Mallory,
+        // who presented certificate M and relayed the nonce.
+        st = handshake(*stub, chain, key1, secret1, key0,
+                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, *cert1, *certM); }, ourView);
+        QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+        // Validator 1's key proven for this very link (whatever certificate
+        // carries it): accepted.
+        st = handshake(*stub, chain, key1, secret1, key0,
+                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, *certM, *cert0); }, ourView);
+        QVERIFY2(st.ok(), st.error_message().c_str());
+        QVERIFY(countInFile(net.logPath(0), "failed to prove validator key") >= 2);
     }
 
     void steadyLoadSevenValidators() {
