@@ -316,7 +316,7 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     std::vector<std::pair<crypto::Hash256, crypto::Hash256>> hashed;
     hashed.reserve(ex.writes.size());
     for (const auto& w : ex.writes) {
-        hashed.emplace_back(crypto::sha256(w.key), crypto::sha256(w.value));
+        hashed.emplace_back(w.keyHash, crypto::sha256(w.value));
         // Before the tree can change (a block never committed leaves false
         // positives only, which the tree answers). Only keys not seen yet:
         // the filter grows with distinct keys, not with writes.
@@ -497,7 +497,7 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
             // The tree the execution built, unless the tree moved since
             // (then the writes are applied again).
             if (!ex.stateVersion || !m_tree.adopt(*ex.stateVersion)) {
-                for (const auto& w : ex.writes) m_tree.put(crypto::sha256(w.key), crypto::sha256(w.value));
+                for (const auto& w : ex.writes) m_tree.put(w.keyHash, crypto::sha256(w.value));
             }
             ex.stateVersion.reset();
             if (m_tree.root() != block.header.stateRoot) {

@@ -93,10 +93,11 @@ Result<std::vector<StateWrite>> decodeWrites(ByteView bytes) {
     std::vector<StateWrite> out;
     out.reserve(std::min<std::size_t>(n, bytes.size() / 8));
     for (std::uint32_t i = 0; i < n; ++i) {
-        StateWrite wr;
-        FIDES_RETURN_IF_ERROR(r.var(wr.key));
-        FIDES_RETURN_IF_ERROR(r.var(wr.value));
-        out.push_back(std::move(wr));
+        Bytes key;
+        Bytes value;
+        FIDES_RETURN_IF_ERROR(r.var(key));
+        FIDES_RETURN_IF_ERROR(r.var(value));
+        out.emplace_back(std::move(key), std::move(value));
     }
     FIDES_RETURN_IF_ERROR(r.finish());
     return out;
@@ -242,7 +243,7 @@ Status BlockStore::loadPending() {
             }
         }
         for (auto& wr : *writes) {
-            const crypto::Hash256 kh = crypto::sha256(wr.key);
+            const crypto::Hash256 kh = wr.keyHash;
             const std::size_t b = bucketOf(kh);
             if (mergeHeight(h, b) > top) {
                 m_pending[b].state.insert_or_assign(kh, PendingWrite{std::move(wr.key), std::move(wr.value), h});
@@ -260,7 +261,7 @@ std::size_t BlockStore::pendingRows() const {
 }
 
 Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const std::vector<crypto::Hash256>& txHashes,
-                               const std::vector<crypto::Hash256>& keyHashes, const std::vector<StateWrite>& writes) {
+                               const std::vector<StateWrite>& writes) {
     // Only the writer changes m_pending, and it holds m_writeMutex: reading
     // it here needs no lock. Rows go in hash order, so each page of the
     // bucket's range is written once.
@@ -285,8 +286,8 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
     std::vector<Row> rows;
     rows.reserve(pending.state.size());
     for (const auto& [kh, pw] : pending.state) rows.push_back({&kh, pw.key, pw.value, pw.height});
-    for (std::size_t j = 0; j < writes.size(); ++j) {
-        if (bucketOf(keyHashes[j]) == bucket) rows.push_back({&keyHashes[j], writes[j].key, writes[j].value, height});
+    for (const StateWrite& wr : writes) {
+        if (bucketOf(wr.keyHash) == bucket) rows.push_back({&wr.keyHash, wr.key, wr.value, height});
     }
     // This block's writes win over pending ones of the same key (and a later
     // write of the block over an earlier one): stable order, last one kept.
@@ -344,9 +345,6 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
             }
         }
     }
-    std::vector<crypto::Hash256> keyHashes;
-    keyHashes.reserve(writes.size());
-    for (const auto& wr : writes) keyHashes.push_back(crypto::sha256(wr.key));
     const std::size_t turn = h % kBuckets;
     FIDES_RETURN_IF_ERROR(m_writer->exec("BEGIN IMMEDIATE"));
     Status st = [&]() -> Status {
@@ -368,7 +366,7 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         // its transactions gone from a mempool) also sees its hashes here. A
         // failed COMMIT leaves false positives only, which findTx looks up.
         for (const auto& txh : txHashes) m_committedTxs.insert(txh);
-        return mergeBucket(turn, h, txHashes, keyHashes, writes);
+        return mergeBucket(turn, h, txHashes, writes);
     }();
     // COMMIT and the pending rows' update under one exclusive lock: a reader
     // finds each row of the block either pending or in the tables, and never
@@ -394,11 +392,10 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         const std::size_t b = bucketOf(txHashes[i]);
         if (b != turn) m_pending[b].txs.insert_or_assign(txHashes[i], TxLocation{h, i});
     }
-    for (std::size_t j = 0; j < writes.size(); ++j) {
-        const std::size_t b = bucketOf(keyHashes[j]);
+    for (StateWrite& wr : writes) {
+        const std::size_t b = bucketOf(wr.keyHash);
         if (b != turn) {
-            m_pending[b].state.insert_or_assign(keyHashes[j],
-                                                PendingWrite{std::move(writes[j].key), std::move(writes[j].value), h});
+            m_pending[b].state.insert_or_assign(wr.keyHash, PendingWrite{std::move(wr.key), std::move(wr.value), h});
         }
     }
     pendingLock.unlock();

@@ -42,9 +42,15 @@
 
 namespace fides::storage {
 
+// One key's new value. The key's hash, SHA-256(key), is computed once here
+// and used by every consumer: the state tree's path, the written-key filter
+// and the store's bucket and row key. Change `key` only by making a new
+// StateWrite.
 struct StateWrite {
+    StateWrite(Bytes k, Bytes v) : key(std::move(k)), value(std::move(v)), keyHash(crypto::sha256(key)) {}
     Bytes key;
     Bytes value;
+    crypto::Hash256 keyHash;
 };
 
 struct TxLocation {
@@ -97,7 +103,7 @@ private:
     Status migrateFromVersion1(Database& w, std::uint64_t height);
     Status loadPending();
     Status mergeBucket(std::size_t bucket, std::uint64_t height, const std::vector<crypto::Hash256>& txHashes,
-                       const std::vector<crypto::Hash256>& keyHashes, const std::vector<StateWrite>& writes);
+                       const std::vector<StateWrite>& writes);
 
     struct Reader {
         std::mutex mutex;
