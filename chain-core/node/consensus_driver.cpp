@@ -248,6 +248,44 @@ Status ConsensusDriver::apply(consensus::CoreOutput out) {
     return health();
 }
 
+void ConsensusDriver::noteClaimedHeight(const Incoming& in) {
+    const std::uint64_t h = in.proposal ? in.proposal->height : in.vote->height;
+    const std::uint64_t stored = m_node.height();
+    if (h < stored + 2) return;
+    const crypto::PublicKey& signer = in.proposal ? in.proposal->proposer : in.vote->validator;
+    if (auto it = m_claimedAhead.find(signer); it != m_claimedAhead.end() && it->second >= h) return;
+    // Checked against the set this node knows next: a set changed further on
+    // leaves the probe (trySync) to find out that this node is behind.
+    const auto set = m_node.validatorSchedule().at(stored + 1);
+    const std::string& chainId = m_node.genesis().chainId;
+    const bool valid = in.proposal ? consensus::verifyProposal(chainId, *set, *in.proposal).isOk()
+                                   : consensus::verifyVote(chainId, *set, *in.vote).isOk();
+    if (!valid) return;
+    m_claimedAhead[signer] = h;
+    // Heights claimed, highest first, until more than a third of the power
+    // is counted: that height or more is where an honest validator is.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> claims;  // height, power
+    for (auto it = m_claimedAhead.begin(); it != m_claimedAhead.end();) {
+        const Validator* v = set->find(it->first);
+        if (it->second < stored + 2 || v == nullptr) {
+            it = m_claimedAhead.erase(it);
+            continue;
+        }
+        claims.emplace_back(it->second, v->power);
+        ++it;
+    }
+    std::sort(claims.begin(), claims.end(), std::greater<>());
+    std::uint64_t power = 0;
+    m_behindTo = 0;
+    for (const auto& [height, p] : claims) {
+        power += p;
+        if (power > set->totalPower() / 3) {  // 3 * power > total, without overflow
+            m_behindTo = height;
+            break;
+        }
+    }
+}
+
 Status ConsensusDriver::trySync() {
     const auto now = Clock::now();
     const std::uint64_t stored = m_node.height();
@@ -256,7 +294,7 @@ Status ConsensusDriver::trySync() {
         m_stalledSince = now;
     }
     std::optional<Block> probed;
-    if (m_highestSeen <= stored + 1) {
+    if (m_behindTo <= stored + 1) {
         // Nothing heard from further ahead. A node its peers cannot reach (a
         // one-way firewall, a second instance of a validator) hears nothing
         // at all: after a stall, ask one peer now and then whether the next
@@ -319,7 +357,7 @@ void ConsensusDriver::loop() {
         }
         Status st;
         for (auto& in : batch) {
-            m_highestSeen = std::max(m_highestSeen, in.proposal ? in.proposal->height : in.vote->height);
+            noteClaimedHeight(in);
             Result<consensus::CoreOutput> out =
                 in.proposal ? m_core->onProposal(*in.proposal) : m_core->onVote(*in.vote);
             if (!out) {

@@ -7,10 +7,14 @@
 // `commitPause`, or `emptyBlockPause` when no transaction is waiting.
 //
 // Messages leave and arrive through a ConsensusTransport: gRPC peer streams
-// with mutual TLS in the daemon (p2p, to come), an in-memory network in
+// with mutual TLS in the daemon (services/p2p), an in-memory network in
 // tests. Block sync: a validator that falls behind (restart, pause,
 // partition) fetches the next committed block from a peer, checks its
-// commit against the validator set, validates and commits it.
+// commit against the validator set, validates and commits it. It knows it
+// is behind when validators with more than a third of the power have signed
+// messages two or more heights ahead (so at least one honest validator is
+// there: one validator's claim alone makes it fetch nothing), or, hearing
+// nothing ahead, by probing a peer after a stall.
 //
 // Threads: one event thread owns the core and the timers; deliver() may be
 // called from any thread (it only queues).
@@ -94,6 +98,10 @@ private:
         std::optional<consensus::SignedProposal> proposal;
         std::optional<consensus::SignedVote> vote;
     };
+    // Records the height a validly signed message from a member of the next
+    // height's set claims, if two or more ahead of the stored height, and
+    // updates m_behindTo.
+    void noteClaimedHeight(const Incoming& in);
     std::deque<Incoming> m_inbox;
     bool m_stop = false;
     Status m_failure;
@@ -107,7 +115,13 @@ private:
     std::map<consensus::ValueId, ExecutedBlock> m_executed;  // blocks built or validated at this height
     std::optional<Clock::time_point> m_nextHeightAt;
     Clock::time_point m_committedAt;
-    std::uint64_t m_highestSeen = 0;  // highest height in any received message
+    // The highest height each validator signed a message for, where two or
+    // more above the stored height (checked against the set of the next
+    // height; pruned as this node advances).
+    std::map<crypto::PublicKey, std::uint64_t> m_claimedAhead;
+    // The highest height that validators with more than a third of the power
+    // claim (0: none): at least one honest validator has reached it.
+    std::uint64_t m_behindTo = 0;
     std::uint64_t m_stalledHeight = 0;  // the stored height when it last changed, and when
     Clock::time_point m_stalledSince;
     Clock::time_point m_nextProbe;

@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -32,6 +33,7 @@ public:
     void broadcast(const consensus::SignedProposal& p) override;
     void broadcast(const consensus::SignedVote& v) override;
     std::optional<Block> fetchBlock(std::uint64_t height) override;
+    std::optional<Block> probeBlock(std::uint64_t height) override;
     std::vector<Bytes> fetchTransactions(const std::vector<crypto::Hash256>& hashes) override;
 
 private:
@@ -68,8 +70,9 @@ public:
             if (j != from && !m_down[j] && !m_deaf[j] && m_members[j].driver != nullptr) m_members[j].driver->deliver(m);
         }
     }
-    std::optional<Block> fetch(std::size_t from, std::uint64_t height) {
+    std::optional<Block> fetch(std::size_t from, std::uint64_t height, bool probe = false) {
         std::lock_guard lock(m_mutex);
+        if (!probe) ++blockFetches[from];
         if (m_down[from]) return std::nullopt;
         for (std::size_t j = 0; j < m_members.size(); ++j) {
             if (j == from || m_down[j] || m_members[j].node == nullptr) continue;
@@ -105,6 +108,8 @@ public:
     enum class Tamper { None, StateRoot, Commit, Transactions };
     std::atomic<Tamper> tamper{Tamper::None};
     std::atomic<int> txFetches{0};
+    // Block fetches (not probes) each member made.
+    std::array<std::atomic<int>, 8> blockFetches{};
 
 private:
     std::mutex m_mutex;
@@ -116,6 +121,7 @@ private:
 void LocalTransport::broadcast(const consensus::SignedProposal& p) { m_net.send(m_index, p); }
 void LocalTransport::broadcast(const consensus::SignedVote& v) { m_net.send(m_index, v); }
 std::optional<Block> LocalTransport::fetchBlock(std::uint64_t height) { return m_net.fetch(m_index, height); }
+std::optional<Block> LocalTransport::probeBlock(std::uint64_t height) { return m_net.fetch(m_index, height, true); }
 std::vector<Bytes> LocalTransport::fetchTransactions(const std::vector<crypto::Hash256>& hashes) {
     return m_net.fetchTxs(m_index, hashes);
 }
@@ -327,6 +333,41 @@ private slots:
         QCOMPARE(a->header.hash(), b->header.hash());
         QVERIFY(c.validators[3].driver->health().isOk());
         qInfo("deaf validator followed to height %llu by probing", static_cast<unsigned long long>(target));
+    }
+
+    // A node decides it is behind only when validators with more than a
+    // third of the power sign messages two or more heights ahead: an
+    // unknown key, a forged signature or one validator's claim (a byzantine
+    // one could make it) make it fetch nothing; a second validator's claim
+    // does. The chain is halted (two of four down), so no honest message
+    // from ahead exists.
+    void syncStartsOnlyWhenAThirdClaimsAHeightAhead() {
+        Cluster c(4);
+        for (std::size_t i = 0; i < 4; ++i) QVERIFY(c.startOne(i).isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
+        c.net.setDown(2, true);
+        c.net.setDown(3, true);
+        QTest::qWait(1000);  // the height in flight ends or stalls
+        const std::uint64_t stored = c.validators[0].node->height();
+        ConsensusDriver& driver = *c.validators[0].driver;
+        const auto claim = [&](const crypto::SecretKey& key) {
+            consensus::Vote v;
+            v.type = consensus::VoteType::Prevote;
+            v.height = stored + 100;
+            return consensus::signVote(c.genesis.chainId, key, v);
+        };
+        const int before = c.net.blockFetches[0].load();
+        driver.deliver(claim(crypto::SecretKey::generate()));  // not a validator
+        auto forged = claim(crypto::SecretKey::generate());
+        forged.validator = c.validators[1].key.publicKey();  // validator 1's name, another key's signature
+        driver.deliver(forged);
+        driver.deliver(claim(c.validators[1].key));  // one validator of four: 1/4 of the power
+        QTest::qWait(1500);                           // more than seven gossip intervals
+        QCOMPARE(c.validators[0].node->height(), stored);
+        QCOMPARE(c.net.blockFetches[0].load(), before);
+        driver.deliver(claim(c.validators[2].key));  // 2/4 > 1/3: an honest validator is ahead
+        QTRY_VERIFY_WITH_TIMEOUT(c.net.blockFetches[0].load() > before, 5000);
+        QVERIFY(driver.health().isOk());
     }
 
     // Governance under load: validator 4 (not in genesis) is added and
