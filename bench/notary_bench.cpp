@@ -149,7 +149,6 @@ double percentile(std::vector<double> v, double p) {
     return v[i];
 }
 
-std::string str(const Bytes& b) { return {b.begin(), b.end()}; }
 
 // Watches the block stream and records when each transaction hash committed.
 class CommitWatcher {
@@ -351,7 +350,7 @@ int main(int argc, char** argv) {
                 auto writer = sc.stub().SubmitTransactions(&ctx, &resp);
                 v1::SubmitTransactionsRequest req;
                 for (std::size_t i = s; i < count; i += streams) {
-                    req.add_transactions(str(txs[i]));
+                    req.add_transactions(toStdString(txs[i]));
                     if (static_cast<std::size_t>(req.transactions_size()) == batch) {
                         writer->Write(req);
                         req.Clear();
@@ -396,7 +395,7 @@ int main(int argc, char** argv) {
             v1::SubmitTransactionsRequest req;
             const auto now = Clock::now();
             while (next < end && next - count < due) {
-                req.add_transactions(str(txs[next]));
+                req.add_transactions(toStdString(txs[next]));
                 sent.emplace_back(std::string(reinterpret_cast<const char*>(txHash(txs[next]).data()), 32), now);
                 ++next;
             }

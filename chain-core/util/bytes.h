@@ -22,5 +22,7 @@ inline ByteView asBytes(std::string_view s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 inline Bytes toBytes(std::string_view s) { return {s.begin(), s.end()}; }
+// A copy as std::string (protobuf's `bytes` fields, for one).
+inline std::string toStdString(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 }  // namespace fides

@@ -15,7 +15,6 @@ namespace fides::client {
 namespace v1 = fides::node::v1;
 
 namespace {
-std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes bytes(const std::string& s) { return {s.begin(), s.end()}; }
 }  // namespace
 
@@ -107,7 +106,7 @@ Result<crypto::Hash256> NodeClient::submit(const Bytes& tx) const {
     grpc::ClientContext ctx;
     prepare(ctx);
     v1::SubmitTransactionRequest req;
-    req.set_transaction(str(tx));
+    req.set_transaction(toStdString(tx));
     v1::SubmitTransactionResponse resp;
     FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->SubmitTransaction(&ctx, req, &resp)));
     auto h = crypto::Hash256::fromBytes(bytes(resp.tx_hash()));
@@ -119,7 +118,7 @@ Result<CommitAck> NodeClient::submitAndWait(const Bytes& tx) const {
     grpc::ClientContext ctx;
     prepare(ctx);
     v1::SubmitTransactionRequest req;
-    req.set_transaction(str(tx));
+    req.set_transaction(toStdString(tx));
     req.set_wait_for_commit(true);
     v1::SubmitTransactionResponse resp;
     FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->SubmitTransaction(&ctx, req, &resp)));
@@ -146,7 +145,7 @@ Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const cryp
         grpc::ClientContext ctx;
         prepare(ctx);
         v1::QueryStateRequest req;
-        req.set_key(str(notary::documentKey(documentHash)));
+        req.set_key(toStdString(notary::documentKey(documentHash)));
         v1::QueryStateResponse resp;
         FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->QueryState(&ctx, req, &resp)));
         ev.stateHeader = bytes(resp.signed_header().header());
@@ -159,7 +158,7 @@ Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const cryp
     grpc::ClientContext ctx;
     prepare(ctx);
     v1::GetTransactionRequest req;
-    req.set_tx_hash(str(reg.txHash.bytes()));
+    req.set_tx_hash(toStdString(reg.txHash.bytes()));
     v1::GetTransactionResponse resp;
     FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->GetTransaction(&ctx, req, &resp)));
     ev.transaction = bytes(resp.transaction());

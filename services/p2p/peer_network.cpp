@@ -31,7 +31,6 @@ constexpr int kMaxTxRequest = 20'000;
 // the sender) per admitted transaction. Consensus messages never wait.
 constexpr std::chrono::milliseconds kTxLinger{2};
 
-std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 // The digest of the certificate the other end of a TLS stream presented.
 Result<crypto::Hash256> peerCertificate(const std::shared_ptr<const grpc::AuthContext>& auth) {
@@ -42,8 +41,7 @@ Result<crypto::Hash256> peerCertificate(const std::shared_ptr<const grpc::AuthCo
 }
 
 std::string freshNonce() {
-    const auto n = crypto::randomArray<32>();
-    return {reinterpret_cast<const char*>(n.data()), n.size()};
+    return toStdString(crypto::randomArray<32>());
 }
 }  // namespace
 
@@ -160,7 +158,7 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     const std::string nonce = freshNonce();
     v1::PeerMessage reply;
     reply.mutable_hello()->set_chain_id(m_genesis.chainId);
-    reply.mutable_hello()->set_validator_public_key(str(m_public.bytes()));
+    reply.mutable_hello()->set_validator_public_key(toStdString(m_public.bytes()));
     reply.mutable_hello()->set_nonce(nonce);
     if (!stream->Write(reply)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
     auto dialler = peerCertificate(ctx->auth_context());
@@ -175,7 +173,7 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
                 "validator key not proven for this link (a signature over this nonce, both keys and both certificates)"};
     }
     v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(str(
+    auth.mutable_auth()->set_signature(toStdString(
         crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(hello.nonce()), m_public, *key, *dialler, m_ownCertificate))
             .bytes()));
     if (!stream->Write(auth)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
@@ -211,9 +209,9 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
 grpc::Status PeerNetwork::Impl::GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req, v1::GetBlockResponse* resp) {
     auto b = m_node.block(req->height());
     if (!b) return {grpc::StatusCode::NOT_FOUND, b.status().message()};
-    resp->set_header(str(b->header.encode()));
-    resp->set_body(str(Block::encodeBody(b->transactions)));
-    resp->set_commit(str(b->commit.encode()));
+    resp->set_header(toStdString(b->header.encode()));
+    resp->set_body(toStdString(Block::encodeBody(b->transactions)));
+    resp->set_commit(toStdString(b->commit.encode()));
     return grpc::Status::OK;
 }
 
@@ -232,7 +230,7 @@ grpc::Status PeerNetwork::Impl::GetTransactions(grpc::ServerContext* ctx, const 
         hashes.push_back(*parsed);
     }
     for (const auto& e : m_node.pooled(hashes)) {
-        if (e) resp->add_transactions(str(e->encoded));
+        if (e) resp->add_transactions(toStdString(e->encoded));
     }
     return grpc::Status::OK;
 }
@@ -243,7 +241,7 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
     const std::string nonce = freshNonce();
     v1::PeerMessage hello;
     hello.mutable_hello()->set_chain_id(m_genesis.chainId);
-    hello.mutable_hello()->set_validator_public_key(str(m_public.bytes()));
+    hello.mutable_hello()->set_validator_public_key(toStdString(m_public.bytes()));
     hello.mutable_hello()->set_nonce(nonce);
     if (!stream.Write(hello)) return Status::unavailable("cannot reach " + peer.address);
     v1::PeerMessage m;
@@ -257,7 +255,7 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
     auto acceptor = peerCertificate(ctx.auth_context());
     if (!acceptor) return acceptor.status().withContext(peer.address);
     v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(str(
+    auth.mutable_auth()->set_signature(toStdString(
         crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(m.hello().nonce()), m_public, peer.key,
                                        m_ownCertificate, *acceptor))
             .bytes()));
@@ -441,13 +439,13 @@ std::size_t PeerNetwork::connectedPeers() const {
 
 void PeerNetwork::broadcast(const consensus::SignedProposal& p) {
     v1::PeerMessage m;
-    m.set_proposal(str(p.encode()));
+    m.set_proposal(toStdString(p.encode()));
     m_impl->enqueue(m);
 }
 
 void PeerNetwork::broadcast(const consensus::SignedVote& v) {
     v1::PeerMessage m;
-    m.set_vote(str(v.encode()));
+    m.set_vote(toStdString(v.encode()));
     m_impl->enqueue(m);
 }
 
@@ -521,7 +519,7 @@ std::vector<Bytes> PeerNetwork::fetchTransactions(const std::vector<crypto::Hash
         v1::GetTransactionsRequest req;
         for (const auto& h : wanted) {
             if (req.hashes_size() >= kMaxTxRequest) break;
-            req.add_hashes(str(h.bytes()));
+            req.add_hashes(toStdString(h.bytes()));
         }
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));

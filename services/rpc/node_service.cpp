@@ -11,12 +11,11 @@ namespace {
 constexpr auto kMaxCommitWait = std::chrono::seconds(60);
 constexpr std::size_t kMaxListedRejections = 100;
 
-std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 ByteView view(const std::string& s) { return asBytes(s); }
 
 void fill(v1::SignedHeader* out, const node::SignedHeader& sh) {
-    out->set_header(str(sh.header.encode()));
-    out->set_commit(str(sh.commit.encode()));
+    out->set_header(toStdString(sh.header.encode()));
+    out->set_commit(toStdString(sh.commit.encode()));
 }
 
 Result<crypto::Hash256> hashField(const std::string& field, const char* what) {
@@ -51,7 +50,7 @@ grpc::Status NodeServiceImpl::SubmitTransaction(grpc::ServerContext* ctx, const 
     auto hash = m_node.submit(view(req->transaction()));
     if (!hash) return toGrpc(hash.status());
     admitted({view(req->transaction())});
-    resp->set_tx_hash(str(hash->bytes()));
+    resp->set_tx_hash(toStdString(hash->bytes()));
     if (!req->wait_for_commit()) return grpc::Status::OK;
     auto deadline = std::chrono::steady_clock::now() + kMaxCommitWait;
     const auto clientDeadline = ctx->deadline();
@@ -94,7 +93,7 @@ grpc::Status NodeServiceImpl::SubmitTransactions(grpc::ServerContext* ctx,
                     r->set_position(position);
                     r->set_code(static_cast<int>(toGrpc(hash.status()).error_code()));
                     r->set_message(hash.status().message());
-                    if (txs[i].size() <= limits::kMaxTransactionSize) r->set_tx_hash(str(txHash(txs[i]).bytes()));
+                    if (txs[i].size() <= limits::kMaxTransactionSize) r->set_tx_hash(toStdString(txHash(txs[i]).bytes()));
                 }
             }
             ++position;
@@ -111,10 +110,10 @@ grpc::Status NodeServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatu
     const node::NodeStatus s = m_node.status();
     resp->set_chain_id(s.chainId);
     resp->set_height(s.height);
-    resp->set_latest_block_hash(str(s.latestBlockHash.bytes()));
+    resp->set_latest_block_hash(toStdString(s.latestBlockHash.bytes()));
     resp->set_latest_block_time_ms(s.latestBlockTimeMs);
-    resp->set_state_root(str(s.stateRoot.bytes()));
-    resp->set_validator_public_key(str(s.validator.bytes()));
+    resp->set_state_root(toStdString(s.stateRoot.bytes()));
+    resp->set_validator_public_key(toStdString(s.validator.bytes()));
     resp->set_mempool_size(s.mempoolSize);
     resp->set_mempool_bytes(s.mempoolBytes);
     resp->set_validators(static_cast<std::uint32_t>(s.validators));
@@ -129,8 +128,8 @@ grpc::Status NodeServiceImpl::GetValidatorSets(grpc::ServerContext*, const v1::G
     for (const auto& [from, set] : m_node.validatorSchedule().entries()) {
         auto* e = resp->add_sets();
         e->set_from_height(from);
-        e->set_validator_set(str(set->encodeFull()));
-        e->set_hash(str(set->hash().bytes()));
+        e->set_validator_set(toStdString(set->encodeFull()));
+        e->set_hash(toStdString(set->hash().bytes()));
     }
     return grpc::Status::OK;
 }
@@ -141,7 +140,7 @@ grpc::Status NodeServiceImpl::GetBlock(grpc::ServerContext*, const v1::GetBlockR
     if (!b) return toGrpc(b.status());
     fill(resp->mutable_signed_header(), node::SignedHeader{b->header, b->commit});
     if (!req->header_only()) {
-        for (const auto& tx : b->transactions) resp->add_transactions(str(tx));
+        for (const auto& tx : b->transactions) resp->add_transactions(toStdString(tx));
     }
     return grpc::Status::OK;
 }
@@ -152,10 +151,10 @@ grpc::Status NodeServiceImpl::GetTransaction(grpc::ServerContext*, const v1::Get
     if (!hash) return toGrpc(hash.status());
     auto t = m_node.transaction(*hash);
     if (!t) return toGrpc(t.status());
-    resp->set_transaction(str(t->transaction));
+    resp->set_transaction(toStdString(t->transaction));
     resp->set_height(t->height);
     resp->set_index(t->index);
-    for (const auto& p : t->proof) resp->add_inclusion_proof(str(p.bytes()));
+    for (const auto& p : t->proof) resp->add_inclusion_proof(toStdString(p.bytes()));
     fill(resp->mutable_signed_header(), t->signedHeader);
     return grpc::Status::OK;
 }
@@ -168,8 +167,8 @@ grpc::Status NodeServiceImpl::QueryState(grpc::ServerContext*, const v1::QuerySt
     auto a = m_node.query(view(req->key()));
     if (!a) return toGrpc(a.status());
     resp->set_found(a->value.has_value());
-    if (a->value) resp->set_value(str(*a->value));
-    resp->set_proof(str(a->proof.encode()));
+    if (a->value) resp->set_value(toStdString(*a->value));
+    resp->set_proof(toStdString(a->proof.encode()));
     fill(resp->mutable_signed_header(), a->signedHeader);
     return grpc::Status::OK;
 }
@@ -186,7 +185,7 @@ grpc::Status NodeServiceImpl::SubscribeBlocks(grpc::ServerContext* ctx, const v1
         if (!b) return toGrpc(b.status());
         v1::BlockEvent ev;
         fill(ev.mutable_signed_header(), node::SignedHeader{b->header, b->commit});
-        for (const auto& tx : b->transactions) ev.add_tx_hashes(str(txHash(tx).bytes()));
+        for (const auto& tx : b->transactions) ev.add_tx_hashes(toStdString(txHash(tx).bytes()));
         if (!writer->Write(ev)) break;
         ++next;
     }

@@ -289,12 +289,12 @@ grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, co
     const auto nonce = crypto::randomArray<32>();
     p2p::v1::PeerMessage m;
     m.mutable_hello()->set_chain_id(chainId);
-    m.mutable_hello()->set_validator_public_key(std::string(claimed.bytes().begin(), claimed.bytes().end()));
-    m.mutable_hello()->set_nonce(std::string(nonce.begin(), nonce.end()));
+    m.mutable_hello()->set_validator_public_key(toStdString(claimed.bytes()));
+    m.mutable_hello()->set_nonce(toStdString(nonce));
     if (stream->Write(m) && stream->Read(&m) && m.has_hello()) {
         const auto sig = crypto::sign(signer, digest(asBytes(m.hello().nonce())));
         p2p::v1::PeerMessage auth;
-        auth.mutable_auth()->set_signature(std::string(sig.bytes().begin(), sig.bytes().end()));
+        auth.mutable_auth()->set_signature(toStdString(sig.bytes()));
         if (stream->Write(auth) && stream->Read(&m) && m.has_auth()) {
             auto theirs = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
             const bool proven = theirs && crypto::verify(acceptorKey, acceptorDigest({nonce.data(), nonce.size()}), *theirs);

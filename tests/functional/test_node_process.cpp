@@ -44,7 +44,6 @@ grpc::StatusCode rawSubmit(client::NodeClient& c, const std::string& bytes) {
     return c.stub().SubmitTransaction(&ctx, req, &resp).error_code();
 }
 
-std::string str(const Bytes& b) { return {b.begin(), b.end()}; }
 
 
 }  // namespace
@@ -153,10 +152,10 @@ private slots:
         QCOMPARE(rawSubmit(c, std::string(9 << 20, 'x')), G::RESOURCE_EXHAUSTED);   // over the message limit
         Transaction badSig = notarizeTx(genesis->chainId, user, "bad signature");
         badSig.expiry += 1;
-        QCOMPARE(rawSubmit(c, str(badSig.encode())), G::UNAUTHENTICATED);
-        QCOMPARE(rawSubmit(c, str(first.encode())), G::ALREADY_EXISTS);  // replay
+        QCOMPARE(rawSubmit(c, toStdString(badSig.encode())), G::UNAUTHENTICATED);
+        QCOMPARE(rawSubmit(c, toStdString(first.encode())), G::ALREADY_EXISTS);  // replay
         Transaction otherChain = notarizeTx("another-chain", user, "elsewhere");
-        QCOMPARE(rawSubmit(c, str(otherChain.encode())), G::INVALID_ARGUMENT);
+        QCOMPARE(rawSubmit(c, toStdString(otherChain.encode())), G::INVALID_ARGUMENT);
 
         QCOMPARE(c.block(0).status().code(), Code::NotFound);
         QCOMPARE(c.block(before->height() + 1000).status().code(), Code::NotFound);
@@ -198,8 +197,8 @@ private slots:
             auto writer = c.stub().SubmitTransactions(&ctx, &resp);
             v1::SubmitTransactionsRequest batch;
             batch.add_transactions("junk");
-            batch.add_transactions(str(badSig.encode()));
-            batch.add_transactions(str(first.encode()));
+            batch.add_transactions(toStdString(badSig.encode()));
+            batch.add_transactions(toStdString(first.encode()));
             QVERIFY(writer->Write(batch));
             writer->WritesDone();
             QVERIFY(writer->Finish().ok());
@@ -253,7 +252,7 @@ private slots:
                 auto writer = c.stub().SubmitTransactions(&ctx, &resp);
                 v1::SubmitTransactionsRequest batch;
                 for (int i = 0; i < 200; ++i) {
-                    batch.add_transactions(str(notarizeTx(chainId, key, "bulk " + std::to_string(counter.fetch_add(1))).encode()));
+                    batch.add_transactions(toStdString(notarizeTx(chainId, key, "bulk " + std::to_string(counter.fetch_add(1))).encode()));
                 }
                 if (!writer->Write(batch)) break;
                 writer->WritesDone();
@@ -276,7 +275,7 @@ private slots:
         for (const auto& [hash, height] : acknowledged) {
             grpc::ClientContext ctx;
             v1::GetTransactionRequest req;
-            req.set_tx_hash(str(Bytes(hash.bytes().begin(), hash.bytes().end())));
+            req.set_tx_hash(toStdString(Bytes(hash.bytes().begin(), hash.bytes().end())));
             v1::GetTransactionResponse resp;
             const grpc::Status s = c.stub().GetTransaction(&ctx, req, &resp);
             QVERIFY2(s.ok(), ("acknowledged transaction lost: " + hash.hex()).c_str());

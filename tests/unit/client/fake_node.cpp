@@ -11,7 +11,6 @@ namespace {
 
 const std::string kChain = "chain-fake";
 
-std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 }  // namespace
 
@@ -64,8 +63,8 @@ FakeNode::FakeNode() {
     for (std::size_t s = 0; s < m_sets.size(); ++s) {
         v1::ValidatorSetEntry e;
         e.set_from_height(starts[s]);
-        e.set_validator_set(str(m_sets[s].set.encodeFull()));
-        e.set_hash(str(m_sets[s].set.hash().bytes()));
+        e.set_validator_set(toStdString(m_sets[s].set.encodeFull()));
+        e.set_hash(toStdString(m_sets[s].set.hash().bytes()));
         m_listed.push_back(e);
     }
 
@@ -100,9 +99,9 @@ grpc::Status FakeNode::GetStatus(grpc::ServerContext*, const v1::GetStatusReques
     auto header = BlockHeader::decode(tip.first);
     resp->set_chain_id(kChain);
     resp->set_height(kHeight);
-    resp->set_latest_block_hash(str(header->hash().bytes()));
+    resp->set_latest_block_hash(toStdString(header->hash().bytes()));
     resp->set_latest_block_time_ms(header->timeMs);
-    resp->set_state_root(str(header->stateRoot.bytes()));
+    resp->set_state_root(toStdString(header->stateRoot.bytes()));
     resp->set_validators(4);
     resp->set_version("fake");
     return grpc::Status::OK;
@@ -123,8 +122,8 @@ grpc::Status FakeNode::GetBlock(grpc::ServerContext*, const v1::GetBlockRequest*
     if (it == m_blocks.end()) {
         return {grpc::StatusCode::NOT_FOUND, "no block at height " + std::to_string(req->height())};
     }
-    resp->mutable_signed_header()->set_header(str(it->second.first));
-    resp->mutable_signed_header()->set_commit(str(it->second.second));
+    resp->mutable_signed_header()->set_header(toStdString(it->second.first));
+    resp->mutable_signed_header()->set_commit(toStdString(it->second.second));
     return grpc::Status::OK;
 }
 
@@ -133,8 +132,8 @@ grpc::Status FakeNode::SubscribeBlocks(grpc::ServerContext* ctx, const v1::Subsc
     for (std::uint64_t h = std::max<std::uint64_t>(req->from_height(), 1); h <= kHeight; ++h) {
         const auto& [header, commit] = m_blocks.at(h);
         v1::BlockEvent ev;
-        ev.mutable_signed_header()->set_header(str(header));
-        ev.mutable_signed_header()->set_commit(str(commit));
+        ev.mutable_signed_header()->set_header(toStdString(header));
+        ev.mutable_signed_header()->set_commit(toStdString(commit));
         if (!writer->Write(ev)) return grpc::Status::OK;
     }
     while (!ctx->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(20));

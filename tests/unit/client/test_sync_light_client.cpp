@@ -16,7 +16,6 @@ using fides::testing::FakeNode;
 
 namespace {
 
-std::string str(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 Result<VerifiedHeader> verifyBlock(const client::NodeClient& c, const LightClient& lc, std::uint64_t height) {
     auto b = c.block(height);
@@ -83,7 +82,7 @@ private slots:
     void listedHashMustBeTheSetsOwn() {
         FakeNode node;
         auto entries = node.listedSets();
-        entries[2].set_hash(str(node.set(1).hash().bytes()));  // C listed with B's hash
+        entries[2].set_hash(toStdString(node.set(1).hash().bytes()));  // C listed with B's hash
         node.setListedSets(entries);
         client::NodeClient c(node.address(), std::chrono::seconds(10));
         LightClient lc(node.genesis());
