@@ -332,10 +332,12 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     {
         // A transaction is stored once: the node checks this before, the
         // store makes sure (before any change).
-        std::vector<crypto::Hash256> sorted = txHashes;
-        std::sort(sorted.begin(), sorted.end());
-        if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
-            return Status::invalidArgument("storing block: a transaction appears twice in it");
+        crypto::Hash256Set seen;
+        seen.reserve(txHashes.size());
+        for (const auto& th : txHashes) {
+            if (!seen.insert(th).second) {
+                return Status::invalidArgument("storing block: a transaction appears twice in it");
+            }
         }
         for (const auto& th : txHashes) {
             FIDES_ASSIGN_OR_RETURN(auto stored, findTx(th));

@@ -290,6 +290,14 @@ INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_versi
         auto x = (*store)->getState(toBytes("x"));
         QVERIFY(x && !x->has_value());
         QCOMPARE((*store)->block(2).status().code(), Code::NotFound);
+        // A transaction twice in one block: refused before any change.
+        Block twice = makeBlock(2, 3);
+        twice.transactions[2] = twice.transactions[0];
+        const Status st = (*store)->append(twice, hashes(twice), {{toBytes("x"), toBytes("y")}});
+        QCOMPARE(st.code(), Code::InvalidArgument);
+        QVERIFY2(st.message().find("twice") != std::string::npos, st.toString().c_str());
+        QCOMPARE((*store)->height(), 1u);
+        QVERIFY((*store)->getState(toBytes("x")).value() == std::nullopt);
     }
 
     void otherChainIsRefused() {
