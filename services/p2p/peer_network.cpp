@@ -252,6 +252,9 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
         return Status::unauthenticated(peer.address + " is not the validator configured for it");
     }
     if (m.hello().nonce().size() != 32) return Status::invalidArgument("bad nonce from " + peer.address);
+    // Only after the first Read(): before the call has a connection,
+    // auth_context() returns (and caches) a context without the peer's
+    // certificate.
     auto acceptor = peerCertificate(ctx.auth_context());
     if (!acceptor) return acceptor.status().withContext(peer.address);
     v1::PeerMessage auth;

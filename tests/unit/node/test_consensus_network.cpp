@@ -347,7 +347,15 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
         c.net.setDown(2, true);
         c.net.setDown(3, true);
-        QTest::qWait(1000);  // the height in flight ends or stalls
+        // Halted: validators 0 and 1 at one height, unchanged for a second
+        // (then no probe can find a block to fetch).
+        const auto settled = [&] {
+            const std::uint64_t h = c.validators[0].node->height();
+            if (c.validators[1].node->height() != h) return false;
+            QTest::qWait(1000);
+            return c.validators[0].node->height() == h && c.validators[1].node->height() == h;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(settled(), 30000);
         const std::uint64_t stored = c.validators[0].node->height();
         ConsensusDriver& driver = *c.validators[0].driver;
         const auto claim = [&](const crypto::SecretKey& key) {
