@@ -31,6 +31,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <map>
@@ -306,6 +307,43 @@ grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, co
     return stream->Finish();
 }
 
+// An acceptor on the address a validator dials for another: answers with
+// the claimed key and a proof from `digest` (of the dialler's nonce and key),
+// signed by `signer`.
+class Impostor final : public p2p::v1::Peer::Service {
+public:
+    Impostor(std::string chainId, crypto::PublicKey claimed, crypto::SecretKey signer)
+        : m_chainId(std::move(chainId)), m_claimed(claimed), m_signer(std::move(signer)) {}
+    std::function<crypto::Hash256(ByteView diallerNonce, const crypto::PublicKey& dialler)> digest;
+    std::atomic<int> proofsSent{0};
+
+    grpc::Status Connect(grpc::ServerContext*,
+                         grpc::ServerReaderWriter<p2p::v1::PeerMessage, p2p::v1::PeerMessage>* stream) override {
+        p2p::v1::PeerMessage m;
+        if (!stream->Read(&m) || !m.has_hello()) return {grpc::StatusCode::INVALID_ARGUMENT, "expected a hello"};
+        const std::string diallerNonce = m.hello().nonce();
+        auto dialler = crypto::PublicKey::fromBytes(asBytes(m.hello().validator_public_key()));
+        if (!dialler) return {grpc::StatusCode::INVALID_ARGUMENT, "bad key"};
+        p2p::v1::PeerMessage reply;
+        reply.mutable_hello()->set_chain_id(m_chainId);
+        reply.mutable_hello()->set_validator_public_key(toStdString(m_claimed.bytes()));
+        reply.mutable_hello()->set_nonce(toStdString(crypto::randomArray<32>()));
+        if (!stream->Write(reply) || !stream->Read(&m) || !m.has_auth()) return grpc::Status::OK;
+        p2p::v1::PeerMessage auth;
+        auth.mutable_auth()->set_signature(toStdString(crypto::sign(m_signer, digest(asBytes(diallerNonce), *dialler)).bytes()));
+        ++proofsSent;
+        if (!stream->Write(auth)) return grpc::Status::OK;
+        while (stream->Read(&m)) {
+        }
+        return grpc::Status::OK;
+    }
+
+private:
+    std::string m_chainId;
+    crypto::PublicKey m_claimed;
+    crypto::SecretKey m_signer;
+};
+
 int countInFile(const QString& path, const QByteArray& needle) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return 0;
@@ -407,6 +445,51 @@ private slots:
                        [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, *certM, *cert0); }, ourView);
         QVERIFY2(st.ok(), st.error_message().c_str());
         QVERIFY(countInFile(net.logPath(0), "failed to prove validator key") >= 2);
+    }
+
+    // The dialling side: validator 0 dials validator 1's address and reaches
+    // Mallory (her own CA-issued certificate), who answers as validator 1
+    // with the proof validator 1 would give Mallory herself when she dials
+    // it (acceptor's certificate: validator 1's; dialler's: hers). Refused,
+    // and no link comes up. The proof made for this link is accepted (the
+    // positive control).
+    void diallerRefusesAProofMadeForAnotherLink() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        const std::string chain = net.genesis().chainId;
+        auto mallory = p2p::issueNodeCertificate({readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")},
+                                                 "mallory");
+        QVERIFY(mallory);
+        const auto certM = p2p::certificateDigest(mallory->certPem);
+        const auto cert0 = p2p::certificateDigest(readText(net.home(0) + "/config/node.pem"));
+        const auto cert1 = p2p::certificateDigest(readText(net.home(1) + "/config/node.pem"));
+        QVERIFY(certM && cert0 && cert1);
+        const auto key1 = net.key(1);
+        Impostor impostor(chain, key1, net.secretKey(1));
+        std::atomic<bool> honest{false};
+        impostor.digest = [&](ByteView nonce, const crypto::PublicKey& dialler) {
+            return honest ? p2p::authDigest(chain, nonce, key1, dialler, *cert0, *certM)
+                          : p2p::authDigest(chain, nonce, key1, dialler, *certM, *cert1);
+        };
+        grpc::SslServerCredentialsOptions opts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+        opts.pem_root_certs = readText(net.dir() + "/ca.pem");
+        opts.pem_key_cert_pairs.push_back({mallory->keyPem, mallory->certPem});
+        grpc::ServerBuilder builder;
+        int port = 0;
+        builder.AddListeningPort(net.p2p(1), grpc::SslServerCredentials(opts), &port);
+        builder.RegisterService(&impostor);
+        auto server = builder.BuildAndStart();
+        QVERIFY(server && port != 0);
+
+        QVERIFY(net.start(0));
+        const QByteArray linked = QByteArray("outbound link to ") + net.p2p(1).c_str();
+        QTRY_VERIFY_WITH_TIMEOUT(countInFile(net.logPath(0), "failed to prove its validator key") >= 1, 20000);
+        QVERIFY(impostor.proofsSent.load() >= 1);
+        QCOMPARE(countInFile(net.logPath(0), linked), 0);
+        honest = true;
+        QTRY_VERIFY_WITH_TIMEOUT(countInFile(net.logPath(0), linked) >= 1, 20000);
+        net.kill(0);
+        server->Shutdown(std::chrono::system_clock::now() + 1s);
     }
 
     void steadyLoadSevenValidators() {
