@@ -315,12 +315,14 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     ex.writes = std::move(writes);
     std::vector<std::pair<crypto::Hash256, crypto::Hash256>> hashed;
     hashed.reserve(ex.writes.size());
-    for (const auto& w : ex.writes) {
+    for (auto& w : ex.writes) {
         hashed.emplace_back(w.keyHash, crypto::sha256(w.value));
         // Before the tree can change (a block never committed leaves false
         // positives only, which the tree answers). Only keys not seen yet:
-        // the filter grows with distinct keys, not with writes.
-        if (!m_writtenKeys.mayContain(hashed.back().first)) m_writtenKeys.insert(hashed.back().first);
+        // the filter grows with distinct keys, not with writes. A key it has
+        // never seen was never stored: the store may insert it directly.
+        w.created = !m_writtenKeys.mayContain(w.keyHash);
+        if (w.created) m_writtenKeys.insert(w.keyHash);
     }
     std::unique_lock lock(m_stateMutex);
     if (mode == TreeMode::Speculative) {

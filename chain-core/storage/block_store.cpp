@@ -282,20 +282,24 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
         ByteView key;
         ByteView value;
         std::uint64_t height;
+        bool created;
     };
     std::vector<Row> rows;
     rows.reserve(pending.state.size());
-    for (const auto& [kh, pw] : pending.state) rows.push_back({&kh, pw.key, pw.value, pw.height});
+    for (const auto& [kh, pw] : pending.state) rows.push_back({&kh, pw.key, pw.value, pw.height, pw.created});
     for (const StateWrite& wr : writes) {
-        if (bucketOf(wr.keyHash) == bucket) rows.push_back({&wr.keyHash, wr.key, wr.value, height});
+        if (bucketOf(wr.keyHash) == bucket) rows.push_back({&wr.keyHash, wr.key, wr.value, height, wr.created});
     }
     // This block's writes win over pending ones of the same key (and a later
-    // write of the block over an earlier one): stable order, last one kept.
+    // write of the block over an earlier one): stable order, last one kept,
+    // with the first one's hint (whether the row is in the table).
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.khash < *b.khash; });
     std::size_t out = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (out > 0 && *rows[out - 1].khash == *rows[i].khash) {
+            const bool created = rows[out - 1].created;
             rows[out - 1] = rows[i];
+            rows[out - 1].created = created;
         } else {
             rows[out++] = rows[i];
         }
@@ -305,15 +309,23 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
         const auto sh = static_cast<std::int64_t>(r.height);
         // The rows' bytes live in the pending rows and `writes` until the
         // merge is over: bound without a copy.
+        const auto insert = [&] {
+            return m_insertState.bindUncopied(1, r.khash->bytes())
+                .bindUncopied(2, r.key)
+                .bindUncopied(3, r.value)
+                .bind(4, sh)
+                .run();
+        };
+        if (r.created) {
+            // Most writes of new keys: one B-tree descent instead of two. A
+            // wrong hint fails on the primary key and takes the update.
+            const Status inserted = insert();
+            if (inserted.isOk()) continue;
+            if (inserted.code() != Code::AlreadyExists) return inserted;
+        }
         FIDES_RETURN_IF_ERROR(
             m_updateState.bindUncopied(1, r.value).bind(2, sh).bindUncopied(3, r.khash->bytes()).run());
-        if (m_writer->changes() == 0) {
-            FIDES_RETURN_IF_ERROR(m_insertState.bindUncopied(1, r.khash->bytes())
-                                      .bindUncopied(2, r.key)
-                                      .bindUncopied(3, r.value)
-                                      .bind(4, sh)
-                                      .run());
-        }
+        if (m_writer->changes() == 0) FIDES_RETURN_IF_ERROR(insert());
     }
     return Status::ok();
 }
@@ -397,7 +409,11 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
     for (StateWrite& wr : writes) {
         const std::size_t b = bucketOf(wr.keyHash);
         if (b != turn) {
-            m_pending[b].state.insert_or_assign(wr.keyHash, PendingWrite{std::move(wr.key), std::move(wr.value), h});
+            // A key pending already keeps its first write's hint: whether its
+            // row is in the table has not changed since.
+            auto [it, fresh] = m_pending[b].state.try_emplace(wr.keyHash);
+            const bool created = fresh ? wr.created : it->second.created;
+            it->second = PendingWrite{std::move(wr.key), std::move(wr.value), h, created};
         }
     }
     pendingLock.unlock();

@@ -51,6 +51,11 @@ struct StateWrite {
     Bytes key;
     Bytes value;
     crypto::Hash256 keyHash;
+    // A hint: true when the writer knows the key has never been stored (the
+    // node's filter of written keys has never seen it), so that the store
+    // inserts its row without first trying to update one. false: unknown.
+    // A wrong `true` costs a failed insert, then the update.
+    bool created = false;
 };
 
 struct TxLocation {
@@ -92,6 +97,7 @@ private:
         Bytes key;
         Bytes value;
         std::uint64_t height = 0;
+        bool created = false;  // StateWrite::created of the key's first pending write
     };
     struct Bucket {
         crypto::Hash256Map<PendingWrite> state;  // by key hash

@@ -14,6 +14,7 @@ Status sqlError(sqlite3* db, const std::string& what) {
     std::string msg = what + ": " + sqlite3_errmsg(db);
     if ((code & 0xff) == SQLITE_FULL) return Status::resourceExhausted(msg);
     if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) return Status::dataLoss(msg);
+    if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) return Status::alreadyExists(msg);
     return Status::internal(msg);
 }
 }  // namespace

@@ -137,7 +137,20 @@ private slots:
             for (int i = 0; i < 12; ++i) {
                 // Keys written again and again across blocks, and new ones.
                 const std::string k = (i < 4 ? "hot-" + std::to_string(i) : "k-" + std::to_string(h) + "-" + std::to_string(i));
-                writes.push_back({toBytes(k), toBytes("v" + std::to_string(h) + "-" + std::to_string(i))});
+                StateWrite w{toBytes(k), toBytes("v" + std::to_string(h) + "-" + std::to_string(i))};
+                // The "never stored" hint: right for the new keys; for the
+                // hot keys wrong every third block (their row is in the
+                // table, or pending): the store must update them all the same.
+                w.created = i >= 4 || h % 3 == 0;
+                writes.push_back(std::move(w));
+            }
+            if (h % 20 == 0 || h % 20 == 5) {
+                // A key written again only after its row is merged into the
+                // table, always with the hint "never stored": wrong from its
+                // second write on, so the store's insert fails and it updates.
+                StateWrite w{toBytes("warm-" + std::to_string(h % 20)), toBytes("w" + std::to_string(h))};
+                w.created = true;
+                writes.push_back(std::move(w));
             }
             QVERIFY((*store)->append(b, hashes(b), writes).isOk());
             for (const auto& w : writes) expected[w.key] = w.value;
