@@ -344,6 +344,26 @@ private:
     crypto::SecretKey m_signer;
 };
 
+// Mallory: a consortium member with a TLS certificate of her own from the
+// chain's CA, and the digests of it and of validators 0's and 1's.
+struct Mallory {
+    p2p::PemPair tls;
+    crypto::Hash256 cert;
+    crypto::Hash256 cert0;
+    crypto::Hash256 cert1;
+
+    static std::optional<Mallory> make(const Devnet& net) {
+        auto tls = p2p::issueNodeCertificate({readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")},
+                                             "mallory");
+        if (!tls) return std::nullopt;
+        auto cert = p2p::certificateDigest(tls->certPem);
+        auto cert0 = p2p::certificateDigest(readText(net.home(0) + "/config/node.pem"));
+        auto cert1 = p2p::certificateDigest(readText(net.home(1) + "/config/node.pem"));
+        if (!cert || !cert0 || !cert1) return std::nullopt;
+        return Mallory{*tls, *cert, *cert0, *cert1};
+    }
+};
+
 int countInFile(const QString& path, const QByteArray& needle) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return 0;
@@ -397,17 +417,12 @@ private slots:
         QVERIFY(net.create());
         QVERIFY(net.start(0));
         const std::string chain = net.genesis().chainId;
-        auto mallory = p2p::issueNodeCertificate({readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")},
-                                                 "mallory");
-        QVERIFY(mallory);
-        const auto certM = p2p::certificateDigest(mallory->certPem);
-        const auto cert0 = p2p::certificateDigest(readText(net.home(0) + "/config/node.pem"));
-        const auto cert1 = p2p::certificateDigest(readText(net.home(1) + "/config/node.pem"));
-        QVERIFY(certM && cert0 && cert1);
+        const auto m = Mallory::make(net);
+        QVERIFY(m);
         grpc::SslCredentialsOptions opts;
         opts.pem_root_certs = readText(net.dir() + "/ca.pem");
-        opts.pem_private_key = mallory->keyPem;
-        opts.pem_cert_chain = mallory->certPem;
+        opts.pem_private_key = m->tls.keyPem;
+        opts.pem_cert_chain = m->tls.certPem;
         grpc::ChannelArguments args;
         args.SetSslTargetNameOverride(p2p::kTlsServerName);
         auto stub = p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(0), grpc::SslCredentials(opts), args));
@@ -416,12 +431,12 @@ private slots:
         const auto secret1 = net.secretKey(1);
         const auto key3 = net.key(3);  // Mallory's own validator key
         const auto ourView = [&](ByteView nonce) {
-            return p2p::authDigest(chain, nonce, key0, key1, *certM, *cert0);
+            return p2p::authDigest(chain, nonce, key0, key1, m->cert, m->cert0);
         };
 
         const auto stranger = crypto::SecretKey::generate();
         auto st = handshake(*stub, chain, stranger.publicKey(), stranger, key0,
-                            [&](ByteView n) { return p2p::authDigest(chain, n, stranger.publicKey(), key0, *certM, *cert0); },
+                            [&](ByteView n) { return p2p::authDigest(chain, n, stranger.publicKey(), key0, m->cert, m->cert0); },
                             ourView);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
         QVERIFY2(st.error_message().find("not a validator") != std::string::npos, st.error_message().c_str());
@@ -429,20 +444,20 @@ private slots:
         // Validator 1 dialled Mallory (key 3, certificate M) and signed the
         // nonce Mallory relayed from validator 0.
         st = handshake(*stub, chain, key1, secret1, key0,
-                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key3, *cert1, *certM); }, ourView);
+                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key3, m->cert1, m->cert); }, ourView);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
         QVERIFY2(st.error_message().find("not proven") != std::string::npos, st.error_message().c_str());
 
         // Validator 1 dialled validator 0's address and reached Mallory,
         // who presented certificate M and relayed the nonce.
         st = handshake(*stub, chain, key1, secret1, key0,
-                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, *cert1, *certM); }, ourView);
+                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, m->cert1, m->cert); }, ourView);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
         // Validator 1's key proven for this very link (whatever certificate
         // carries it): accepted.
         st = handshake(*stub, chain, key1, secret1, key0,
-                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, *certM, *cert0); }, ourView);
+                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, m->cert, m->cert0); }, ourView);
         QVERIFY2(st.ok(), st.error_message().c_str());
         QVERIFY(countInFile(net.logPath(0), "failed to prove validator key") >= 2);
     }
@@ -457,23 +472,18 @@ private slots:
         Devnet net(4);
         QVERIFY(net.create());
         const std::string chain = net.genesis().chainId;
-        auto mallory = p2p::issueNodeCertificate({readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")},
-                                                 "mallory");
-        QVERIFY(mallory);
-        const auto certM = p2p::certificateDigest(mallory->certPem);
-        const auto cert0 = p2p::certificateDigest(readText(net.home(0) + "/config/node.pem"));
-        const auto cert1 = p2p::certificateDigest(readText(net.home(1) + "/config/node.pem"));
-        QVERIFY(certM && cert0 && cert1);
+        const auto m = Mallory::make(net);
+        QVERIFY(m);
         const auto key1 = net.key(1);
         Impostor impostor(chain, key1, net.secretKey(1));
         std::atomic<bool> honest{false};
         impostor.digest = [&](ByteView nonce, const crypto::PublicKey& dialler) {
-            return honest ? p2p::authDigest(chain, nonce, key1, dialler, *cert0, *certM)
-                          : p2p::authDigest(chain, nonce, key1, dialler, *certM, *cert1);
+            return honest ? p2p::authDigest(chain, nonce, key1, dialler, m->cert0, m->cert)
+                          : p2p::authDigest(chain, nonce, key1, dialler, m->cert, m->cert1);
         };
         grpc::SslServerCredentialsOptions opts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
         opts.pem_root_certs = readText(net.dir() + "/ca.pem");
-        opts.pem_key_cert_pairs.push_back({mallory->keyPem, mallory->certPem});
+        opts.pem_key_cert_pairs.push_back({m->tls.keyPem, m->tls.certPem});
         grpc::ServerBuilder builder;
         int port = 0;
         builder.AddListeningPort(net.p2p(1), grpc::SslServerCredentials(opts), &port);
