@@ -87,8 +87,8 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     n->m_committed = std::make_unique<CommittedState>(*n->m_store, *n);
 
     std::map<std::uint64_t, Bytes> scheduled;
-    FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](ByteView k, ByteView v) {
-        const crypto::Hash256 kh = crypto::sha256(k);
+    // The store's rows carry their key hashes: start-up does not hash the keys again.
+    FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](const crypto::Hash256& kh, ByteView k, ByteView v) {
         n->m_writtenKeys.insert(kh);
         n->m_tree.put(kh, crypto::sha256(v));
         if (auto from = ValidatorSchedule::parseStateKey(k)) scheduled.emplace(*from, Bytes(v.begin(), v.end()));

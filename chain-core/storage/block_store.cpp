@@ -495,7 +495,8 @@ Result<std::optional<Bytes>> BlockStore::getState(ByteView key) const {
     return value;
 }
 
-Status BlockStore::forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const {
+Status BlockStore::forEachState(
+    const std::function<void(const crypto::Hash256& keyHash, ByteView key, ByteView value)>& visit) const {
     // No block is appended meanwhile: the tables and the pending rows are
     // one height's state.
     std::lock_guard writeLock(m_writeMutex);
@@ -510,10 +511,10 @@ Status BlockStore::forEachState(const std::function<void(ByteView key, ByteView 
         if (m_pending[bucketOf(*kh)].state.count(*kh) != 0) continue;
         Bytes k = all.columnBlob(1);
         Bytes v = all.columnBlob(2);
-        visit(k, v);
+        visit(*kh, k, v);
     }
     for (const auto& bucket : m_pending) {
-        for (const auto& [kh, pw] : bucket.state) visit(pw.key, pw.value);
+        for (const auto& [kh, pw] : bucket.state) visit(kh, pw.key, pw.value);
     }
     return Status::ok();
 }

@@ -80,8 +80,10 @@ public:
     Result<Block> block(std::uint64_t height) const;
     Result<std::optional<TxLocation>> findTx(const crypto::Hash256& txHash) const;
     Result<std::optional<Bytes>> getState(ByteView key) const;
-    // Visits every state entry (used to rebuild the state tree at start).
-    Status forEachState(const std::function<void(ByteView key, ByteView value)>& visit) const;
+    // Visits every state entry with its key hash as stored, SHA-256(key)
+    // (used to rebuild the state tree and the written-key filter at start).
+    Status forEachState(
+        const std::function<void(const crypto::Hash256& keyHash, ByteView key, ByteView value)>& visit) const;
     // The filter in front of findTx (for figures and tests).
     const HashFilter& committedTxFilter() const { return m_committedTxs; }
 

@@ -96,7 +96,7 @@ private slots:
         QVERIFY(missing && !missing->has_value());
         QCOMPARE((*store)->block(4).status().code(), Code::NotFound);
         int entries = 0;
-        QVERIFY((*store)->forEachState([&](ByteView, ByteView) { ++entries; }).isOk());
+        QVERIFY((*store)->forEachState([&](const crypto::Hash256&, ByteView, ByteView) { ++entries; }).isOk());
         QCOMPARE(entries, 4);
     }
 
@@ -125,7 +125,8 @@ private slots:
                 QCOMPARE((*got)->index, loc.index);
             }
             std::map<Bytes, Bytes> seen;
-            QVERIFY(s.forEachState([&](ByteView k, ByteView v) {
+            QVERIFY(s.forEachState([&](const crypto::Hash256& kh, ByteView k, ByteView v) {
+                         QCOMPARE(kh, crypto::sha256(k));
                          QVERIFY(seen.emplace(Bytes(k.begin(), k.end()), Bytes(v.begin(), v.end())).second);
                      }).isOk());
             QCOMPARE(seen, expected);
@@ -221,7 +222,7 @@ INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_versi
             QVERIFY(loc && loc->has_value());
             QCOMPARE((*loc)->height, 2u);
             int entries = 0;
-            QVERIFY((*store)->forEachState([&](ByteView, ByteView) { ++entries; }).isOk());
+            QVERIFY((*store)->forEachState([&](const crypto::Hash256&, ByteView, ByteView) { ++entries; }).isOk());
             QCOMPARE(entries, 2);
             Block b3 = makeBlock(3, 2);
             QVERIFY((*store)->append(b3, hashes(b3), {{toBytes("b"), toBytes("3")}}).isOk());
