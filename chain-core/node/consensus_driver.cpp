@@ -185,18 +185,40 @@ void ConsensusDriver::stop() {
         m_stop = true;
     }
     m_cv.notify_all();
+    m_room.notify_all();
     if (m_thread.joinable()) m_thread.join();
 }
 
-void ConsensusDriver::deliver(const consensus::SignedProposal& p) {
-    std::lock_guard lock(m_mutex);
-    m_inbox.push_back({p, std::nullopt});
-    m_cv.notify_one();
+void ConsensusDriver::deliver(const consensus::SignedProposal& p, std::optional<crypto::PublicKey> from) {
+    const std::size_t bytes = p.value.data.size() + 256;  // the block, and the rest of the message
+    enqueue({p, std::nullopt, std::move(from)}, bytes);
 }
 
-void ConsensusDriver::deliver(const consensus::SignedVote& v) {
-    std::lock_guard lock(m_mutex);
-    m_inbox.push_back({std::nullopt, v});
+void ConsensusDriver::deliver(const consensus::SignedVote& v, std::optional<crypto::PublicKey> from) {
+    enqueue({std::nullopt, v, std::move(from)}, 256);
+}
+
+void ConsensusDriver::enqueue(Incoming in, std::size_t bytes) {
+    std::unique_lock lock(m_mutex);
+    if (in.from) {
+        const crypto::PublicKey link = *in.from;
+        // Room: fewer than the most messages, and the bytes within bound
+        // (a message larger than the bound alone still goes into an empty queue).
+        m_room.wait(lock, [&] {
+            if (m_stop) return true;
+            const auto it = m_queued.find(link);
+            if (it == m_queued.end()) return true;
+            const auto [count, queuedBytes] = it->second;
+            return count < kMaxQueuedPerLink && queuedBytes + bytes <= kMaxQueuedBytesPerLink;
+        });
+        if (m_stop) return;
+        auto& [count, queuedBytes] = m_queued[link];
+        ++count;
+        queuedBytes += bytes;
+    } else if (m_stop) {
+        return;
+    }
+    m_inbox.push_back(std::move(in));
     m_cv.notify_one();
 }
 
@@ -254,13 +276,21 @@ void ConsensusDriver::noteClaimedHeight(const Incoming& in) {
     if (h < stored + 2) return;
     const crypto::PublicKey& signer = in.proposal ? in.proposal->proposer : in.vote->validator;
     if (auto it = m_claimedAhead.find(signer); it != m_claimedAhead.end() && it->second >= h) return;
+    const auto now = Clock::now();
+    if (in.from) {
+        const auto failed = m_claimFailedAt.find(*in.from);
+        if (failed != m_claimFailedAt.end() && now - failed->second < m_config.gossipInterval) return;
+    }
     // Checked against the set this node knows next: a set changed further on
     // leaves the probe (trySync) to find out that this node is behind.
     const auto set = m_node.validatorSchedule().at(stored + 1);
     const std::string& chainId = m_node.genesis().chainId;
     const bool valid = in.proposal ? consensus::verifyProposal(chainId, *set, *in.proposal).isOk()
                                    : consensus::verifyVote(chainId, *set, *in.vote).isOk();
-    if (!valid) return;
+    if (!valid) {
+        if (in.from) m_claimFailedAt[*in.from] = now;
+        return;
+    }
     m_claimedAhead[signer] = h;
     // Heights claimed, highest first, until more than a third of the power
     // is counted: that height or more is where an honest validator is.
@@ -354,7 +384,9 @@ void ConsensusDriver::loop() {
             m_cv.wait_until(lock, wakeAt, [&] { return m_stop || !m_inbox.empty(); });
             if (m_stop) return;
             batch.swap(m_inbox);
+            m_queued.clear();  // every link's messages are taken
         }
+        m_room.notify_all();
         Status st;
         for (auto& in : batch) {
             noteClaimedHeight(in);
@@ -362,6 +394,10 @@ void ConsensusDriver::loop() {
                 in.proposal ? m_core->onProposal(*in.proposal) : m_core->onVote(*in.vote);
             if (!out) {
                 const Code c = out.status().code();
+                // An unauthenticated message (at this height, the next, or the
+                // last, whose sets every honest validator shares) is the
+                // link's doing; an invalid one (too large here) may not be.
+                if (c == Code::Unauthenticated && in.from) m_transport.misbehaved(*in.from, out.status());
                 if (c == Code::Unauthenticated || c == Code::InvalidArgument) continue;  // a bad message, not our fault
                 st = out.status();
                 break;

@@ -16,8 +16,17 @@
 // there: one validator's claim alone makes it fetch nothing), or, hearing
 // nothing ahead, by probing a peer after a stall.
 //
+// A peer link is answerable for what it delivers: honest validators pass on
+// only messages they verified, for heights whose validator sets both sides
+// know, so a message the core refuses as unauthenticated (a signature that
+// does not verify, a signer outside the set) is reported to the transport as
+// the link's misbehaviour (the daemon refuses that validator's link for a
+// while). A link may have at most kMaxQueuedPerLink messages and
+// kMaxQueuedBytesPerLink bytes waiting; beyond that deliver() waits, which
+// holds back that link alone (gRPC flow control does the rest).
+//
 // Threads: one event thread owns the core and the timers; deliver() may be
-// called from any thread (it only queues).
+// called from any thread (it queues, and waits only for its link's room).
 #pragma once
 
 #include "consensus/core.h"
@@ -50,6 +59,13 @@ public:
         (void)hashes;
         return {};
     }
+    // The link of validator `peer` delivered a message that proves it
+    // misbehaves (`why` says what the message was and why it was refused).
+    // Called on the event thread: must not block.
+    virtual void misbehaved(const crypto::PublicKey& peer, const Status& why) {
+        (void)peer;
+        (void)why;
+    }
 };
 
 struct DriverConfig {
@@ -70,8 +86,13 @@ public:
 
     Status start();
     void stop();
-    void deliver(const consensus::SignedProposal& proposal);
-    void deliver(const consensus::SignedVote& vote);
+    // `from`: the validator whose link brought the message (nullopt: not a
+    // peer link, e.g. a test). Waits while that link's queue is full; returns
+    // at once (dropping the message) once the driver stops.
+    void deliver(const consensus::SignedProposal& proposal, std::optional<crypto::PublicKey> from = std::nullopt);
+    void deliver(const consensus::SignedVote& vote, std::optional<crypto::PublicKey> from = std::nullopt);
+    static constexpr std::size_t kMaxQueuedPerLink = 256;
+    static constexpr std::size_t kMaxQueuedBytesPerLink = 64u << 20;
     // Non-OK once the driver stopped on an error it cannot recover from.
     Status health() const;
     std::size_t equivocationsSeen() const { return m_evidence.load(); }
@@ -92,12 +113,17 @@ private:
     DriverConfig m_config;
     ConsensusTransport& m_transport;
 
-    mutable std::mutex m_mutex;  // guards the inbox, m_stop and m_failure
-    std::condition_variable m_cv;
+    mutable std::mutex m_mutex;  // guards the inbox, m_queued, m_stop and m_failure
+    std::condition_variable m_cv;     // the event thread waits here for messages
+    std::condition_variable m_room;   // deliver() waits here for its link's room
     struct Incoming {
         std::optional<consensus::SignedProposal> proposal;
         std::optional<consensus::SignedVote> vote;
+        std::optional<crypto::PublicKey> from;
     };
+    void enqueue(Incoming in, std::size_t bytes);
+    // Messages and bytes each link has waiting in the inbox (guarded by m_mutex).
+    std::map<crypto::PublicKey, std::pair<std::size_t, std::size_t>> m_queued;
     // Records the height a validly signed message from a member of the next
     // height's set claims, if two or more ahead of the stored height, and
     // updates m_behindTo.
@@ -119,6 +145,11 @@ private:
     // more above the stored height (checked against the set of the next
     // height; pruned as this node advances).
     std::map<crypto::PublicKey, std::uint64_t> m_claimedAhead;
+    // When a link last brought a claim that failed its check: a claim is
+    // checked against the next height's set, which an honest validator far
+    // ahead may no longer share, so a failed one proves nothing; one check
+    // that fails per link and gossip interval bounds what forged claims cost.
+    std::map<crypto::PublicKey, Clock::time_point> m_claimFailedAt;
     // The highest height that validators with more than a third of the power
     // claim (0: none): at least one honest validator has reached it.
     std::uint64_t m_behindTo = 0;

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <deque>
 #include <mutex>
@@ -117,6 +118,17 @@ public:
     // Fault injection for tests (FIDES_P2P_FAULTS=path): the file lists peer
     // keys (hex, one per line) whose links are cut both ways.
     bool blocked(const crypto::PublicKey& peer);
+    // A validator whose link delivered a message proving misbehaviour
+    // (ConsensusTransport::misbehaved) is refused for kRefuseFor: its open
+    // inbound stream ends at its next message, and it cannot link again
+    // until then (its proof is not even checked).
+    void refuse(const crypto::PublicKey& peer, const Status& why);
+    // Seconds the refusal of `peer` still lasts (0: not refused).
+    std::int64_t refusedFor(const crypto::PublicKey& peer);
+    static constexpr std::chrono::seconds kRefuseFor{60};
+    std::mutex m_refusedMutex;
+    std::map<crypto::PublicKey, std::chrono::steady_clock::time_point> m_refused;  // guarded by m_refusedMutex
+    std::atomic<bool> m_anyRefused{false};  // a cheap check for the common case
 
     std::string m_faultsPath;
     std::mutex m_faultsMutex;
@@ -154,6 +166,11 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     if (!configured && !m_node.validatorSchedule().everMember(*key)) {
         return {grpc::StatusCode::UNAUTHENTICATED, "peer key " + key->hex() + " is not a validator of this chain"};
     }
+    if (const auto seconds = refusedFor(*key); seconds > 0) {
+        return {grpc::StatusCode::PERMISSION_DENIED, "validator " + key->hex() + " is refused for " +
+                                                         std::to_string(seconds) +
+                                                         " s more: its link delivered an unauthenticated message"};
+    }
     if (hello.nonce().size() != 32) return {grpc::StatusCode::INVALID_ARGUMENT, "nonce must be 32 bytes"};
     const std::string nonce = freshNonce();
     v1::PeerMessage reply;
@@ -180,17 +197,22 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
 
     while (!m_stop.load() && stream->Read(&m)) {
+        if (m_anyRefused.load() && refusedFor(*key) > 0) {
+            return {grpc::StatusCode::PERMISSION_DENIED,
+                    "link closed: it delivered an unauthenticated message; validator " + key->hex() + " is refused for " +
+                        std::to_string(kRefuseFor.count()) + " s"};
+        }
         if (blocked(*key)) continue;  // injected fault
         node::ConsensusDriver* driver = m_driver.load();
         switch (m.body_case()) {
         case v1::PeerMessage::kProposal: {
             auto p = consensus::SignedProposal::decode(asBytes(m.proposal()), kMaxMessageBytes);
-            if (p && driver != nullptr) driver->deliver(*p);
+            if (p && driver != nullptr) driver->deliver(*p, *key);
             break;
         }
         case v1::PeerMessage::kVote: {
             auto v = consensus::SignedVote::decode(asBytes(m.vote()));
-            if (v && driver != nullptr) driver->deliver(*v);
+            if (v && driver != nullptr) driver->deliver(*v, *key);
             break;
         }
         case v1::PeerMessage::kTransactions: {
@@ -271,6 +293,33 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
         return Status::unauthenticated(peer.address + " failed to prove its validator key");
     }
     return Status::ok();
+}
+
+void PeerNetwork::Impl::refuse(const crypto::PublicKey& peer, const Status& why) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(m_refusedMutex);
+        auto& until = m_refused[peer];
+        const bool already = until > now;
+        until = now + kRefuseFor;
+        m_anyRefused.store(true);
+        if (already) return;  // logged when the refusal began
+    }
+    spdlog::warn("p2p: the link of validator {} delivered an unauthenticated message ({}); refusing it for {} s",
+                 peer.hex().substr(0, 16), why.message(), kRefuseFor.count());
+}
+
+std::int64_t PeerNetwork::Impl::refusedFor(const crypto::PublicKey& peer) {
+    if (!m_anyRefused.load()) return 0;
+    std::lock_guard lock(m_refusedMutex);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = m_refused.begin(); it != m_refused.end();) {  // few entries: validators only
+        it = it->second <= now ? m_refused.erase(it) : std::next(it);
+    }
+    if (m_refused.empty()) m_anyRefused.store(false);
+    const auto it = m_refused.find(peer);
+    if (it == m_refused.end()) return 0;
+    return std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(it->second - now).count());
 }
 
 bool PeerNetwork::Impl::blocked(const crypto::PublicKey& peer) {
@@ -451,6 +500,8 @@ void PeerNetwork::broadcast(const consensus::SignedVote& v) {
     m.set_vote(toStdString(v.encode()));
     m_impl->enqueue(m);
 }
+
+void PeerNetwork::misbehaved(const crypto::PublicKey& peer, const Status& why) { m_impl->refuse(peer, why); }
 
 void PeerNetwork::broadcastTransactions(const std::vector<ByteView>& encoded) {
     for (auto& out : m_impl->m_out) {

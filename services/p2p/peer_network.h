@@ -14,6 +14,12 @@
 // sent to each peer; one received from a peer is admitted, not re-sent
 // (validators are fully connected).
 //
+// A validator whose link delivers a message the consensus driver refuses as
+// unauthenticated (node/consensus_driver.h: honest validators pass on only
+// messages they verified) is refused for 60 s: its inbound stream ends with
+// PERMISSION_DENIED at its next message, and it cannot link again until
+// then. Outbound streams to it are kept (what it sends is the problem).
+//
 // Testing: with FIDES_P2P_FAULTS=<file>, the links to the peers whose keys
 // the file lists (hex, one per line; re-read every 100 ms) drop everything
 // both ways: a fault-injecting transport for partition tests.
@@ -85,6 +91,8 @@ public:
     std::optional<Block> probeBlock(std::uint64_t height) override;
     // Asks the connected peers in turn (1 s each) until all are found.
     std::vector<Bytes> fetchTransactions(const std::vector<crypto::Hash256>& hashes) override;
+    // Refuses the validator's link for a minute (see the comment above).
+    void misbehaved(const crypto::PublicKey& peer, const Status& why) override;
     // Transactions a client submitted to this node: to every peer, once.
     void broadcastTransactions(const std::vector<ByteView>& encoded);
 

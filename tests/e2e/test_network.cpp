@@ -502,6 +502,83 @@ private slots:
         server->Shutdown(std::chrono::system_clock::now() + 1s);
     }
 
+    // A byzantine validator (Mallory holds validator 3's key and a
+    // certificate of her own from the chain's CA) links to validator 0 and
+    // sends votes for the height it is at that name validator 1 but carry
+    // her signature. Validator 0 ends the link with PERMISSION_DENIED and
+    // refuses the key's links for a minute, before checking any proof; the
+    // chain goes on (validators 0, 1 and 2 hold 3/4 of the power).
+    void aLinkThatForgesVotesIsRefused() {
+        Devnet net(4);
+        QVERIFY(net.create());
+        for (int i = 0; i < 4; ++i) QVERIFY(net.start(i));
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= 2, 60000);
+        const std::string chain = net.genesis().chainId;
+        const auto m = Mallory::make(net);
+        QVERIFY(m);
+        grpc::SslCredentialsOptions opts;
+        opts.pem_root_certs = readText(net.dir() + "/ca.pem");
+        opts.pem_private_key = m->tls.keyPem;
+        opts.pem_cert_chain = m->tls.certPem;
+        grpc::ChannelArguments args;
+        args.SetSslTargetNameOverride(p2p::kTlsServerName);
+        auto stub = p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(0), grpc::SslCredentials(opts), args));
+        const auto key0 = net.key(0);
+        const auto key3 = net.key(3);
+        const auto secret3 = net.secretKey(3);
+        const auto proof = [&](ByteView n) { return p2p::authDigest(chain, n, key3, key0, m->cert, m->cert0); };
+
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+        auto stream = stub->Connect(&ctx);
+        p2p::v1::PeerMessage msg;
+        msg.mutable_hello()->set_chain_id(chain);
+        msg.mutable_hello()->set_validator_public_key(toStdString(key3.bytes()));
+        msg.mutable_hello()->set_nonce(toStdString(crypto::randomArray<32>()));
+        QVERIFY(stream->Write(msg) && stream->Read(&msg) && msg.has_hello());
+        p2p::v1::PeerMessage auth;
+        auth.mutable_auth()->set_signature(toStdString(crypto::sign(secret3, proof(asBytes(msg.hello().nonce()))).bytes()));
+        QVERIFY(stream->Write(auth) && stream->Read(&msg) && msg.has_auth());  // linked as validator 3
+
+        // Forged votes for the height validator 0 is at (and the next), until
+        // the stream is closed.
+        int sent = 0;
+        const auto end = std::chrono::steady_clock::now() + 20s;
+        while (std::chrono::steady_clock::now() < end) {
+            const std::uint64_t next = net.height(0) + 1;
+            bool written = true;
+            for (std::uint64_t h : {next, next + 1}) {
+                consensus::Vote v;
+                v.type = consensus::VoteType::Prevote;
+                v.height = h;
+                v.round = 30;
+                auto forged = consensus::signVote(chain, secret3, v);
+                forged.validator = net.key(1);  // validator 1's name, Mallory's signature
+                p2p::v1::PeerMessage vm;
+                vm.set_vote(toStdString(forged.encode()));
+                written = written && stream->Write(vm);
+                ++sent;
+            }
+            if (!written) break;
+            std::this_thread::sleep_for(200ms);
+        }
+        const grpc::Status closed = stream->Finish();
+        QCOMPARE(closed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        QVERIFY2(closed.error_message().find("unauthenticated message") != std::string::npos, closed.error_message().c_str());
+        QVERIFY(countInFile(net.logPath(0), "delivered an unauthenticated message") >= 1);
+
+        // A new link under the key is refused before its proof is checked.
+        const auto st = handshake(*stub, chain, key3, secret3, key0, proof,
+                                  [&](ByteView n) { return p2p::authDigest(chain, n, key0, key3, m->cert, m->cert0); });
+        QCOMPARE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        QVERIFY2(st.error_message().find("is refused for") != std::string::npos, st.error_message().c_str());
+
+        const std::uint64_t at = net.minHeight({3});
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({3}) >= at + 2, 30000);  // the chain goes on
+        qInfo("%d forged votes sent before the link was closed; chain at %llu", sent,
+              static_cast<unsigned long long>(net.minHeight({3})));
+    }
+
     void steadyLoadSevenValidators() {
         Devnet net(7);
         QVERIFY(net.create());

@@ -35,6 +35,7 @@ public:
     std::optional<Block> fetchBlock(std::uint64_t height) override;
     std::optional<Block> probeBlock(std::uint64_t height) override;
     std::vector<Bytes> fetchTransactions(const std::vector<crypto::Hash256>& hashes) override;
+    void misbehaved(const crypto::PublicKey& peer, const Status& why) override;
 
 private:
     LocalNetwork& m_net;
@@ -104,6 +105,16 @@ public:
         return out;
     }
 
+    // Links reported as misbehaving: (reporting member, the link's validator).
+    void reportMisbehaviour(std::size_t by, const crypto::PublicKey& peer) {
+        std::lock_guard lock(m_mutex);
+        m_reports.emplace_back(by, peer);
+    }
+    std::vector<std::pair<std::size_t, crypto::PublicKey>> reports() {
+        std::lock_guard lock(m_mutex);
+        return m_reports;
+    }
+
     // A misbehaving sync peer: blocks it serves are altered.
     enum class Tamper { None, StateRoot, Commit, Transactions };
     std::atomic<Tamper> tamper{Tamper::None};
@@ -116,6 +127,7 @@ private:
     std::vector<Member> m_members;
     std::vector<bool> m_down;
     std::vector<bool> m_deaf;
+    std::vector<std::pair<std::size_t, crypto::PublicKey>> m_reports;
 };
 
 void LocalTransport::broadcast(const consensus::SignedProposal& p) { m_net.send(m_index, p); }
@@ -125,6 +137,7 @@ std::optional<Block> LocalTransport::probeBlock(std::uint64_t height) { return m
 std::vector<Bytes> LocalTransport::fetchTransactions(const std::vector<crypto::Hash256>& hashes) {
     return m_net.fetchTxs(m_index, hashes);
 }
+void LocalTransport::misbehaved(const crypto::PublicKey& peer, const Status&) { m_net.reportMisbehaviour(m_index, peer); }
 
 crypto::SecretKey copyKey(const crypto::SecretKey& k) {
     return *crypto::SecretKey::fromBytes(Bytes(k.secretBytes().begin(), k.secretBytes().end()));
@@ -151,7 +164,8 @@ public:
         genesis.validators = ValidatorSet::create(set).value();
     }
 
-    Status startOne(std::size_t i) {
+    // `run`: start the driver's event thread (false: messages only queue).
+    Status startOne(std::size_t i, bool run = true) {
         Validator& v = validators[i];
         NodeConfig cfg;
         cfg.storePath = v.dir.filePath("chain.db").toStdString();
@@ -174,7 +188,7 @@ public:
         dc.gossipInterval = 200ms;
         FIDES_ASSIGN_OR_RETURN(v.driver, ConsensusDriver::create(*v.node, copyKey(v.key), dc, *v.transport));
         net.attach(i, v.node.get(), v.driver.get());
-        return v.driver->start();
+        return run ? v.driver->start() : Status::ok();
     }
 
     void stopOne(std::size_t i) {
@@ -376,6 +390,89 @@ private slots:
         driver.deliver(claim(c.validators[2].key));  // 2/4 > 1/3: an honest validator is ahead
         QTRY_VERIFY_WITH_TIMEOUT(c.net.blockFetches[0].load() > before, 5000);
         QVERIFY(driver.health().isOk());
+    }
+
+    // A link answers for what it delivers: a vote for the current height
+    // that names a validator but carries another key's signature, or that a
+    // key outside the set signed, is reported as the delivering link's
+    // misbehaviour (honest validators pass on only what they verified, and
+    // share this height's set). A forged claim far ahead is not (it is
+    // checked against a set an honest validator there may no longer share),
+    // nor is a valid vote; nor a message that came from no link.
+    void aLinkThatDeliversAnUnauthenticatedVoteIsReported() {
+        Cluster c(4);
+        for (std::size_t i = 0; i < 4; ++i) QVERIFY(c.startOne(i).isOk());
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
+        c.net.setDown(2, true);  // halted: the height stays where it is
+        c.net.setDown(3, true);
+        const auto settled = [&] {
+            const std::uint64_t h = c.validators[0].node->height();
+            if (c.validators[1].node->height() != h) return false;
+            QTest::qWait(500);
+            return c.validators[0].node->height() == h && c.validators[1].node->height() == h;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(settled(), 30000);
+        const std::uint64_t current = c.validators[0].node->height() + 1;
+        ConsensusDriver& driver = *c.validators[0].driver;
+        const auto vote = [&](const crypto::SecretKey& key, std::uint64_t height) {
+            consensus::Vote v;
+            v.type = consensus::VoteType::Prevote;
+            v.height = height;
+            v.round = 40;  // a round nobody has reached: the engine only holds it
+            return consensus::signVote(c.genesis.chainId, key, v);
+        };
+        const auto link1 = c.validators[1].key.publicKey();
+        const auto link2 = c.validators[2].key.publicKey();
+        const auto link3 = c.validators[3].key.publicKey();
+
+        driver.deliver(vote(c.validators[1].key, current), link1);  // valid
+        auto forgedClaim = vote(crypto::SecretKey::generate(), current + 100);
+        forgedClaim.validator = link1;
+        driver.deliver(forgedClaim, link1);  // far ahead: proves nothing
+        auto forged = vote(crypto::SecretKey::generate(), current);
+        forged.validator = link1;            // validator 1's name, another key's signature
+        driver.deliver(forged, link2);
+        driver.deliver(vote(crypto::SecretKey::generate(), current), link3);  // not a validator
+        driver.deliver(forged);                                               // from no link
+        QTRY_COMPARE_WITH_TIMEOUT(c.net.reports().size(), 2u, 5000);
+        QTest::qWait(300);  // nothing more comes
+        const auto reports = c.net.reports();
+        QCOMPARE(reports.size(), 2u);
+        QCOMPARE(reports[0].first, 0u);
+        QVERIFY(reports[0].second == link2);
+        QCOMPARE(reports[1].first, 0u);
+        QVERIFY(reports[1].second == link3);
+        QVERIFY(driver.health().isOk());
+    }
+
+    // A link's queue is bounded: while the event thread takes nothing, a
+    // link's deliveries wait once it has kMaxQueuedPerLink messages queued;
+    // other links and the node's own deliveries still go in; stopping the
+    // driver releases the waiting link.
+    void aLinkWaitsWhenItsQueueIsFull() {
+        Cluster c(4);
+        QVERIFY(c.startOne(0, /*run=*/false).isOk());
+        ConsensusDriver& driver = *c.validators[0].driver;
+        consensus::Vote v;
+        v.type = consensus::VoteType::Prevote;
+        v.height = 1;
+        const auto signedVote = consensus::signVote(c.genesis.chainId, c.validators[1].key, v);
+        const auto link1 = c.validators[1].key.publicKey();
+        std::atomic<std::size_t> delivered{0};
+        std::thread flood([&] {
+            for (std::size_t i = 0; i < ConsensusDriver::kMaxQueuedPerLink + 10; ++i) {
+                driver.deliver(signedVote, link1);
+                ++delivered;
+            }
+        });
+        QTRY_COMPARE_WITH_TIMEOUT(delivered.load(), ConsensusDriver::kMaxQueuedPerLink, 5000);
+        QTest::qWait(300);
+        QCOMPARE(delivered.load(), ConsensusDriver::kMaxQueuedPerLink);  // the next one waits
+        driver.deliver(signedVote, c.validators[2].key.publicKey());      // another link: room
+        driver.deliver(signedVote);                                        // no link: no bound
+        driver.stop();
+        flood.join();  // released: the rest return at once
+        QCOMPARE(delivered.load(), ConsensusDriver::kMaxQueuedPerLink + 10);
     }
 
     // Governance under load: validator 4 (not in genesis) is added and
