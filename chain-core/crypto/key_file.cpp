@@ -1,9 +1,10 @@
 #include "crypto/key_file.h"
 
+#include "util/private_file.h"
+
 #include <botan/hex.h>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -16,10 +17,7 @@
 namespace fides::crypto {
 
 Result<SecretKey> loadSecretKeyFile(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
-        return Status::permissionDenied("key file " + path + " is accessible by other users; run: chmod 600 " + path);
-    }
+    FIDES_RETURN_IF_ERROR(checkPrivateFile(path, "key file"));
     std::ifstream in(path);
     if (!in) return Status::notFound("cannot read key file " + path);
     Botan::secure_vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

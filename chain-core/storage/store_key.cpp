@@ -2,6 +2,7 @@
 
 #include "crypto/random.h"
 #include "util/bytes.h"
+#include "util/private_file.h"
 
 #include <botan/hex.h>
 #include <botan/mem_ops.h>
@@ -11,7 +12,6 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -46,11 +46,7 @@ Status writeExclusive(const std::string& path, const std::uint8_t* data, std::si
 }  // namespace
 
 Result<StoreKey> loadKeyFile(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
-        return Status::permissionDenied("store key file " + path +
-                                        " is accessible by other users; run: chmod 600 " + path);
-    }
+    FIDES_RETURN_IF_ERROR(checkPrivateFile(path, "store key file"));
     FIDES_ASSIGN_OR_RETURN(auto raw, readWholeFile(path));
     std::size_t b = 0;
     std::size_t e = raw.size();

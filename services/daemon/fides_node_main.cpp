@@ -15,6 +15,7 @@
 #include "notary/notary_app.h"
 #include "rpc/node_service.h"
 #include "storage/store_key.h"
+#include "util/private_file.h"
 
 #include <CLI/CLI.hpp>
 #include <botan/mem_ops.h>
@@ -62,12 +63,37 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     }
     if (!storeKey) return fail(2, storeKey.status().message());
 
-    std::vector<std::unique_ptr<app::Application>> apps;
-    apps.push_back(std::make_unique<notary::NotaryApp>());
     // Consensus with several validators, or whenever peers are configured (a
     // validator of a one-member genesis whose set grew by governance).
     const bool consensusMode = genesis->validators.validators().size() > 1 || !settings->peers.empty();
     settings->node.consensus = consensusMode;
+    // The TLS files, before the store is opened: each one missing, or the
+    // key readable by others, is a configuration error of its own.
+    std::string caPem;
+    p2p::PemPair tls;
+    if (consensusMode) {
+        const auto readPem = [](const std::string& path, const char* setting) -> Result<std::string> {
+            std::ifstream in(path);
+            if (!in) return Status::notFound(std::string("cannot read ") + setting + " " + path);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            return ss.str();
+        };
+        if (Status st = checkPrivateFile(settings->tlsKeyFile, "TLS key file (tls_key_file)"); !st) {
+            return fail(2, st.message());
+        }
+        auto ca = readPem(settings->tlsCaFile, "tls_ca_file");
+        if (!ca) return fail(2, ca.status().message());
+        auto cert = readPem(settings->tlsCertFile, "tls_cert_file");
+        if (!cert) return fail(2, cert.status().message());
+        auto tlsKey = readPem(settings->tlsKeyFile, "tls_key_file");
+        if (!tlsKey) return fail(2, tlsKey.status().message());
+        caPem = std::move(*ca);
+        tls = {std::move(*tlsKey), std::move(*cert)};
+    }
+
+    std::vector<std::unique_ptr<app::Application>> apps;
+    apps.push_back(std::make_unique<notary::NotaryApp>());
     const Genesis genesisCopy = *genesis;
     Botan::secure_vector<std::uint8_t> keyBytes(key->secretBytes().begin(), key->secretBytes().end());
     auto node = node::Node::open(std::move(*genesis), std::move(key).value(), *storeKey, settings->node,
@@ -85,24 +111,13 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     std::unique_ptr<p2p::PeerNetwork> network;
     std::unique_ptr<node::ConsensusDriver> driver;
     if (consensusMode) {
-        auto readFile = [](const std::string& path) -> Result<std::string> {
-            std::ifstream in(path);
-            if (!in) return Status::notFound("cannot read " + path);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            return ss.str();
-        };
         p2p::P2pConfig pc;
         pc.listen = settings->p2pListen;
         auto peers = p2p::parsePeers(settings->peers);
         if (!peers) return fail(2, peers.status().message());
         pc.peers = std::move(*peers);
-        auto ca = readFile(settings->tlsCaFile);
-        auto cert = readFile(settings->tlsCertFile);
-        auto tlsKey = readFile(settings->tlsKeyFile);
-        if (!ca || !cert || !tlsKey) return fail(2, "TLS files missing: tls_ca_file, tls_cert_file, tls_key_file");
-        pc.caPem = *ca;
-        pc.tls = {*tlsKey, *cert};
+        pc.caPem = std::move(caPem);
+        pc.tls = std::move(tls);  // the network wipes the key once its credentials are built
         auto k1 = crypto::SecretKey::fromBytes(keyBytes);
         auto k2 = crypto::SecretKey::fromBytes(keyBytes);
         Botan::secure_scrub_memory(keyBytes.data(), keyBytes.size());

@@ -5,6 +5,7 @@
 #include "util/encoding.h"
 
 #include <algorithm>
+#include <botan/mem_ops.h>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
@@ -39,6 +40,12 @@ Result<crypto::Hash256> peerCertificate(const std::shared_ptr<const grpc::AuthCo
     const auto pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
     if (pems.empty()) return Status::unauthenticated("the peer presented no certificate");
     return certificateDigest(std::string(pems.front().data(), pems.front().size()));
+}
+
+// Overwrites a string that held a secret (a TLS private key) and empties it.
+void wipe(std::string& secret) {
+    Botan::secure_scrub_memory(secret.data(), secret.size());
+    secret.clear();
 }
 
 std::string freshNonce() {
@@ -405,6 +412,7 @@ void PeerNetwork::Impl::startOutbound() {
     opts.pem_private_key = m_config.tls.keyPem;
     opts.pem_cert_chain = m_config.tls.certPem;
     auto creds = grpc::SslCredentials(opts);
+    wipe(opts.pem_private_key);
     for (const auto& peer : m_config.peers) {
         if (peer.key == m_public) continue;
         auto out = std::make_unique<Outbound>();
@@ -451,7 +459,10 @@ void PeerNetwork::Impl::stop() {
 Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const Genesis& genesis,
                                                         crypto::SecretKey validatorKey, node::Node& node) {
     auto ownCertificate = certificateDigest(config.tls.certPem);
-    if (!ownCertificate) return ownCertificate.status().withContext("the node's TLS certificate");
+    if (!ownCertificate) {
+        wipe(config.tls.keyPem);
+        return ownCertificate.status().withContext("the node's TLS certificate");
+    }
     std::unique_ptr<PeerNetwork> net(new PeerNetwork());
     net->m_impl = std::make_unique<Impl>(std::move(config), genesis, std::move(validatorKey), node, *ownCertificate);
     Impl& impl = *net->m_impl;
@@ -464,7 +475,9 @@ Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const 
     builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxMessageBytes));
     builder.SetMaxSendMessageSize(static_cast<int>(kMaxMessageBytes));
     impl.m_server = builder.BuildAndStart();
+    wipe(sopts.pem_key_cert_pairs.front().private_key);
     if (!impl.m_server || net->m_port == 0) {
+        wipe(impl.m_config.tls.keyPem);
         return Status::unavailable("cannot listen for peers on " + impl.m_config.listen);
     }
     if (const char* faults = std::getenv("FIDES_P2P_FAULTS"); faults != nullptr && *faults != '\0') {
@@ -472,6 +485,7 @@ Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const 
         spdlog::warn("p2p: fault injection from {} (for tests only)", impl.m_faultsPath);
     }
     impl.startOutbound();
+    wipe(impl.m_config.tls.keyPem);  // gRPC holds the credentials now
     return net;
 }
 

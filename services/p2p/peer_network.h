@@ -53,7 +53,7 @@ struct PeerAddress {
 struct P2pConfig {
     std::string listen;  // host:port; port 0 picks a free one
     std::vector<PeerAddress> peers;
-    PemPair tls;
+    PemPair tls;  // the private key is wiped once gRPC's credentials are built from it
     std::string caPem;
     std::size_t maxQueuedMessages = 20'000;
 };

@@ -327,6 +327,43 @@ private slots:
         QCOMPARE(QFileInfo(f).size(), qint64(12 + 9));
     }
 
+    // A validator of a network (consensus mode) reads its TLS files before
+    // it opens its store: a key others can read, or a missing file, is a
+    // configuration error (exit 2) that names the file and its setting.
+    void tlsFilesAreCheckedBeforeTheStoreIsOpened() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const int base = fides::test::freePortBlock(4);
+        QVERIFY(base != 0);
+        QProcess testnet;
+        testnet.start(NodeProcess::binary("fides-node"), {"testnet", "--out", dir.path(), "--validators", "2", "--chain-id",
+                                                          "tls-files", "--base-port", QString::number(base)});
+        QVERIFY(testnet.waitForFinished(30000));
+        QCOMPARE(testnet.exitCode(), 0);
+        const QString home = dir.path() + "/validator-0";
+        const auto run = [&](QString* err) {
+            QProcess p;
+            p.start(NodeProcess::binary("fides-node"), {"start", "--home", home, "--rpc-listen", "127.0.0.1:0"});
+            if (!p.waitForFinished(15000)) {
+                p.kill();
+                p.waitForFinished();
+                return -1;
+            }
+            *err = QString::fromUtf8(p.readAllStandardError());
+            return p.exitCode();
+        };
+        QString err;
+        QFile key(home + "/config/node.key");
+        QVERIFY(key.setPermissions(key.permissions() | QFileDevice::ReadOther | QFileDevice::ReadGroup));
+        QCOMPARE(run(&err), 2);
+        QVERIFY2(err.contains("TLS key file (tls_key_file)") && err.contains("chmod 600"), qPrintable(err));
+        QVERIFY(key.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QVERIFY(QFile::rename(home + "/config/ca.pem", home + "/config/ca.pem.away"));
+        QCOMPARE(run(&err), 2);
+        QVERIFY2(err.contains("cannot read tls_ca_file"), qPrintable(err));
+        QVERIFY(!QFile::exists(home + "/data/chain.db"));  // the store was never opened (nor created)
+    }
+
     void wrongStoreKeyExitsWithClearErrorAndTouchesNothing() {
         NodeProcess node;
         QVERIFY(node.init());
