@@ -362,6 +362,17 @@ struct Mallory {
         if (!cert || !cert0 || !cert1) return std::nullopt;
         return Mallory{*tls, *cert, *cert0, *cert1};
     }
+
+    // A peer stub on validator i's p2p port, over TLS with her certificate.
+    std::unique_ptr<p2p::v1::Peer::Stub> dial(const Devnet& net, int i) const {
+        grpc::SslCredentialsOptions opts;
+        opts.pem_root_certs = readText(net.dir() + "/ca.pem");
+        opts.pem_private_key = tls.keyPem;
+        opts.pem_cert_chain = tls.certPem;
+        grpc::ChannelArguments args;
+        args.SetSslTargetNameOverride(p2p::kTlsServerName);
+        return p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(i), grpc::SslCredentials(opts), args));
+    }
 };
 
 int countInFile(const QString& path, const QByteArray& needle) {
@@ -419,13 +430,7 @@ private slots:
         const std::string chain = net.genesis().chainId;
         const auto m = Mallory::make(net);
         QVERIFY(m);
-        grpc::SslCredentialsOptions opts;
-        opts.pem_root_certs = readText(net.dir() + "/ca.pem");
-        opts.pem_private_key = m->tls.keyPem;
-        opts.pem_cert_chain = m->tls.certPem;
-        grpc::ChannelArguments args;
-        args.SetSslTargetNameOverride(p2p::kTlsServerName);
-        auto stub = p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(0), grpc::SslCredentials(opts), args));
+        auto stub = m->dial(net, 0);
         const auto key0 = net.key(0);
         const auto key1 = net.key(1);
         const auto secret1 = net.secretKey(1);
@@ -516,13 +521,7 @@ private slots:
         const std::string chain = net.genesis().chainId;
         const auto m = Mallory::make(net);
         QVERIFY(m);
-        grpc::SslCredentialsOptions opts;
-        opts.pem_root_certs = readText(net.dir() + "/ca.pem");
-        opts.pem_private_key = m->tls.keyPem;
-        opts.pem_cert_chain = m->tls.certPem;
-        grpc::ChannelArguments args;
-        args.SetSslTargetNameOverride(p2p::kTlsServerName);
-        auto stub = p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(0), grpc::SslCredentials(opts), args));
+        auto stub = m->dial(net, 0);
         const auto key0 = net.key(0);
         const auto key3 = net.key(3);
         const auto secret3 = net.secretKey(3);

@@ -211,6 +211,14 @@ public:
         return m;
     }
 
+    // Validators a and b are at one height, unchanged for a second.
+    bool settled(std::size_t a, std::size_t b) {
+        const std::uint64_t h = validators[a].node->height();
+        if (validators[b].node->height() != h) return false;
+        QTest::qWait(1000);
+        return validators[a].node->height() == h && validators[b].node->height() == h;
+    }
+
     LocalNetwork net;
     std::vector<Validator> validators;
     Genesis genesis;
@@ -363,13 +371,7 @@ private slots:
         c.net.setDown(3, true);
         // Halted: validators 0 and 1 at one height, unchanged for a second
         // (then no probe can find a block to fetch).
-        const auto settled = [&] {
-            const std::uint64_t h = c.validators[0].node->height();
-            if (c.validators[1].node->height() != h) return false;
-            QTest::qWait(1000);
-            return c.validators[0].node->height() == h && c.validators[1].node->height() == h;
-        };
-        QTRY_VERIFY_WITH_TIMEOUT(settled(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(c.settled(0, 1), 30000);
         const std::uint64_t stored = c.validators[0].node->height();
         ConsensusDriver& driver = *c.validators[0].driver;
         const auto claim = [&](const crypto::SecretKey& key) {
@@ -405,13 +407,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 30000);
         c.net.setDown(2, true);  // halted: the height stays where it is
         c.net.setDown(3, true);
-        const auto settled = [&] {
-            const std::uint64_t h = c.validators[0].node->height();
-            if (c.validators[1].node->height() != h) return false;
-            QTest::qWait(500);
-            return c.validators[0].node->height() == h && c.validators[1].node->height() == h;
-        };
-        QTRY_VERIFY_WITH_TIMEOUT(settled(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(c.settled(0, 1), 30000);
         const std::uint64_t current = c.validators[0].node->height() + 1;
         ConsensusDriver& driver = *c.validators[0].driver;
         const auto vote = [&](const crypto::SecretKey& key, std::uint64_t height) {
