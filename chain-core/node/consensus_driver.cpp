@@ -1,13 +1,13 @@
 #include "node/consensus_driver.h"
 
 #include "consensus/evidence_app.h"
-
-#include <ctime>
 #include "util/encoding.h"
 
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <ctime>
+#include <set>
 
 namespace fides::node {
 
@@ -147,6 +147,7 @@ void ConsensusDriver::fail(const Status& s) {
     }
     m_stop = true;
     m_cv.notify_all();
+    m_room.notify_all();
 }
 
 Status ConsensusDriver::health() const {
@@ -278,7 +279,7 @@ void ConsensusDriver::noteClaimedHeight(const Incoming& in) {
     if (auto it = m_claimedAhead.find(signer); it != m_claimedAhead.end() && it->second >= h) return;
     const auto now = Clock::now();
     if (in.from) {
-        const auto failed = m_claimFailedAt.find(*in.from);
+        const auto failed = m_claimFailedAt.find({*in.from, signer});
         if (failed != m_claimFailedAt.end() && now - failed->second < m_config.gossipInterval) return;
     }
     // Checked against the set this node knows next: a set changed further on
@@ -288,7 +289,7 @@ void ConsensusDriver::noteClaimedHeight(const Incoming& in) {
     const bool valid = in.proposal ? consensus::verifyProposal(chainId, *set, *in.proposal).isOk()
                                    : consensus::verifyVote(chainId, *set, *in.vote).isOk();
     if (!valid) {
-        if (in.from) m_claimFailedAt[*in.from] = now;
+        if (in.from) m_claimFailedAt[{*in.from, signer}] = now;
         return;
     }
     m_claimedAhead[signer] = h;
@@ -388,7 +389,9 @@ void ConsensusDriver::loop() {
         }
         m_room.notify_all();
         Status st;
+        std::set<crypto::PublicKey> reported;  // links reported in this batch: the rest of theirs is dropped
         for (auto& in : batch) {
+            if (in.from && reported.count(*in.from) != 0) continue;
             noteClaimedHeight(in);
             Result<consensus::CoreOutput> out =
                 in.proposal ? m_core->onProposal(*in.proposal) : m_core->onVote(*in.vote);
@@ -397,7 +400,10 @@ void ConsensusDriver::loop() {
                 // An unauthenticated message (at this height, the next, or the
                 // last, whose sets every honest validator shares) is the
                 // link's doing; an invalid one (too large here) may not be.
-                if (c == Code::Unauthenticated && in.from) m_transport.misbehaved(*in.from, out.status());
+                if (c == Code::Unauthenticated && in.from) {
+                    m_transport.misbehaved(*in.from, out.status());
+                    reported.insert(*in.from);
+                }
                 if (c == Code::Unauthenticated || c == Code::InvalidArgument) continue;  // a bad message, not our fault
                 st = out.status();
                 break;

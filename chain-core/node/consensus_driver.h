@@ -88,7 +88,10 @@ public:
     void stop();
     // `from`: the validator whose link brought the message (nullopt: not a
     // peer link, e.g. a test). Waits while that link's queue is full; returns
-    // at once (dropping the message) once the driver stops.
+    // at once (dropping the message) once the driver stops (or fails). So a
+    // transport calls it with `from` only from threads of its own (stream
+    // readers), never from another driver's event thread, and stops the
+    // driver before it waits for those threads.
     void deliver(const consensus::SignedProposal& proposal, std::optional<crypto::PublicKey> from = std::nullopt);
     void deliver(const consensus::SignedVote& vote, std::optional<crypto::PublicKey> from = std::nullopt);
     static constexpr std::size_t kMaxQueuedPerLink = 256;
@@ -145,11 +148,12 @@ private:
     // more above the stored height (checked against the set of the next
     // height; pruned as this node advances).
     std::map<crypto::PublicKey, std::uint64_t> m_claimedAhead;
-    // When a link last brought a claim that failed its check: a claim is
-    // checked against the next height's set, which an honest validator far
-    // ahead may no longer share, so a failed one proves nothing; one check
-    // that fails per link and gossip interval bounds what forged claims cost.
-    std::map<crypto::PublicKey, Clock::time_point> m_claimFailedAt;
+    // When a link last brought a claim in a signer's name that failed its
+    // check: a claim is checked against the next height's set, which an
+    // honest validator far ahead may no longer share, so a failed one proves
+    // nothing; one failing check per link, signer and gossip interval bounds
+    // what forged claims cost (the link's claims naming others still count).
+    std::map<std::pair<crypto::PublicKey, crypto::PublicKey>, Clock::time_point> m_claimFailedAt;
     // The highest height that validators with more than a third of the power
     // claim (0: none): at least one honest validator has reached it.
     std::uint64_t m_behindTo = 0;

@@ -22,10 +22,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <cstdlib>
 #include <iostream>
 
@@ -52,32 +54,31 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     auto key = crypto::loadSecretKeyFile(settings->validatorKeyFile);
     if (!key) return fail(2, key.status().message());
 
-    Result<storage::StoreKey> storeKey = Status::invalidArgument("no store key");
-    if (!settings->storeKeyFile.empty()) {
-        storeKey = storage::loadKeyFile(settings->storeKeyFile);
-    } else {
-        const char* pass = std::getenv("FIDES_STORE_PASSPHRASE");
-        if (pass == nullptr) return fail(2, "store_key_file is empty and FIDES_STORE_PASSPHRASE is not set");
-        const bool newStore = !std::filesystem::exists(settings->storePath);
-        storeKey = storage::deriveFromPassphrase(pass, settings->storePath + ".salt", newStore);
-    }
-    if (!storeKey) return fail(2, storeKey.status().message());
-
     // Consensus with several validators, or whenever peers are configured (a
     // validator of a one-member genesis whose set grew by governance).
     const bool consensusMode = genesis->validators.validators().size() > 1 || !settings->peers.empty();
     settings->node.consensus = consensusMode;
-    // The TLS files, before the store is opened: each one missing, or the
-    // key readable by others, is a configuration error of its own.
+    // The TLS files, before the store key is read (or its salt made) and the
+    // store opened: each one missing, or the key readable by others, is a
+    // configuration error of its own.
     std::string caPem;
     p2p::PemPair tls;
     if (consensusMode) {
+        // Straight into the string (no stream buffer keeps a copy of the key).
         const auto readPem = [](const std::string& path, const char* setting) -> Result<std::string> {
-            std::ifstream in(path);
-            if (!in) return Status::notFound(std::string("cannot read ") + setting + " " + path);
-            std::stringstream ss;
-            ss << in.rdbuf();
-            return ss.str();
+            const Status unreadable = Status::notFound(std::string("cannot read ") + setting + " " + path);
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) return unreadable;
+            struct stat st {};
+            std::string text;
+            bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 0 && st.st_size <= (1 << 20);
+            if (ok) {
+                text.resize(static_cast<std::size_t>(st.st_size));
+                ok = ::read(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+            }
+            ::close(fd);
+            if (!ok) return unreadable;
+            return text;
         };
         if (Status st = checkPrivateFile(settings->tlsKeyFile, "TLS key file (tls_key_file)"); !st) {
             return fail(2, st.message());
@@ -91,6 +92,17 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         caPem = std::move(*ca);
         tls = {std::move(*tlsKey), std::move(*cert)};
     }
+
+    Result<storage::StoreKey> storeKey = Status::invalidArgument("no store key");
+    if (!settings->storeKeyFile.empty()) {
+        storeKey = storage::loadKeyFile(settings->storeKeyFile);
+    } else {
+        const char* pass = std::getenv("FIDES_STORE_PASSPHRASE");
+        if (pass == nullptr) return fail(2, "store_key_file is empty and FIDES_STORE_PASSPHRASE is not set");
+        const bool newStore = !std::filesystem::exists(settings->storePath);
+        storeKey = storage::deriveFromPassphrase(pass, settings->storePath + ".salt", newStore);
+    }
+    if (!storeKey) return fail(2, storeKey.status().message());
 
     std::vector<std::unique_ptr<app::Application>> apps;
     apps.push_back(std::make_unique<notary::NotaryApp>());
@@ -121,7 +133,7 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         auto k1 = crypto::SecretKey::fromBytes(keyBytes);
         auto k2 = crypto::SecretKey::fromBytes(keyBytes);
         Botan::secure_scrub_memory(keyBytes.data(), keyBytes.size());
-        auto net = p2p::PeerNetwork::start(pc, genesisCopy, std::move(*k1), **node);
+        auto net = p2p::PeerNetwork::start(std::move(pc), genesisCopy, std::move(*k1), **node);
         if (!net) return fail(4, net.status().message());
         network = std::move(*net);
         node::DriverConfig dc;
@@ -137,9 +149,15 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         auto d = node::ConsensusDriver::create(**node, std::move(*k2), dc, *network);
         if (!d) return fail(1, d.status().message());
         driver = std::move(*d);
-        network->attach(driver.get());
         Status st = driver->start();
-        if (!st) return fail(st.code() == Code::DataLoss ? 3 : 1, st.message());
+        if (!st) {
+            network->stop();  // never attached: no stream holds the driver
+            return fail(st.code() == Code::DataLoss ? 3 : 1, st.message());
+        }
+        // Attached once running: stream readers may wait in deliver() for
+        // the event thread, and only a running (or stopped) driver frees them.
+        // On the way out the driver stops before the network.
+        network->attach(driver.get());
         std::cout << "fides-node: peers on " << settings->p2pListen.substr(0, settings->p2pListen.rfind(':')) << ":"
                   << network->port() << std::endl;
     } else {

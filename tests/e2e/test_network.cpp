@@ -240,6 +240,15 @@ public:
             QVERIFY2(it != txHeights.end(), "an acknowledged transaction is not in the chain");
             QCOMPARE(it->second, height);
         }
+        // No validator held an unauthenticated message against another's
+        // link (ADR 0021: honest links never deliver one, whatever the
+        // faults, twins or set changes).
+        for (int i = 0; i < m_n; ++i) {
+            QFile log(logPath(i));
+            if (!log.open(QIODevice::ReadOnly)) continue;
+            QVERIFY2(!log.readAll().contains("delivered an unauthenticated message"),
+                     qPrintable(QString("validator %1 refused an honest link").arg(i)));
+        }
     }
 
 private:

@@ -461,6 +461,14 @@ private slots:
                 ++delivered;
             }
         });
+        struct Release {  // on every way out, a failed check included
+            ConsensusDriver& driver;
+            std::thread& thread;
+            ~Release() {
+                driver.stop();
+                if (thread.joinable()) thread.join();
+            }
+        } release{driver, flood};
         QTRY_COMPARE_WITH_TIMEOUT(delivered.load(), ConsensusDriver::kMaxQueuedPerLink, 5000);
         QTest::qWait(300);
         QCOMPARE(delivered.load(), ConsensusDriver::kMaxQueuedPerLink);  // the next one waits
