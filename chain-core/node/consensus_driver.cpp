@@ -277,14 +277,15 @@ void ConsensusDriver::noteClaimedHeight(const Incoming& in) {
     if (h < stored + 2) return;
     const crypto::PublicKey& signer = in.proposal ? in.proposal->proposer : in.vote->validator;
     if (auto it = m_claimedAhead.find(signer); it != m_claimedAhead.end() && it->second >= h) return;
+    // Checked against the set this node knows next: a set changed further on
+    // leaves the probe (trySync) to find out that this node is behind.
+    const auto set = m_node.validatorSchedule().at(stored + 1);
+    if (set->find(signer) == nullptr) return;  // no signature to check, nothing to remember
     const auto now = Clock::now();
     if (in.from) {
         const auto failed = m_claimFailedAt.find({*in.from, signer});
         if (failed != m_claimFailedAt.end() && now - failed->second < m_config.gossipInterval) return;
     }
-    // Checked against the set this node knows next: a set changed further on
-    // leaves the probe (trySync) to find out that this node is behind.
-    const auto set = m_node.validatorSchedule().at(stored + 1);
     const std::string& chainId = m_node.genesis().chainId;
     const bool valid = in.proposal ? consensus::verifyProposal(chainId, *set, *in.proposal).isOk()
                                    : consensus::verifyVote(chainId, *set, *in.vote).isOk();

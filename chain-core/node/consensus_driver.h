@@ -153,6 +153,8 @@ private:
     // honest validator far ahead may no longer share, so a failed one proves
     // nothing; one failing check per link, signer and gossip interval bounds
     // what forged claims cost (the link's claims naming others still count).
+    // Only members of the next set are checked, so at most links × members
+    // entries.
     std::map<std::pair<crypto::PublicKey, crypto::PublicKey>, Clock::time_point> m_claimFailedAt;
     // The highest height that validators with more than a third of the power
     // claim (0: none): at least one honest validator has reached it.
