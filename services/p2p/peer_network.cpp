@@ -204,7 +204,7 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
 
     while (!m_stop.load() && stream->Read(&m)) {
-        if (m_anyRefused.load() && refusedFor(*key) > 0) {
+        if (refusedFor(*key) > 0) {  // one atomic load while nobody is refused
             return {grpc::StatusCode::PERMISSION_DENIED,
                     "link closed: it delivered an unauthenticated message; validator " + key->hex() + " is refused for " +
                         std::to_string(kRefuseFor.count()) + " s"};
