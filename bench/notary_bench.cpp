@@ -164,6 +164,7 @@ public:
                 const auto now = Clock::now();
                 std::lock_guard lock(m_mutex);
                 for (const auto& h : ev.tx_hashes()) m_commits.emplace(h, now);
+                m_timeline.push_back({now, static_cast<std::size_t>(ev.tx_hashes_size())});
                 ++m_blocks;
                 m_cv.notify_all();
             }
@@ -187,6 +188,11 @@ public:
         std::lock_guard lock(m_mutex);
         return m_blocks;
     }
+    // When each block reached the watcher, and how many transactions it held.
+    std::vector<std::pair<Clock::time_point, std::size_t>> timeline() {
+        std::lock_guard lock(m_mutex);
+        return m_timeline;
+    }
 
 private:
     grpc::ClientContext m_ctx;
@@ -194,6 +200,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::unordered_map<std::string, Clock::time_point> m_commits;
+    std::vector<std::pair<Clock::time_point, std::size_t>> m_timeline;
     std::size_t m_blocks = 0;
 };
 
@@ -335,6 +342,7 @@ int main(int argc, char** argv) {
     std::uint64_t rejected = 0;
     std::size_t blocks = 0;
     double nodeCpu = 0;
+    nlohmann::json timeline;
     {
         CommitWatcher watcher(node, c.status()->height() + 1);
         std::atomic<std::uint64_t> rej{0};
@@ -363,6 +371,7 @@ int main(int argc, char** argv) {
             });
         }
         for (auto& t : senders) t.join();
+        const auto submitted = Clock::now();
         rejected = rej.load();
         committed = watcher.waitFor(count - rejected, std::chrono::seconds(120));
         nodeCpu = cpuSeconds(spawned.pids) - cpuBefore;
@@ -371,6 +380,9 @@ int main(int argc, char** argv) {
         for (const auto& [h, t] : commits) last = std::max(last, t);
         seconds = std::chrono::duration<double>(last - start).count();
         blocks = watcher.blocks();
+        const auto ms = [&](Clock::time_point t) { return std::chrono::duration<double, std::milli>(t - start).count(); };
+        timeline = {{"submitted_ms", ms(submitted)}, {"blocks", nlohmann::json::array()}};
+        for (const auto& [t, n] : watcher.timeline()) timeline["blocks"].push_back({{"ms", ms(t)}, {"transactions", n}});
     }
     const double throughput = seconds > 0 ? static_cast<double>(committed) / seconds : 0;
 
@@ -428,7 +440,8 @@ int main(int argc, char** argv) {
                          {"node_cpu_seconds", nodeCpu},
                          {"node_cpu_us_per_tx", committed > 0 ? nodeCpu * 1e6 / static_cast<double>(committed) : 0.0},
                          {"streams", streams},
-                         {"batch", batch}};
+                         {"batch", batch},
+                         {"timeline", timeline}};
     out["latency"] = {{"offered_tx_per_s", rate},
                       {"sent", latencySent},
                       {"committed", latenciesMs.size()},

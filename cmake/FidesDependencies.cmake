@@ -15,6 +15,15 @@ find_package(spdlog REQUIRED)
 # which gRPC itself depends on).
 find_package(absl CONFIG REQUIRED)
 
+# The validator daemon's allocator (libjemalloc-dev, doc/adr/0022). The
+# sanitizers bring their own allocator, so it is left out under them.
+add_library(fides_allocator INTERFACE)
+if(FIDES_JEMALLOC AND NOT FIDES_SANITIZE)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc>=5)
+  target_link_libraries(fides_allocator INTERFACE PkgConfig::JEMALLOC)
+  target_compile_definitions(fides_allocator INTERFACE FIDES_WITH_JEMALLOC=1)
+endif()
+
 set(FIDES_QT_COMPONENTS Core Test)
 if(FIDES_BUILD_GUI)
   list(APPEND FIDES_QT_COMPONENTS Gui Widgets Quick Qml QuickTest)

@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   # crypto and storage
   libsecp256k1-dev libbotan-2-dev libsqlcipher-dev sqlcipher
+  # the validator daemon's memory allocator (doc/adr/0022)
+  libjemalloc-dev
   # RPC
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc grpc-proto
   # utility libraries

@@ -22,6 +22,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#ifdef FIDES_WITH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +40,22 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void onSignal(int) { g_stop = 1; }
 
+// The allocator this daemon was linked with (doc/adr/0022), for the start-up
+// log: an operator comparing validators sees at once whether one differs.
+std::string allocatorName() {
+#ifdef FIDES_WITH_JEMALLOC
+    const char* version = nullptr;
+    std::size_t len = sizeof(version);
+    if (mallctl("version", static_cast<void*>(&version), &len, nullptr, 0) == 0 && version != nullptr) {
+        const std::string v(version);
+        return "jemalloc " + v.substr(0, v.find('-'));
+    }
+    return "jemalloc";
+#else
+    return "the C library's malloc";
+#endif
+}
+
 int fail(int code, const std::string& msg) {
     std::cerr << "fides-node: " << msg << "\n";
     return code;
@@ -48,6 +68,7 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     if (!rpcOverride.empty()) settings->rpcListen = rpcOverride;
     if (!storeKeyOverride.empty()) settings->storeKeyFile = storeKeyOverride;
     spdlog::set_level(spdlog::level::from_str(settings->logLevel));
+    spdlog::info("node: fides-node {}, memory allocator {}", FIDES_VERSION, allocatorName());
 
     auto genesis = Genesis::load(settings->genesisFile);
     if (!genesis) return fail(2, genesis.status().message());

@@ -104,6 +104,14 @@ private slots:
             QVERIFY(health->Check(&ctx, req, &resp).ok());
             QCOMPARE(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
         }
+        // The start-up log names the allocator the daemon runs with (ADR
+        // 0022): jemalloc unless the build left it out.
+        QCOMPARE(node.terminate(), 0);
+#ifdef FIDES_WITH_JEMALLOC
+        QVERIFY2(node.stderrText().contains("memory allocator jemalloc 5."), qPrintable(node.stderrText()));
+#else
+        QVERIFY2(node.stderrText().contains("memory allocator the C library's malloc"), qPrintable(node.stderrText()));
+#endif
     }
 
     void serverReflectionListsTheServices() {
