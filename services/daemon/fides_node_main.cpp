@@ -52,7 +52,7 @@ std::string allocatorName() {
     }
     return "jemalloc";
 #else
-    return "the C library's malloc";
+    return "the default malloc (built without jemalloc)";
 #endif
 }
 
