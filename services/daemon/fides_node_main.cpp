@@ -69,6 +69,12 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     if (!storeKeyOverride.empty()) settings->storeKeyFile = storeKeyOverride;
     spdlog::set_level(spdlog::level::from_str(settings->logLevel));
     spdlog::info("node: fides-node {}, memory allocator {}", FIDES_VERSION, allocatorName());
+    // From here on SIGTERM and SIGINT mean a clean stop, also when they come
+    // while the node is still starting: it stops as soon as it is up. (They
+    // were installed after the "listening on" line, so a stop sent right
+    // after that line killed the daemon without its shutdown.)
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
 
     auto genesis = Genesis::load(settings->genesisFile);
     if (!genesis) return fail(2, genesis.status().message());
@@ -197,8 +203,6 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     std::cout << "fides-node: listening on " << host << ":" << (*server)->port() << std::endl;
     spdlog::info("node: serving gRPC on {}:{}", host, (*server)->port());
 
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
     int rc = 0;
     Status failure;
     while (g_stop == 0) {

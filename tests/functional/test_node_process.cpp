@@ -109,6 +109,8 @@ private slots:
     void startupLogNamesTheAllocator() {
         // ADR 0022: jemalloc unless the build left it out (sanitizers,
         // -DFIDES_JEMALLOC=OFF); the test gets the daemon's definition.
+        // Stopping right after the "listening on" line also checks that a
+        // SIGTERM at once is a clean stop (exit 0), not a kill.
         NodeProcess node;
         QVERIFY(node.init());
         QVERIFY(node.start());
