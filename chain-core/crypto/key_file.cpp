@@ -3,24 +3,23 @@
 #include "util/private_file.h"
 
 #include <botan/hex.h>
-
-#include <fcntl.h>
-#include <unistd.h>
+#include <botan/secmem.h>
 
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace fides::crypto {
 
+namespace {
+// A key file holds 64 hex characters and a newline; anything far larger is
+// not one, and is not read into memory.
+constexpr std::size_t kMaxKeyFileBytes = 4096;
+}  // namespace
+
 Result<SecretKey> loadSecretKeyFile(const std::string& path) {
     FIDES_RETURN_IF_ERROR(checkPrivateFile(path, "key file"));
-    std::ifstream in(path);
-    if (!in) return Status::notFound("cannot read key file " + path);
-    Botan::secure_vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    FIDES_ASSIGN_OR_RETURN(auto buf, readWholeFile<Botan::secure_vector<char>>(path, kMaxKeyFileBytes,
+                                                                                "cannot read key file " + path));
     std::size_t n = buf.size();
     while (n > 0 && std::isspace(static_cast<unsigned char>(buf[n - 1]))) --n;
     auto key = SecretKey::fromHex(std::string_view(buf.data(), n));
@@ -29,15 +28,10 @@ Result<SecretKey> loadSecretKeyFile(const std::string& path) {
 }
 
 Status writeSecretKeyFile(const std::string& path, const SecretKey& key) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) return Status::alreadyExists("refusing to overwrite " + path);
-    if (fd < 0) return Status::unavailable("cannot create " + path + ": " + std::strerror(errno));
     Botan::secure_vector<char> hex(65);
     Botan::hex_encode(hex.data(), key.secretBytes().data(), key.secretBytes().size(), false);
     hex[64] = '\n';
-    bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    return ok ? Status::ok() : Status::internal("cannot write " + path);
+    return writePrivateFile(path, hex.data(), hex.size());
 }
 
 Result<SecretKey> loadOrCreateSecretKeyFile(const std::string& path, bool* created) {

@@ -8,14 +8,7 @@
 #include <botan/mem_ops.h>
 #include <botan/pwdhash.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
+#include <cctype>
 
 namespace fides::storage {
 
@@ -25,29 +18,15 @@ constexpr std::size_t kSaltSize = 16;
 // Argon2id, 64 MiB, 3 passes, 1 lane: about a quarter second on the reference machine.
 constexpr std::size_t kArgonMemoryKiB = 64 * 1024;
 constexpr std::size_t kArgonIterations = 3;
-
-Result<Botan::secure_vector<std::uint8_t>> readWholeFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::notFound("cannot read " + path);
-    Botan::secure_vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)),
-                                            std::istreambuf_iterator<char>());
-    return data;
-}
-
-Status writeExclusive(const std::string& path, const std::uint8_t* data, std::size_t len) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) return Status::alreadyExists("refusing to overwrite " + path);
-    if (fd < 0) return Status::unavailable("cannot create " + path + ": " + std::strerror(errno));
-    bool ok = ::write(fd, data, len) == static_cast<ssize_t>(len) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) return Status::internal("cannot write " + path);
-    return Status::ok();
-}
+// The key file holds 64 hex characters, the salt 16 bytes: anything far
+// larger is neither, and is not read into memory.
+constexpr std::size_t kMaxFileBytes = 4096;
 }  // namespace
 
 Result<StoreKey> loadKeyFile(const std::string& path) {
     FIDES_RETURN_IF_ERROR(checkPrivateFile(path, "store key file"));
-    FIDES_ASSIGN_OR_RETURN(auto raw, readWholeFile(path));
+    FIDES_ASSIGN_OR_RETURN(auto raw, readWholeFile<Botan::secure_vector<std::uint8_t>>(path, kMaxFileBytes,
+                                                                                  "cannot read " + path));
     std::size_t b = 0;
     std::size_t e = raw.size();
     while (b < e && std::isspace(raw[b])) ++b;
@@ -71,7 +50,7 @@ Status createKeyFile(const std::string& path) {
     Botan::secure_vector<char> hex(kKeySize * 2 + 1);
     Botan::hex_encode(hex.data(), key.data(), key.size(), false);
     hex[kKeySize * 2] = '\n';
-    return writeExclusive(path, reinterpret_cast<const std::uint8_t*>(hex.data()), hex.size());
+    return writePrivateFile(path, hex.data(), hex.size());
 }
 
 Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::string& saltPath,
@@ -80,16 +59,19 @@ Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::
         return Status::invalidArgument("store passphrase must have at least 12 characters");
     }
     Bytes salt;
-    auto existing = readWholeFile(saltPath);
+    auto existing = readWholeFile<Bytes>(saltPath, kMaxFileBytes, "cannot read " + saltPath);
+    if (!existing && existing.status().code() == Code::InvalidArgument) {  // larger than any salt
+        return Status::dataLoss("salt file " + saltPath + " is damaged");
+    }
     if (existing) {
-        salt.assign(existing->begin(), existing->end());
+        salt = std::move(*existing);
         if (salt.size() != kSaltSize) return Status::dataLoss("salt file " + saltPath + " is damaged");
     } else if (!createSalt) {
         return Status::dataLoss("salt file " + saltPath + " is missing; without it the store key cannot be derived");
     } else {
         salt.resize(kSaltSize);
         crypto::randomBytes(salt.data(), salt.size());
-        FIDES_RETURN_IF_ERROR(writeExclusive(saltPath, salt.data(), salt.size()));
+        FIDES_RETURN_IF_ERROR(writePrivateFile(saltPath, salt.data(), salt.size()));
     }
     try {
         auto family = Botan::PasswordHashFamily::create_or_throw("Argon2id");

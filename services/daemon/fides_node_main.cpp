@@ -26,10 +26,6 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <filesystem>
 #include <cstdlib>
@@ -92,20 +88,8 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     p2p::PemPair tls;
     if (consensusMode) {
         // Straight into the string (no stream buffer keeps a copy of the key).
-        const auto readPem = [](const std::string& path, const char* setting) -> Result<std::string> {
-            const Status unreadable = Status::notFound(std::string("cannot read ") + setting + " " + path);
-            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) return unreadable;
-            struct stat st {};
-            std::string text;
-            bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 0 && st.st_size <= (1 << 20);
-            if (ok) {
-                text.resize(static_cast<std::size_t>(st.st_size));
-                ok = ::read(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-            }
-            ::close(fd);
-            if (!ok) return unreadable;
-            return text;
+        const auto readPem = [](const std::string& path, const char* setting) {
+            return readWholeFile<std::string>(path, 1 << 20, std::string("cannot read ") + setting + " " + path);
         };
         if (Status st = checkPrivateFile(settings->tlsKeyFile, "TLS key file (tls_key_file)"); !st) {
             return fail(2, st.message());

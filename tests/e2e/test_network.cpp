@@ -31,6 +31,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <functional>
@@ -289,6 +290,25 @@ std::string readText(const QString& path) {
 // what `digest` gives for the acceptor's nonce with `signer`, and, if the
 // acceptor answers with its own proof, checks it with `acceptorDigest` of
 // our nonce. The stream's final status (OK when both proofs passed).
+using PeerStream = grpc::ClientReaderWriter<p2p::v1::PeerMessage, p2p::v1::PeerMessage>;
+
+// The dialler's half of a link's handshake on an open stream: hello with
+// `claimed` and `nonce`, then the proof of `digest` (of the acceptor's
+// nonce) signed by `signer`. True when the acceptor answered with its own
+// proof, which is left in `reply`; false when the stream ended first.
+bool linkAs(PeerStream& stream, const std::string& chainId, const crypto::PublicKey& claimed,
+            const crypto::SecretKey& signer, const std::array<std::uint8_t, 32>& nonce,
+            const std::function<crypto::Hash256(ByteView acceptorNonce)>& digest, p2p::v1::PeerMessage& reply) {
+    p2p::v1::PeerMessage m;
+    m.mutable_hello()->set_chain_id(chainId);
+    m.mutable_hello()->set_validator_public_key(toStdString(claimed.bytes()));
+    m.mutable_hello()->set_nonce(toStdString(nonce));
+    if (!stream.Write(m) || !stream.Read(&reply) || !reply.has_hello()) return false;
+    p2p::v1::PeerMessage auth;
+    auth.mutable_auth()->set_signature(toStdString(crypto::sign(signer, digest(asBytes(reply.hello().nonce()))).bytes()));
+    return stream.Write(auth) && stream.Read(&reply) && reply.has_auth();
+}
+
 grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, const crypto::PublicKey& claimed,
                        const crypto::SecretKey& signer, const crypto::PublicKey& acceptorKey,
                        const std::function<crypto::Hash256(ByteView acceptorNonce)>& digest,
@@ -298,20 +318,12 @@ grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, co
     auto stream = stub.Connect(&ctx);
     const auto nonce = crypto::randomArray<32>();
     p2p::v1::PeerMessage m;
-    m.mutable_hello()->set_chain_id(chainId);
-    m.mutable_hello()->set_validator_public_key(toStdString(claimed.bytes()));
-    m.mutable_hello()->set_nonce(toStdString(nonce));
-    if (stream->Write(m) && stream->Read(&m) && m.has_hello()) {
-        const auto sig = crypto::sign(signer, digest(asBytes(m.hello().nonce())));
-        p2p::v1::PeerMessage auth;
-        auth.mutable_auth()->set_signature(toStdString(sig.bytes()));
-        if (stream->Write(auth) && stream->Read(&m) && m.has_auth()) {
-            auto theirs = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
-            const bool proven = theirs && crypto::verify(acceptorKey, acceptorDigest({nonce.data(), nonce.size()}), *theirs);
-            ctx.TryCancel();
-            (void)stream->Finish();
-            return proven ? grpc::Status::OK : grpc::Status(grpc::StatusCode::DATA_LOSS, "acceptor's proof does not verify");
-        }
+    if (linkAs(*stream, chainId, claimed, signer, nonce, digest, m)) {
+        auto theirs = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
+        const bool proven = theirs && crypto::verify(acceptorKey, acceptorDigest({nonce.data(), nonce.size()}), *theirs);
+        ctx.TryCancel();
+        (void)stream->Finish();
+        return proven ? grpc::Status::OK : grpc::Status(grpc::StatusCode::DATA_LOSS, "acceptor's proof does not verify");
     }
     return stream->Finish();
 }
@@ -539,14 +551,8 @@ private slots:
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + 30s);
         auto stream = stub->Connect(&ctx);
-        p2p::v1::PeerMessage msg;
-        msg.mutable_hello()->set_chain_id(chain);
-        msg.mutable_hello()->set_validator_public_key(toStdString(key3.bytes()));
-        msg.mutable_hello()->set_nonce(toStdString(crypto::randomArray<32>()));
-        QVERIFY(stream->Write(msg) && stream->Read(&msg) && msg.has_hello());
-        p2p::v1::PeerMessage auth;
-        auth.mutable_auth()->set_signature(toStdString(crypto::sign(secret3, proof(asBytes(msg.hello().nonce()))).bytes()));
-        QVERIFY(stream->Write(auth) && stream->Read(&msg) && msg.has_auth());  // linked as validator 3
+        p2p::v1::PeerMessage reply;
+        QVERIFY(linkAs(*stream, chain, key3, secret3, crypto::randomArray<32>(), proof, reply));  // linked as validator 3
 
         // Forged votes for the height validator 0 is at (and the next), until
         // the stream is closed.
