@@ -4,6 +4,7 @@
 #include "p2p/tls_certs.h"
 #include "primitives/genesis.h"
 #include "storage/store_key.h"
+#include "util/private_file.h"
 
 
 
@@ -100,16 +101,15 @@ std::string resolve(const std::string& home, const std::string& p) {
 }  // namespace
 
 namespace {
+// A secret (a TLS private key) is created with mode 0600 and never written
+// over an existing file, as the validator key is; before, it was written with
+// the umask's mode and restricted afterwards, readable by others meanwhile.
 Status writeText(const fs::path& path, const std::string& text, bool secret) {
+    if (secret) return writePrivateFile(path.string(), text.data(), text.size());
     std::ofstream out(path);
     out << text;
     out.close();
     if (!out) return Status::internal("cannot write " + path.string());
-    if (secret) {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
-        if (ec) return Status::internal("cannot restrict " + path.string());
-    }
     return Status::ok();
 }
 
