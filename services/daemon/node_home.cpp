@@ -6,8 +6,6 @@
 #include "storage/store_key.h"
 #include "util/private_file.h"
 
-
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
