@@ -41,7 +41,7 @@ Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& 
     const bool ordered = a.encode() < b.encode();
     p.first = ordered ? a : b;
     p.second = ordered ? b : a;
-    return makeSignedTransaction(chainId, TxType::Evidence, p.encode(), submitter, expiryUnixSeconds);
+    return makeSignedTransaction(chainId, kEvidenceTxType, p.encode(), submitter, expiryUnixSeconds);
 }
 
 Result<EvidencePayload> EvidenceApp::verified(const Transaction& tx) const {
@@ -74,8 +74,7 @@ Status EvidenceApp::deliverTx(const Transaction& tx, const app::TxContext& ctx, 
     if (known) return Status::alreadyExists("this equivocation is already on the ledger");
     Writer w;
     w.var(tx.payload).u64(ctx.height);
-    state.put(key, std::move(w).take());
-    return Status::ok();
+    return state.put(key, std::move(w).take());
 }
 
 }  // namespace fides::consensus

@@ -20,6 +20,10 @@
 
 namespace fides::consensus {
 
+// doc/spec/tx-types.md
+inline constexpr std::uint16_t kEvidenceTxType = 2;
+inline constexpr std::string_view kEvidencePrefix = "evidence/";
+
 struct EvidencePayload {
     static constexpr std::uint8_t kVersion = 1;
     SignedVote first;   // the pair in canonical order (by encoding)
@@ -43,9 +47,8 @@ public:
     EvidenceApp(std::string chainId, ValidatorSet validators)
         : EvidenceApp(std::move(chainId), std::make_shared<const ValidatorSchedule>(std::move(validators))) {}
     std::string name() const override { return "evidence"; }
-    bool handles(std::uint16_t txType) const override {
-        return txType == static_cast<std::uint16_t>(TxType::Evidence);
-    }
+    std::vector<std::uint16_t> txTypes() const override { return {kEvidenceTxType}; }
+    std::string statePrefix() const override { return std::string(kEvidencePrefix); }
     Status checkTx(const Transaction& tx, const app::StateReader& committed) const override;
     Status deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) override;
 

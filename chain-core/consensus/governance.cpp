@@ -167,7 +167,7 @@ Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, con
 
 Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
                              const GovernancePayload& payload, std::uint64_t expiryUnixSeconds) {
-    return makeSignedTransaction(chainId, TxType::ValidatorUpdate, payload.encode(), submitter, expiryUnixSeconds);
+    return makeSignedTransaction(chainId, kValidatorUpdateTxType, payload.encode(), submitter, expiryUnixSeconds);
 }
 
 Bytes governanceKey(const crypto::Hash256& digest) {
@@ -211,11 +211,10 @@ Status GovernanceApp::deliverTx(const Transaction& tx, const app::TxContext& ctx
     crypto::Hash256 digest;
     FIDES_ASSIGN_OR_RETURN(ValidatorSet next, evaluate(tx, ctx.height, state, &digest));
     const std::uint64_t from = ctx.height + ValidatorSchedule::kActivationDelay;
-    state.put(ValidatorSchedule::stateKey(from), next.encodeFull());
+    FIDES_RETURN_IF_ERROR(state.put(ValidatorSchedule::stateKey(from), next.encodeFull()));
     Writer w;
     w.u64(from);
-    state.put(governanceKey(digest), std::move(w).take());
-    return Status::ok();
+    return state.put(governanceKey(digest), std::move(w).take());
 }
 
 }  // namespace fides::consensus

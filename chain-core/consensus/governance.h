@@ -35,6 +35,12 @@
 
 namespace fides::consensus {
 
+// doc/spec/tx-types.md
+inline constexpr std::uint16_t kValidatorUpdateTxType = 3;
+// Governance writes the validator sets (ValidatorSchedule::kStatePrefix) and
+// its own records, all under this prefix.
+inline constexpr std::string_view kGovernanceStatePrefix = "fides/";
+
 enum class ChangeOp : std::uint8_t { Add = 1, Remove = 2, SetPower = 3, RotateKey = 4 };
 
 struct ValidatorChange {
@@ -96,15 +102,15 @@ public:
     GovernanceApp(std::string chainId, std::shared_ptr<const ValidatorSchedule> schedule)
         : m_chainId(std::move(chainId)), m_schedule(std::move(schedule)) {}
     std::string name() const override { return "governance"; }
-    bool handles(std::uint16_t txType) const override {
-        return txType == static_cast<std::uint16_t>(TxType::ValidatorUpdate);
-    }
+    std::vector<std::uint16_t> txTypes() const override { return {kValidatorUpdateTxType}; }
+    std::string statePrefix() const override { return std::string(kGovernanceStatePrefix); }
     // Checked against the set of the next block (committed height + 1).
     Status checkTx(const Transaction& tx, const app::StateReader& committed) const override;
     Status deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) override;
 
     // The committed height (for checkTx); the node keeps it current.
     void setCommittedHeight(std::uint64_t h) { m_committedHeight.store(h); }
+    void committed(const app::BlockContext& ctx) override { setCommittedHeight(ctx.height); }
 
 private:
     // The new set if `tx` may be applied in block `height` over `state`.

@@ -1,6 +1,7 @@
 #include "node/node.h"
 
 #include "consensus/evidence_app.h"
+#include "consensus/governance.h"
 #include "primitives/merkle.h"
 
 #include <spdlog/spdlog.h>
@@ -32,13 +33,17 @@ constexpr std::size_t kRememberedDrops = 100'000;
 // How far ahead of this node's clock a proposed block's time may be.
 constexpr std::chrono::milliseconds kMaxClockDrift{30'000};
 
-std::vector<storage::StateWrite> takeWrites(app::BlockState& state) {
-    auto all = state.takeWrites();
+std::vector<storage::StateWrite> takeWrites(app::BlockExecution& exec) {
+    auto all = exec.takeWrites();
     std::vector<storage::StateWrite> out;
     out.reserve(all.size());
     for (auto it = all.begin(); it != all.end();) {
         auto node = all.extract(it++);
-        out.push_back({std::move(node.key()), std::move(node.mapped())});
+        if (node.mapped()) {
+            out.emplace_back(std::move(node.key()), std::move(*node.mapped()));
+        } else {
+            out.push_back(storage::StateWrite::erasure(std::move(node.key())));
+        }
     }
     return out;
 }
@@ -61,23 +66,22 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     n->m_config = std::move(config);
     n->m_clock = clock ? std::move(clock) : Clock(systemNowMs);
     n->m_schedule = std::make_shared<ValidatorSchedule>(n->m_genesis.validators);
-    n->m_apps = std::move(apps);
-    if (n->handlerFor(static_cast<std::uint16_t>(TxType::Evidence)) == nullptr) {
-        n->m_apps.push_back(std::make_unique<consensus::EvidenceApp>(n->m_genesis.chainId, n->m_schedule));
-    }
+    // The built-in applications (evidence, unless the caller brings its
+    // own, and governance) come after the caller's. Exactly one application
+    // per transaction type, and one writer per key: AppSet refuses overlaps.
+    const bool ownEvidence = std::any_of(apps.begin(), apps.end(), [](const auto& a) {
+        const auto types = a->txTypes();
+        return std::find(types.begin(), types.end(), consensus::kEvidenceTxType) != types.end();
+    });
+    if (!ownEvidence) apps.push_back(std::make_unique<consensus::EvidenceApp>(n->m_genesis.chainId, n->m_schedule));
     auto governance = std::make_unique<consensus::GovernanceApp>(n->m_genesis.chainId, n->m_schedule);
-    n->m_governance = governance.get();
-    n->m_apps.push_back(std::move(governance));
-    // Exactly one application per transaction type: admission and execution
-    // must agree on who decides.
-    for (std::uint32_t type = 0; type <= 0xffff; ++type) {
-        const auto handlers = std::count_if(n->m_apps.begin(), n->m_apps.end(), [&](const auto& a) {
-            return a->handles(static_cast<std::uint16_t>(type));
-        });
-        if (handlers > 1) {
-            return Status::invalidArgument("more than one application handles transaction type " +
-                                           std::to_string(type));
-        }
+    const std::string governancePrefix = governance->statePrefix();
+    apps.push_back(std::move(governance));
+    FIDES_ASSIGN_OR_RETURN(n->m_apps, app::AppSet::make(std::move(apps)));
+    // Only governance may write validator-set keys: they are under its prefix.
+    const std::size_t setOwner = n->m_apps.ownerOf(asBytes(ValidatorSchedule::kStatePrefix));
+    if (setOwner == n->m_apps.size() || n->m_apps.prefixAt(setOwner) != governancePrefix) {
+        return Status::internal("the validator-set keys are not under governance's prefix");
     }
     n->m_mempool = std::make_unique<Mempool>(n->m_config.mempool);
 
@@ -97,7 +101,6 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
         FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(encoded));
         FIDES_RETURN_IF_ERROR(n->m_schedule->add(from, std::move(set)));
     }
-    n->m_governance->setCommittedHeight(n->m_store->height());
     if (n->m_store->height() > 0) {
         FIDES_ASSIGN_OR_RETURN(Block tip, n->m_store->block(n->m_store->height()));
         if (n->m_tree.root() != tip.header.stateRoot) {
@@ -106,6 +109,9 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
         }
         n->m_tip = SignedHeader{tip.header, tip.commit};
     }
+    n->m_apps.committed(app::BlockContext{n->m_store->height(),
+                                          n->m_tip ? n->m_tip->header.timeMs : n->m_genesis.genesisTimeMs,
+                                          n->m_schedule.get()});
     const auto nextSet = n->m_schedule->at(n->m_store->height() + 1);
     const Validator* self = nextSet->find(n->m_publicKey);
     if (!n->m_config.consensus && (self == nullptr || !nextSet->isQuorum(self->power))) {
@@ -182,7 +188,7 @@ std::vector<Result<crypto::Hash256>> Node::submitBatch(const std::vector<ByteVie
                                                  std::to_string(m_config.maxTxTtl.count()) + " s ahead");
             continue;
         }
-        if (handlerFor(tx->type) == nullptr) {
+        if (m_apps.handlerFor(tx->type) == nullptr) {
             results[i] = Status::invalidArgument("no application handles transaction type " +
                                                  std::to_string(tx->type));
             continue;
@@ -210,7 +216,7 @@ std::vector<Result<crypto::Hash256>> Node::submitBatch(const std::vector<ByteVie
                                              std::to_string(committedAt->height));
             }
             if (!entry->tx.verifySignature()) return Status::unauthenticated("transaction signature is invalid");
-            FIDES_RETURN_IF_ERROR(handlerFor(entry->tx.type)->checkTx(entry->tx, *m_committed));
+            FIDES_RETURN_IF_ERROR(m_apps.handlerFor(entry->tx.type)->checkTx(entry->tx, *m_committed));
             return entry->hash;
         }();
         if (!results[i]) continue;
@@ -314,9 +320,14 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     header.txRoot = Block::computeTxRoot(ex.block.transactions);
     ex.writes = std::move(writes);
     std::vector<std::pair<crypto::Hash256, crypto::Hash256>> hashed;
+    std::vector<crypto::Hash256> erased;
     hashed.reserve(ex.writes.size());
     for (auto& w : ex.writes) {
-        hashed.emplace_back(w.keyHash, crypto::sha256(w.value));
+        if (w.erased) {
+            erased.push_back(w.keyHash);
+        } else {
+            hashed.emplace_back(w.keyHash, crypto::sha256(w.value));
+        }
         // Before the tree can change (a block never committed leaves false
         // positives only, which the tree answers). Only keys not seen yet:
         // the filter grows with distinct keys, not with writes. A key it has
@@ -326,10 +337,11 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     }
     std::unique_lock lock(m_stateMutex);
     if (mode == TreeMode::Speculative) {
-        ex.stateVersion = m_tree.speculate(std::move(hashed));
+        ex.stateVersion = m_tree.speculate(std::move(hashed), erased);
         header.stateRoot = ex.stateVersion->root();
     } else {
         for (const auto& [k, v] : hashed) m_tree.put(k, v);
+        for (const auto& k : erased) m_tree.erase(k);
         header.stateRoot = m_tree.root();
     }
     return Status::ok();
@@ -342,27 +354,21 @@ Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
     ExecutedBlock ex;
     ex.block.header = nextHeaderTemplate(timeMs);
     const BlockHeader& header = ex.block.header;
-    app::BlockState state(*m_committed);
+    app::BlockExecution exec(m_apps, *m_committed, blockContext(header), &m_genesis);
+    FIDES_RETURN_IF_ERROR(exec.begin());
     for (const auto& e : batch) {
-        Status st;
-        if (e->tx.expiry * 1000 <= header.timeMs) {
-            st = Status::invalidArgument("transaction expired before it could be included");
-        } else {
-            app::TxContext ctx{header.height, header.timeMs, static_cast<std::uint32_t>(ex.txHashes.size()), e->hash};
-            app::Application* handler = handlerFor(e->tx.type);
-            st = handler != nullptr ? handler->deliverTx(e->tx, ctx, state)
-                                    : Status::invalidArgument("no application handles this transaction type");
-        }
+        Status st = e->tx.expiry * 1000 <= header.timeMs
+                        ? Status::invalidArgument("transaction expired before it could be included")
+                        : exec.deliver(e->tx, static_cast<std::uint32_t>(ex.txHashes.size()), e->hash);
         if (st) {
-            state.commitTx();
             ex.txHashes.push_back(e->hash);
             ex.block.transactions.push_back(e->encoded);
         } else {
-            state.rollbackTx();
             ex.dropped.emplace_back(e->hash, st);
         }
     }
-    std::vector<storage::StateWrite> writes = takeWrites(state);
+    FIDES_RETURN_IF_ERROR(exec.end());
+    std::vector<storage::StateWrite> writes = takeWrites(exec);
     FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), mode));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     return ex;
@@ -373,8 +379,10 @@ Status Node::collectScheduledSet(ExecutedBlock& ex) const {
     // each process): a second scheduled set must not be settled by that
     // order. Governance schedules at most one per block; every validator
     // refuses a block with two alike.
+    // Only governance can write these keys (they are under its prefix).
     for (const auto& w : ex.writes) {
         if (auto from = ValidatorSchedule::parseStateKey(w.key)) {
+            if (w.erased) return Status::invalidArgument("block erases a scheduled validator set");
             if (ex.scheduledSet) return Status::invalidArgument("block schedules more than one validator set");
             FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(w.value));
             ex.scheduledSet.emplace(*from, std::move(set));
@@ -437,7 +445,8 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
     ExecutedBlock ex;
     ex.block.header = h;
     ex.block.header.stateRoot = crypto::Hash256();
-    app::BlockState state(*m_committed);
+    app::BlockExecution exec(m_apps, *m_committed, blockContext(h), &m_genesis);
+    FIDES_RETURN_IF_ERROR(exec.begin());
     for (std::size_t i = 0; i < n; ++i) {
         const crypto::Hash256& hash = hashes[i];
         std::optional<Transaction> decoded;
@@ -455,16 +464,13 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
             if (committedAt) return Status::alreadyExists(where(i) + ": already committed");
             if (!tx->verifySignature()) return Status::unauthenticated(where(i) + ": invalid signature");
         }
-        app::TxContext ctx{h.height, h.timeMs, static_cast<std::uint32_t>(i), hash};
-        app::Application* handler = handlerFor(tx->type);
-        Status st = handler != nullptr ? handler->deliverTx(*tx, ctx, state)
-                                       : Status::invalidArgument("no application handles this transaction type");
+        Status st = exec.deliver(*tx, static_cast<std::uint32_t>(i), hash);
         if (!st) return st.withContext(where(i));
-        state.commitTx();
     }
+    FIDES_RETURN_IF_ERROR(exec.end());
     ex.txHashes = std::move(hashes);
     ex.block.transactions = std::move(block.transactions);
-    std::vector<storage::StateWrite> writes = takeWrites(state);
+    std::vector<storage::StateWrite> writes = takeWrites(exec);
     FIDES_RETURN_IF_ERROR(finishExecution(ex, std::move(writes), TreeMode::Speculative));
     FIDES_RETURN_IF_ERROR(collectScheduledSet(ex));
     if (ex.block.header.txRoot != h.txRoot) return Status::invalidArgument("transaction root does not match");
@@ -499,7 +505,13 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
             // The tree the execution built, unless the tree moved since
             // (then the writes are applied again).
             if (!ex.stateVersion || !m_tree.adopt(*ex.stateVersion)) {
-                for (const auto& w : ex.writes) m_tree.put(w.keyHash, crypto::sha256(w.value));
+                for (const auto& w : ex.writes) {
+                    if (w.erased) {
+                        m_tree.erase(w.keyHash);
+                    } else {
+                        m_tree.put(w.keyHash, crypto::sha256(w.value));
+                    }
+                }
             }
             ex.stateVersion.reset();
             if (m_tree.root() != block.header.stateRoot) {
@@ -520,7 +532,7 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
         return st;
     }
     m_tip = SignedHeader{block.header, block.commit};
-    m_governance->setCommittedHeight(block.header.height);
+    m_apps.committed(blockContext(block.header));
     return Status::ok();
 }
 

@@ -27,8 +27,7 @@
 // wait while a block is written to disk). m_tipMutex + m_tipChanged wake waiters for new heights.
 #pragma once
 
-#include "app/application.h"
-#include "consensus/governance.h"
+#include "app/app_set.h"
 #include "crypto/schnorr.h"
 #include "mempool/mempool.h"
 #include "primitives/block.h"
@@ -201,13 +200,7 @@ private:
     void afterCommit(const ExecutedBlock& executed);
     // The validator set a governance write in `executed` schedules, if any.
     Status collectScheduledSet(ExecutedBlock& executed) const;
-    // The one application that handles `type` (open() refuses two), or null.
-    app::Application* handlerFor(std::uint16_t type) const {
-        for (const auto& a : m_apps) {
-            if (a->handles(type)) return a.get();
-        }
-        return nullptr;
-    }
+    app::BlockContext blockContext(const BlockHeader& h) const { return {h.height, h.timeMs, m_schedule.get()}; }
     // Stops the node for good (queries and admission answer UNAVAILABLE).
     void markFailed(const Status& failure);
     std::uint64_t nowMs() const { return m_clock(); }
@@ -219,9 +212,8 @@ private:
     Clock m_clock;
     std::unique_ptr<storage::BlockStore> m_store;
     std::unique_ptr<CommittedState> m_committed;
-    std::vector<std::unique_ptr<app::Application>> m_apps;
-    std::shared_ptr<ValidatorSchedule> m_schedule;
-    consensus::GovernanceApp* m_governance = nullptr;  // one of m_apps
+    std::shared_ptr<ValidatorSchedule> m_schedule;  // before m_apps: the built-in ones hold it
+    app::AppSet m_apps;
     std::unique_ptr<Mempool> m_mempool;
 
     mutable std::mutex m_commitMutex;

@@ -78,12 +78,12 @@ bool Transaction::verifySignature() const {
     return crypto::verify(signer, signingDigest(), signature);
 }
 
-Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t nonce,
                                   std::uint64_t expiryUnixSeconds) {
     Transaction tx;
     tx.chainId = chainId;
-    tx.type = static_cast<std::uint16_t>(type);
+    tx.type = type;
     tx.payload = std::move(payload);
     tx.nonce = nonce;
     tx.expiry = expiryUnixSeconds;
@@ -91,7 +91,7 @@ Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes
     return tx;
 }
 
-Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds) {
     return makeSignedTransaction(chainId, type, std::move(payload), signer, crypto::randomU64(), expiryUnixSeconds);
 }

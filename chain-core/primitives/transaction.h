@@ -27,12 +27,6 @@ inline constexpr std::size_t kMaxPayloadSize = 60 * 1024;
 inline constexpr std::size_t kMaxTransactionSize = 64 * 1024;
 }  // namespace limits
 
-enum class TxType : std::uint16_t {
-    Notarize = 1,
-    Evidence = 2,         // two conflicting votes by one validator (consensus/evidence_app.h)
-    ValidatorUpdate = 3,  // a validator-set change approved by > 2/3 of the power (consensus/governance.h)
-};
-
 struct Transaction {
     static constexpr std::uint8_t kVersion = 1;
 
@@ -57,10 +51,11 @@ struct Transaction {
 
 // A transaction of `type` carrying `payload`, with a random nonce, signed
 // by `signer`.
-Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+// `type` is one an application declares (doc/spec/tx-types.md).
+Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds);
 // The same with a chosen nonce.
-Transaction makeSignedTransaction(const std::string& chainId, TxType type, Bytes payload,
+Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t nonce,
                                   std::uint64_t expiryUnixSeconds);
 

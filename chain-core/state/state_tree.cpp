@@ -310,19 +310,18 @@ void StateTree::put(const Hash256& keyHash, const Hash256& valueHash) {
     putInto(m_root, m_size, keyHash, valueHash, m_epoch);
 }
 
-bool StateTree::erase(const Hash256& keyHash) {
-    if (Node::findLeaf(m_root.get(), keyHash) == nullptr) return false;
-    m_generation = nextStamp();
+bool StateTree::eraseFrom(NodePtr& root, std::size_t& size, const Hash256& keyHash, std::uint64_t epoch) {
+    if (Node::findLeaf(root.get(), keyHash) == nullptr) return false;
     std::vector<NodePtr*> path;  // slots of the internal nodes walked through
-    NodePtr* slot = &m_root;
+    NodePtr* slot = &root;
     std::size_t depth = 0;
     while (!(*slot)->leaf) {
         path.push_back(slot);
-        slot = &Node::own(*slot, m_epoch).asInternal().child[keyHash.bit(depth)];
+        slot = &Node::own(*slot, epoch).asInternal().child[keyHash.bit(depth)];
         ++depth;
     }
     slot->reset();
-    --m_size;
+    --size;
     // Bottom-up: an internal node left with a single leaf below it (and an
     // empty sibling) is replaced by that leaf; one left with nothing goes.
     for (auto it = path.rbegin(); it != path.rend(); ++it) {
@@ -343,7 +342,14 @@ bool StateTree::erase(const Hash256& keyHash) {
     return true;
 }
 
-StateTree::Version StateTree::speculate(std::vector<std::pair<Hash256, Hash256>> writes) {
+bool StateTree::erase(const Hash256& keyHash) {
+    if (Node::findLeaf(m_root.get(), keyHash) == nullptr) return false;
+    m_generation = nextStamp();
+    return eraseFrom(m_root, m_size, keyHash, m_epoch);
+}
+
+StateTree::Version StateTree::speculate(std::vector<std::pair<Hash256, Hash256>> writes,
+                                       const std::vector<Hash256>& erasures) {
     // Stable: of two writes of one key, the later one still goes in last.
     std::stable_sort(writes.begin(), writes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     root();  // the shared nodes' hashes are final, so the version never writes to them
@@ -356,6 +362,7 @@ StateTree::Version StateTree::speculate(std::vector<std::pair<Hash256, Hash256>>
     v.m_baseGeneration = m_generation;
     const std::uint64_t epoch = nextStamp();
     for (const auto& [k, h] : writes) putInto(v.m_root, v.m_size, k, h, epoch);
+    for (const auto& k : erasures) eraseFrom(v.m_root, v.m_size, k, epoch);
     if (v.m_root) {
         crypto::Sha256 sha;
         v.m_rootHash = Node::refresh(*v.m_root, sha);

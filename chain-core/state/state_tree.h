@@ -85,9 +85,10 @@ public:
     // one entry becomes that entry's leaf). False if it was absent.
     bool erase(const Hash256& keyHash);
     // The tree with `writes` applied (key hash, value hash; later writes
-    // win); the tree itself does not change. The writes go in in key-hash
-    // order, so that consecutive ones walk shared paths still in cache.
-    Version speculate(std::vector<std::pair<Hash256, Hash256>> writes);
+    // win), then `erasures` removed (keys absent are ignored); the tree
+    // itself does not change. The writes go in in key-hash order, so that
+    // consecutive ones walk shared paths still in cache.
+    Version speculate(std::vector<std::pair<Hash256, Hash256>> writes, const std::vector<Hash256>& erasures = {});
     // Moves the tree to `version` if it was built on the tree as it is now;
     // false (and no change) if the tree changed since.
     bool adopt(const Version& version);
@@ -103,6 +104,7 @@ public:
 private:
     static void putInto(NodePtr& root, std::size_t& size, const Hash256& keyHash, const Hash256& valueHash,
                         std::uint64_t epoch);
+    static bool eraseFrom(NodePtr& root, std::size_t& size, const Hash256& keyHash, std::uint64_t epoch);
     NodePtr m_root;
     std::size_t m_size = 0;
     // Nodes stamped with m_epoch belong to this tree alone and change in

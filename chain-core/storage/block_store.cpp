@@ -75,14 +75,35 @@ Status setMeta(Database& db, const char* key, const std::string& value) {
     return ins.bindText(1, key).bind(2, asBytes(value)).run();
 }
 
-// A block's state writes as kept in `recent_writes`: u32 count, then each
-// write's key and value as var fields (doc/spec/encoding.md).
+// A block's state writes as kept in `recent_writes` (doc/spec/storage.md §4):
+// u32 count, then each write's key and value as var fields
+// (doc/spec/encoding.md). A block that erases keys is written in the second
+// form: u32 (count | kErasingForm), then per write a u8 kind (0 put, 1
+// erase), the key, and for a put the value. Rows written before erasures
+// existed are all of the first form.
+constexpr std::uint32_t kErasingForm = 0x80000000u;
+constexpr std::uint8_t kPut = 0;
+constexpr std::uint8_t kErase = 1;
+
 Bytes encodeWrites(const std::vector<StateWrite>& writes) {
     std::size_t size = 4;
-    for (const auto& wr : writes) size += 8 + wr.key.size() + wr.value.size();
+    bool erasing = false;
+    for (const auto& wr : writes) {
+        size += 9 + wr.key.size() + wr.value.size();
+        erasing = erasing || wr.erased;
+    }
     Writer w;
-    w.reserve(size).u32(static_cast<std::uint32_t>(writes.size()));
-    for (const auto& wr : writes) w.var(wr.key).var(wr.value);
+    const auto count = static_cast<std::uint32_t>(writes.size());
+    w.reserve(size).u32(erasing ? count | kErasingForm : count);
+    for (const auto& wr : writes) {
+        if (!erasing) {
+            w.var(wr.key).var(wr.value);
+        } else if (wr.erased) {
+            w.u8(kErase).var(wr.key);
+        } else {
+            w.u8(kPut).var(wr.key).var(wr.value);
+        }
+    }
     return std::move(w).take();
 }
 
@@ -90,12 +111,23 @@ Result<std::vector<StateWrite>> decodeWrites(ByteView bytes) {
     Reader r(bytes);
     std::uint32_t n = 0;
     FIDES_RETURN_IF_ERROR(r.u32(n));
+    const bool erasing = (n & kErasingForm) != 0;
+    n &= ~kErasingForm;
     std::vector<StateWrite> out;
     out.reserve(std::min<std::size_t>(n, bytes.size() / 8));
     for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint8_t kind = kPut;
+        if (erasing) {
+            FIDES_RETURN_IF_ERROR(r.u8(kind));
+            if (kind != kPut && kind != kErase) return Status::invalidArgument("unknown state write kind");
+        }
         Bytes key;
-        Bytes value;
         FIDES_RETURN_IF_ERROR(r.var(key));
+        if (kind == kErase) {
+            out.push_back(StateWrite::erasure(std::move(key)));
+            continue;
+        }
+        Bytes value;
         FIDES_RETURN_IF_ERROR(r.var(value));
         out.emplace_back(std::move(key), std::move(value));
     }
@@ -166,6 +198,7 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
     FIDES_ASSIGN_OR_RETURN(s->m_updateState, w.prepare("UPDATE state SET value = ?, height = ? WHERE khash = ?"));
     FIDES_ASSIGN_OR_RETURN(s->m_insertState,
                            w.prepare("INSERT INTO state (khash, key, value, height) VALUES (?, ?, ?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_deleteState, w.prepare("DELETE FROM state WHERE khash = ?"));
     FIDES_ASSIGN_OR_RETURN(s->m_insertWrites, w.prepare("INSERT INTO recent_writes (height, writes) VALUES (?, ?)"));
     FIDES_ASSIGN_OR_RETURN(s->m_deleteWrites, w.prepare("DELETE FROM recent_writes WHERE height <= ?"));
     for (auto& reader : s->m_readers) {
@@ -246,7 +279,8 @@ Status BlockStore::loadPending() {
             const crypto::Hash256 kh = wr.keyHash;
             const std::size_t b = bucketOf(kh);
             if (mergeHeight(h, b) > top) {
-                m_pending[b].state.insert_or_assign(kh, PendingWrite{std::move(wr.key), std::move(wr.value), h});
+                m_pending[b].state.insert_or_assign(
+                    kh, PendingWrite{std::move(wr.key), std::move(wr.value), h, false, wr.erased});
             }
         }
     }
@@ -283,12 +317,17 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
         ByteView value;
         std::uint64_t height;
         bool created;
+        bool erased;
     };
     std::vector<Row> rows;
     rows.reserve(pending.state.size());
-    for (const auto& [kh, pw] : pending.state) rows.push_back({&kh, pw.key, pw.value, pw.height, pw.created});
+    for (const auto& [kh, pw] : pending.state) {
+        rows.push_back({&kh, pw.key, pw.value, pw.height, pw.created, pw.erased});
+    }
     for (const StateWrite& wr : writes) {
-        if (bucketOf(wr.keyHash) == bucket) rows.push_back({&wr.keyHash, wr.key, wr.value, height, wr.created});
+        if (bucketOf(wr.keyHash) == bucket) {
+            rows.push_back({&wr.keyHash, wr.key, wr.value, height, wr.created, wr.erased});
+        }
     }
     // This block's writes win over pending ones of the same key (and a later
     // write of the block over an earlier one): stable order, last one kept,
@@ -306,6 +345,11 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
     }
     rows.resize(out);
     for (const Row& r : rows) {
+        if (r.erased) {
+            // No row to delete (a key erased before it was ever merged) is fine.
+            FIDES_RETURN_IF_ERROR(m_deleteState.bindUncopied(1, r.khash->bytes()).run());
+            continue;
+        }
         const auto sh = static_cast<std::int64_t>(r.height);
         // The rows' bytes live in the pending rows and `writes` until the
         // merge is over: bound without a copy.
@@ -413,7 +457,7 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
             // row is in the table has not changed since.
             auto [it, fresh] = m_pending[b].state.try_emplace(wr.keyHash);
             const bool created = fresh ? wr.created : it->second.created;
-            it->second = PendingWrite{std::move(wr.key), std::move(wr.value), h, created};
+            it->second = PendingWrite{std::move(wr.key), std::move(wr.value), h, created, wr.erased};
         }
     }
     pendingLock.unlock();
@@ -477,7 +521,10 @@ Result<std::optional<Bytes>> BlockStore::getState(ByteView key) const {
     {
         std::shared_lock lock(m_pendingMutex);
         const auto& state = m_pending[bucketOf(kh)].state;
-        if (auto it = state.find(kh); it != state.end()) return std::optional<Bytes>(it->second.value);
+        if (auto it = state.find(kh); it != state.end()) {
+            if (it->second.erased) return std::optional<Bytes>();
+            return std::optional<Bytes>(it->second.value);
+        }
     }
     auto r = lease();
     Statement& st = r->selectState;
@@ -514,7 +561,9 @@ Status BlockStore::forEachState(
         visit(*kh, k, v);
     }
     for (const auto& bucket : m_pending) {
-        for (const auto& [kh, pw] : bucket.state) visit(kh, pw.key, pw.value);
+        for (const auto& [kh, pw] : bucket.state) {
+            if (!pw.erased) visit(kh, pw.key, pw.value);
+        }
     }
     return Status::ok();
 }

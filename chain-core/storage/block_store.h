@@ -42,15 +42,21 @@
 
 namespace fides::storage {
 
-// One key's new value. The key's hash, SHA-256(key), is computed once here
-// and used by every consumer: the state tree's path, the written-key filter
-// and the store's bucket and row key. Change `key` only by making a new
-// StateWrite.
+// One key's new value, or its erasure. The key's hash, SHA-256(key), is
+// computed once here and used by every consumer: the state tree's path, the
+// written-key filter and the store's bucket and row key. Change `key` only
+// by making a new StateWrite.
 struct StateWrite {
     StateWrite(Bytes k, Bytes v) : key(std::move(k)), value(std::move(v)), keyHash(crypto::sha256(key)) {}
+    static StateWrite erasure(Bytes k) {
+        StateWrite w(std::move(k), {});
+        w.erased = true;
+        return w;
+    }
     Bytes key;
-    Bytes value;
+    Bytes value;  // empty when erased
     crypto::Hash256 keyHash;
+    bool erased = false;  // the key is removed from the state
     // A hint: true when the writer knows the key has never been stored (the
     // node's filter of written keys has never seen it), so that the store
     // inserts its row without first trying to update one. false: unknown.
@@ -100,6 +106,7 @@ private:
         Bytes value;
         std::uint64_t height = 0;
         bool created = false;  // StateWrite::created of the key's first pending write
+        bool erased = false;   // the latest pending write removes the key
     };
     struct Bucket {
         crypto::Hash256Map<PendingWrite> state;  // by key hash
@@ -127,7 +134,7 @@ private:
     mutable std::mutex m_writeMutex;
     std::atomic<std::uint64_t> m_height{0};
     std::string m_chainId;
-    Statement m_insertBlock, m_insertTx, m_updateState, m_insertState, m_insertWrites,
+    Statement m_insertBlock, m_insertTx, m_updateState, m_insertState, m_deleteState, m_insertWrites,
         m_deleteWrites;  // guarded by m_writeMutex
     // Heights up to m_bucketsFrom were stored before the buckets (a store
     // migrated from schema 1): their rows are all in the tables.

@@ -65,7 +65,7 @@ Bytes documentKey(const crypto::Hash256& documentHash) {
 Transaction makeNotarizeTx(const std::string& chainId, const crypto::SecretKey& key,
                            const crypto::Hash256& documentHash, const std::string& label,
                            std::uint64_t nonce, std::uint64_t expiryUnixSeconds) {
-    return makeSignedTransaction(chainId, TxType::Notarize, NotarizePayload{documentHash, label}.encode(), key, nonce,
+    return makeSignedTransaction(chainId, kNotarizeTxType, NotarizePayload{documentHash, label}.encode(), key, nonce,
                                  expiryUnixSeconds);
 }
 
@@ -82,8 +82,7 @@ Status NotaryApp::deliverTx(const Transaction& tx, const app::TxContext& ctx, ap
     FIDES_ASSIGN_OR_RETURN(bool exists, state.exists(key));
     if (exists) return Status::alreadyExists("document " + p.documentHash.hex() + " is already registered");
     Registration reg{ctx.height, ctx.index, ctx.txHash, tx.signer, ctx.blockTimeMs, p.label};
-    state.put(key, reg.encode());
-    return Status::ok();
+    return state.put(key, reg.encode());
 }
 
 }  // namespace fides::notary

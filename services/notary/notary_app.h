@@ -20,6 +20,10 @@
 namespace fides::notary {
 
 inline constexpr std::size_t kMaxLabelLength = 256;
+// doc/spec/tx-types.md
+inline constexpr std::uint16_t kNotarizeTxType = 1;
+// Every key the notary writes starts with this.
+inline constexpr std::string_view kStatePrefix = "notary/";
 
 struct NotarizePayload {
     static constexpr std::uint8_t kVersion = 1;
@@ -55,9 +59,8 @@ Transaction makeNotarizeTx(const std::string& chainId, const crypto::SecretKey& 
 class NotaryApp final : public app::Application {
 public:
     std::string name() const override { return "notary"; }
-    bool handles(std::uint16_t txType) const override {
-        return txType == static_cast<std::uint16_t>(TxType::Notarize);
-    }
+    std::vector<std::uint16_t> txTypes() const override { return {kNotarizeTxType}; }
+    std::string statePrefix() const override { return std::string(kStatePrefix); }
     Status checkTx(const Transaction& tx, const app::StateReader& committed) const override;
     Status deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) override;
 };

@@ -37,7 +37,7 @@ Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient, c
     FIDES_RETURN_IF_ERROR(verifyTxInclusion(th.header, ev.transaction, ev.txIndex, ev.inclusionProof));
     FIDES_ASSIGN_OR_RETURN(Transaction tx, Transaction::decode(ev.transaction));
     if (!tx.verifySignature()) return Status::unauthenticated("registering transaction's signature is invalid");
-    if (tx.type != static_cast<std::uint16_t>(TxType::Notarize)) {
+    if (tx.type != kNotarizeTxType) {
         return Status::unauthenticated("registering transaction is not a notarisation");
     }
     FIDES_ASSIGN_OR_RETURN(NotarizePayload p, NotarizePayload::decode(tx.payload));

@@ -272,7 +272,7 @@ int evidenceOnChainAgainst(const Devnet& net, const crypto::PublicKey& key) {
         if (!b) continue;
         for (const auto& raw : b->transactions()) {
             auto tx = Transaction::decode(asBytes(raw));
-            if (!tx || tx->type != static_cast<std::uint16_t>(TxType::Evidence)) continue;
+            if (!tx || tx->type != consensus::kEvidenceTxType) continue;
             auto p = consensus::EvidencePayload::decode(tx->payload);
             if (p && p->first.validator == key) ++found;
         }

@@ -399,13 +399,14 @@ private slots:
         const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 600;
         const Transaction good = makeEvidenceTx(kChain, submitter, b, a, expiry);  // any order
         QVERIFY2(app.checkTx(good, committed).isOk(), app.checkTx(good, committed).toString().c_str());
-        app::BlockState state(committed);
-        QVERIFY(app.deliverTx(good, {9, 1, 0, {}}, state).isOk());
+        app::StagedState state(committed);
+        app::BlockState view(state, app.statePrefix(), app.name());
+        QVERIFY(app.deliverTx(good, {9, 1, 0, {}}, view).isOk());
         state.commitTx();
         QCOMPARE(state.writes().size(), 1u);
         QVERIFY(state.writes().count(evidenceKey(vs.keys[2].publicKey(), 5, 1, VoteType::Precommit)) == 1);
         // The same equivocation again (reported by someone else) is refused.
-        QCOMPARE(app.deliverTx(makeEvidenceTx(kChain, crypto::SecretKey::generate(), a, b, expiry), {9, 1, 1, {}}, state).code(),
+        QCOMPARE(app.deliverTx(makeEvidenceTx(kChain, crypto::SecretKey::generate(), a, b, expiry), {9, 1, 1, {}}, view).code(),
                  Code::AlreadyExists);
         // Not evidence: the same vote twice, different rounds, different validators, a forged vote, an outsider.
         auto code = [&](const SignedVote& u, const SignedVote& v) {

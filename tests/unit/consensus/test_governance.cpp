@@ -152,13 +152,14 @@ private slots:
         const Transaction tx = makeGovernanceTx(kChain, submitter, pay, expiry());
         QVERIFY2(app.checkTx(tx, committed).isOk(), app.checkTx(tx, committed).toString().c_str());
 
-        app::BlockState block(committed);
-        QVERIFY(app.deliverTx(tx, {10, 1, 0, {}}, block).isOk());
+        app::StagedState block(committed);
+        app::BlockState view(block, app.statePrefix(), app.name());
+        QVERIFY(app.deliverTx(tx, {10, 1, 0, {}}, view).isOk());
         block.commitTx();
         QCOMPARE(block.writes().size(), 2u);
         const Bytes setKey = ValidatorSchedule::stateKey(12);
         QVERIFY(block.writes().count(setKey) == 1);
-        auto scheduled = ValidatorSet::decodeFull(block.writes().at(setKey));
+        auto scheduled = ValidatorSet::decodeFull(*block.writes().at(setKey));
         QVERIFY(scheduled && scheduled->find(newcomer.publicKey()) != nullptr);
         QCOMPARE(ValidatorSchedule::parseStateKey(setKey).value(), 12u);
         QVERIFY(!ValidatorSchedule::parseStateKey(asBytes(std::string("fides/validator-set/x"))));
@@ -168,13 +169,13 @@ private slots:
         second.proposal.nonce = 2;
         second.approvals.clear();
         for (std::size_t i = 0; i < 3; ++i) second.approve(kChain, net.keyOf(i));
-        QCOMPARE(app.deliverTx(makeGovernanceTx(kChain, submitter, second, expiry()), {10, 1, 1, {}}, block).code(),
+        QCOMPARE(app.deliverTx(makeGovernanceTx(kChain, submitter, second, expiry()), {10, 1, 1, {}}, view).code(),
                  Code::FailedPrecondition);
 
         // Committed: while it is pending (heights 11), nothing else; once it
         // took effect, a proposal must name the new set; the applied one is
         // never applied again.
-        for (const auto& [k, v] : block.writes()) committed.entries[k] = v;
+        for (const auto& [k, v] : block.writes()) committed.entries[k] = *v;
         QVERIFY(schedule->add(12, *scheduled).isOk());
         app.setCommittedHeight(10);
         QCOMPARE(app.checkTx(makeGovernanceTx(kChain, submitter, second, expiry()), committed).code(),

@@ -2,6 +2,8 @@
 // store: admission checks and their codes, block production, proofs that
 // verify client-side, restart with the state rebuilt.
 #include "crypto/random.h"
+#include "consensus/governance.h"
+#include "kv_app.h"
 #include "node/node.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
@@ -29,12 +31,15 @@ struct Fixture {
     }
 
     node::NodeConfig cfg;
+    // When set, the node also runs a testing::KvApp logging here.
+    std::shared_ptr<testing::KvApp::Log> kvLog;
 
     Result<std::unique_ptr<node::Node>> open() {
         cfg.storePath = dir.filePath("chain.db").toStdString();
         cfg.batchWait = 1ms;
         std::vector<std::unique_ptr<app::Application>> apps;
         apps.push_back(std::make_unique<notary::NotaryApp>());
+        if (kvLog) apps.push_back(std::make_unique<testing::KvApp>(kvLog));
         auto key = crypto::SecretKey::fromBytes(Bytes(validator.secretBytes().begin(), validator.secretBytes().end()));
         return node::Node::open(genesis, std::move(*key), storeKey, cfg, std::move(apps));
     }
@@ -44,7 +49,30 @@ struct Fixture {
         return notary::makeNotarizeTx(genesis.chainId, user, crypto::sha256(asBytes(doc)), "label " + doc,
                                       crypto::randomU64(), expiry);
     }
+
+    Transaction kv(testing::KvOp op, const std::string& key, const std::string& value = {}) {
+        return makeSignedTransaction(genesis.chainId, testing::kKvTxType, testing::kvPayload(op, key, value), user,
+                                     static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+    }
 };
+
+// Submits `tx` and waits for its block: the commit's status (the drop
+// reason when execution left it out).
+Status commitOne(node::Node& n, const Transaction& tx) {
+    auto h = n.submit(tx.encode());
+    if (!h) return h.status();
+    return n.waitForCommit(*h, std::chrono::steady_clock::now() + 10s).status();
+}
+
+// Whether the node's answer for `key` proves `value` (nullopt: absence)
+// against its signed header.
+bool proves(node::Node& n, const std::string& key, const std::optional<std::string>& value) {
+    auto a = n.query(asBytes(key));
+    if (!a) return false;
+    const std::optional<Bytes> v = value ? std::optional<Bytes>(Bytes(value->begin(), value->end())) : std::nullopt;
+    if (a->value != v) return false;
+    return state::verifyStateProof(a->signedHeader.header.stateRoot, asBytes(key), v, a->proof);
+}
 
 notary::NotarizationEvidence evidence(node::Node& n, const crypto::Hash256& doc) {
     notary::NotarizationEvidence ev;
@@ -73,18 +101,118 @@ class TestNode : public QObject {
 
 private slots:
     // Admission and execution must agree on which application decides a
-    // transaction type: two handlers for one type are refused at open.
-    void twoApplicationsForOneTypeAreRefused() {
+    // transaction type, and a key has one writer: two handlers for one type,
+    // or an application whose prefix overlaps governance's, are refused at open.
+    void overlappingApplicationsAreRefused() {
+        const auto openWith = [](std::unique_ptr<app::Application> extra) {
+            Fixture f;
+            f.cfg.storePath = f.dir.filePath("chain.db").toStdString();
+            std::vector<std::unique_ptr<app::Application>> apps;
+            apps.push_back(std::make_unique<notary::NotaryApp>());
+            apps.push_back(std::move(extra));
+            auto key =
+                crypto::SecretKey::fromBytes(Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
+            return node::Node::open(f.genesis, std::move(*key), f.storeKey, f.cfg, std::move(apps)).status();
+        };
+        const auto log = std::make_shared<testing::KvApp::Log>();
+        Status st = openWith(std::make_unique<testing::KvApp>(log, "kv", "kv/", std::vector<std::uint16_t>{1}));
+        QCOMPARE(st.code(), Code::InvalidArgument);
+        QVERIFY2(st.message().find("transaction type 1 is declared by both 'notary' and 'kv'") != std::string::npos,
+                 st.message().c_str());
+        st = openWith(std::make_unique<testing::KvApp>(log, "kv", "fides/validator-set/"));
+        QCOMPARE(st.code(), Code::InvalidArgument);
+        QVERIFY2(st.message().find("overlap") != std::string::npos, st.message().c_str());
+        // The built-in governance's transaction type cannot be taken either.
+        st = openWith(std::make_unique<testing::KvApp>(log, "kv", "kv/",
+                                                       std::vector<std::uint16_t>{consensus::kValidatorUpdateTxType}));
+        QCOMPARE(st.code(), Code::InvalidArgument);
+    }
+
+    // An application cannot write outside its prefix: a write that would
+    // have been read as a validator-set change is refused, the transaction
+    // left out, and the schedule unchanged.
+    void applicationCannotScheduleAValidatorSet() {
         Fixture f;
-        f.cfg.storePath = f.dir.filePath("chain.db").toStdString();
-        std::vector<std::unique_ptr<app::Application>> apps;
-        apps.push_back(std::make_unique<notary::NotaryApp>());
-        apps.push_back(std::make_unique<notary::NotaryApp>());
-        auto key = crypto::SecretKey::fromBytes(Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
-        auto n = node::Node::open(f.genesis, std::move(*key), f.storeKey, f.cfg, std::move(apps));
-        QVERIFY(!n);
-        QCOMPARE(n.status().code(), Code::InvalidArgument);
-        QVERIFY(n.status().message().find("more than one application") != std::string::npos);
+        f.kvLog = std::make_shared<testing::KvApp::Log>();
+        auto n = f.open();
+        QVERIFY2(n, n.status().toString().c_str());
+        (*n)->start();
+        const Bytes setKey = ValidatorSchedule::stateKey(5);
+        const Bytes forged = f.genesis.validators.encodeFull();
+        const Status st = commitOne(**n, f.kv(testing::KvOp::RawPut, std::string(setKey.begin(), setKey.end()),
+                                              std::string(forged.begin(), forged.end())));
+        QCOMPARE(st.code(), Code::Internal);
+        QVERIFY2(st.message().find("'kv' may write only keys under 'kv/'") != std::string::npos, st.message().c_str());
+        QCOMPARE((*n)->validatorSchedule().lastChangeHeight(), 1u);
+        QVERIFY(proves(**n, std::string(setKey.begin(), setKey.end()), std::nullopt));
+        // Its hooks ran in every block, after the node opened.
+        QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "a", "1")).isOk());
+        const auto& calls = f.kvLog->calls;
+        QCOMPARE(calls.front(), std::string("committed 0"));
+        QVERIFY(std::find(calls.begin(), calls.end(), "init 1") != calls.end());
+        QVERIFY(std::find(calls.begin(), calls.end(), "end 2") != calls.end());
+        QCOMPARE(calls.back(), std::string("committed 2"));
+    }
+
+    // Erasures reach the state tree (absence proofs), the store (pending
+    // rows, then the tables once the key's bucket merges) and a restart; a
+    // follower that validates the same blocks reaches the same roots.
+    void erasuresAreProvenAbsentAndSurviveRestarts() {
+        Fixture f;
+        f.kvLog = std::make_shared<testing::KvApp::Log>();
+        const std::vector<std::string> keys = {"a", "b", "c", "d", "e", "f", "g", "h"};
+        {
+            auto n = f.open();
+            QVERIFY2(n, n.status().toString().c_str());
+            (*n)->start();
+            for (const auto& k : keys) QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, k, "v" + k)).isOk());
+            QVERIFY(commitOne(**n, f.kv(testing::KvOp::Erase, "a")).isOk());
+            QVERIFY(proves(**n, "kv/a", std::nullopt));
+            QVERIFY(proves(**n, "kv/b", "vb"));
+        }
+        {
+            // Right after the erasing block: its row is still pending, rebuilt
+            // from recent_writes.
+            auto n = f.open();
+            QVERIFY2(n, n.status().toString().c_str());
+            QVERIFY(proves(**n, "kv/a", std::nullopt));
+            (*n)->start();
+            // Erase the rest, put one back, then enough blocks for every
+            // bucket to merge.
+            for (std::size_t i = 1; i < keys.size(); ++i) {
+                QVERIFY(commitOne(**n, f.kv(testing::KvOp::Erase, keys[i])).isOk());
+            }
+            QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "c", "again")).isOk());
+            for (int i = 0; i < 18; ++i) QVERIFY(commitOne(**n, f.notarize("pad " + std::to_string(i))).isOk());
+            QVERIFY(proves(**n, "kv/b", std::nullopt));
+            QVERIFY(proves(**n, "kv/c", "again"));
+        }
+        auto n = f.open();
+        QVERIFY2(n, n.status().toString().c_str());
+        for (const auto& k : keys) QVERIFY(proves(**n, "kv/" + k, k == "c" ? std::optional<std::string>("again") : std::nullopt));
+        QCOMPARE((*n)->query(asBytes("kv/a"))->value, std::optional<Bytes>());
+
+        // A follower replays every block through validateBlock (the tree
+        // built beside the committed one) and reaches the same roots.
+        Fixture g;
+        g.genesis = f.genesis;
+        g.validator = *crypto::SecretKey::fromBytes(Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
+        g.kvLog = std::make_shared<testing::KvApp::Log>();
+        g.cfg.consensus = true;
+        auto follower = g.open();
+        QVERIFY2(follower, follower.status().toString().c_str());
+        for (std::uint64_t h = 1; h <= (*n)->height(); ++h) {
+            auto b = (*n)->block(h);
+            QVERIFY(b);
+            const Commit commit = b->commit;
+            const crypto::Hash256 root = b->header.stateRoot;
+            auto ex = (*follower)->validateBlock(std::move(*b));
+            QVERIFY2(ex, ex.status().toString().c_str());
+            QCOMPARE(ex->block.header.stateRoot, root);
+            QVERIFY((*follower)->commitBlock(std::move(*ex), commit).isOk());
+        }
+        QCOMPARE((*follower)->status().stateRoot, (*n)->status().stateRoot);
+        QVERIFY(proves(**follower, "kv/a", std::nullopt));
     }
 
     void notarizeCommitAndProve() {
