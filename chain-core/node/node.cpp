@@ -65,6 +65,12 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     n->m_genesis = std::move(genesis);
     n->m_config = std::move(config);
     n->m_clock = clock ? std::move(clock) : Clock(systemNowMs);
+    if (n->m_config.maxBlockTransactions == 0 || n->m_config.maxBlockTransactions > limits::kMaxBlockTransactions ||
+        n->m_config.maxBlockBytes > limits::kMaxBlockTxBytes) {
+        return Status::invalidArgument("a node may propose blocks of 1 to " +
+                                       std::to_string(limits::kMaxBlockTransactions) + " transactions and at most " +
+                                       std::to_string(limits::kMaxBlockTxBytes) + " bytes");
+    }
     n->m_schedule = std::make_shared<ValidatorSchedule>(n->m_genesis.validators);
     // The built-in applications (evidence, unless the caller brings its
     // own, and governance) come after the caller's. Exactly one application
@@ -413,7 +419,22 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
     }
     if (set->find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
     if (h.txCount != block.transactions.size()) return Status::invalidArgument("transaction count does not match");
-    if (block.transactions.size() > m_config.maxBlockTransactions) return Status::invalidArgument("too many transactions");
+    // The chain's rule, not this node's max_block_transactions: a validator
+    // configured for smaller blocks still accepts a valid larger one.
+    if (block.transactions.size() > limits::kMaxBlockTransactions) {
+        return Status::invalidArgument("block holds " + std::to_string(block.transactions.size()) +
+                                       " transactions, more than the " + std::to_string(limits::kMaxBlockTransactions) +
+                                       " a block may hold");
+    }
+    {
+        std::size_t bytes = 0;
+        for (const Bytes& tx : block.transactions) bytes += tx.size();
+        if (bytes > limits::kMaxBlockTxBytes) {
+            return Status::invalidArgument("block transactions take " + std::to_string(bytes) +
+                                           " bytes, more than the " + std::to_string(limits::kMaxBlockTxBytes) +
+                                           " a block may hold");
+        }
+    }
 
     // Hashes first, then one mempool lookup for the whole block: a
     // transaction found there was decoded, signature-checked and checked

@@ -52,6 +52,8 @@ namespace fides::node {
 
 struct NodeConfig {
     std::string storePath;
+    // What this node proposes; at most limits::kMaxBlockTransactions and
+    // limits::kMaxBlockTxBytes, which bound every valid block.
     std::size_t maxBlockTransactions = 10'000;
     std::size_t maxBlockBytes = 16u << 20;
     // 0: no empty blocks. Otherwise a block is formed at least this often.

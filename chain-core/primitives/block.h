@@ -20,6 +20,15 @@
 
 namespace fides {
 
+namespace limits {
+// Validity rules of a block, the same on every validator (never a local
+// setting): a block with more transactions, or whose transactions together
+// take more bytes, is invalid. A node's max_block_transactions and block
+// byte budget only bound what it proposes, and may not exceed these.
+inline constexpr std::size_t kMaxBlockTransactions = 20'000;
+inline constexpr std::size_t kMaxBlockTxBytes = 32u << 20;
+}  // namespace limits
+
 struct BlockHeader {
     static constexpr std::uint8_t kVersion = 1;
 

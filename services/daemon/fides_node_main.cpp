@@ -5,7 +5,7 @@
 //   fides-node testnet --out DIR [--validators N] [--chain-id ID] [--base-port P]
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
-// 4 the RPC address cannot be bound.
+// 4 the RPC address cannot be bound, 5 another fides-node uses the home.
 #include "crypto/key_file.h"
 #include "consensus/evidence_app.h"
 #include "consensus/wal.h"
@@ -61,6 +61,9 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     using namespace fides;
     auto settings = daemon::loadSettings(home);
     if (!settings) return fail(2, settings.status().message());
+    // Before any file of the home is read or written.
+    auto homeLock = daemon::lockHome(home);
+    if (!homeLock) return fail(homeLock.status().code() == Code::FailedPrecondition ? 5 : 1, homeLock.status().message());
     if (!rpcOverride.empty()) settings->rpcListen = rpcOverride;
     if (!storeKeyOverride.empty()) settings->storeKeyFile = storeKeyOverride;
     spdlog::set_level(spdlog::level::from_str(settings->logLevel));
@@ -211,6 +214,11 @@ int runWalRepair(const std::string& home, std::uint64_t height, bool confirmed) 
     // The log folder the node uses (consensus_wal_dir in node.conf).
     auto settings = fides::daemon::loadSettings(home);
     if (!settings) return fail(2, settings.status().message());
+    // Never under a running node (it may be appending to the log).
+    auto homeLock = fides::daemon::lockHome(home);
+    if (!homeLock) {
+        return fail(homeLock.status().code() == fides::Code::FailedPrecondition ? 5 : 1, homeLock.status().message());
+    }
     const std::string dir = settings->consensusWalDir;
     if (height == 0) {
         for (std::uint64_t h : fides::consensus::Wal::heights(dir)) height = std::max(height, h);

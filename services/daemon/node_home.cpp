@@ -6,9 +6,15 @@
 #include "storage/store_key.h"
 #include "util/private_file.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace fides::daemon {
 
@@ -206,6 +212,35 @@ Status initTestnet(const TestnetOptions& o) {
     return Status::ok();
 }
 
+HomeLock::~HomeLock() {
+    if (m_fd >= 0) ::close(m_fd);  // releases the lock; the file stays (removing it would race a new owner)
+}
+
+Result<HomeLock> lockHome(const std::string& home) {
+    const fs::path path = fs::path(home) / "fides-node.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::internal("cannot create the lock file " + path.string() + ": " + std::strerror(errno));
+    HomeLock lock(fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) {
+            return Status::internal("cannot lock " + path.string() + ": " + std::strerror(errno));
+        }
+        char pid[32] = {};
+        const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+        std::string owner = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string();
+        while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
+        return Status::failedPrecondition("the home " + home + " is in use by fides-node process " +
+                                          (owner.empty() ? std::string("(unknown)") : owner) +
+                                          " (lock " + path.string() + "); stop it first");
+    }
+    // Ours: record who holds it, for the message above.
+    const std::string me = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
+        return Status::internal("cannot write the lock file " + path.string() + ": " + std::strerror(errno));
+    }
+    return lock;
+}
+
 Result<NodeSettings> loadSettings(const std::string& home) {
     const std::string path = (fs::path(home) / "config" / "node.conf").string();
     std::ifstream in(path);
@@ -257,7 +292,12 @@ Result<NodeSettings> loadSettings(const std::string& home) {
         else return Status::invalidArgument(path + ":" + std::to_string(lineNo) + ": unknown setting '" + key + "'");
         if (!st) return st.withContext(path + ":" + std::to_string(lineNo));
     }
-    if (s.node.maxBlockTransactions == 0) return Status::invalidArgument("max_block_transactions must be positive");
+    if (s.node.maxBlockTransactions == 0 || s.node.maxBlockTransactions > limits::kMaxBlockTransactions) {
+        return Status::invalidArgument(path + ": max_block_transactions must be 1 to " +
+                                       std::to_string(limits::kMaxBlockTransactions) +
+                                       " (it bounds the blocks this validator proposes; every validator accepts "
+                                       "blocks of up to that many)");
+    }
     s.genesisFile = resolve(home, s.genesisFile);
     s.validatorKeyFile = resolve(home, s.validatorKeyFile);
     s.storePath = resolve(home, s.storePath);

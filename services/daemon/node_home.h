@@ -5,6 +5,7 @@
 //   config/validator.key    validator secret key, 64 hex characters, mode 0600
 //   config/store.key        store key (when not using a passphrase), mode 0600
 //   data/chain.db           the encrypted store
+//   fides-node.lock         held (flock) by the fides-node process using the home
 //
 // Thread-safety: not thread-safe; used at start-up only.
 #pragma once
@@ -13,6 +14,7 @@
 #include "node/node.h"
 
 #include <string>
+#include <utility>
 
 namespace fides::daemon {
 
@@ -63,6 +65,25 @@ struct InitOptions {
 };
 
 Status initHome(const InitOptions& options);
+
+// An exclusive lock on a home folder (fides-node.lock, flock(2)), held
+// for the life of the object: a second fides-node on the same home would
+// write the same store and consensus log, and could sign twice. The kernel
+// releases it when the process ends, however it ends (kill -9 included).
+class HomeLock {
+public:
+    HomeLock(HomeLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    HomeLock& operator=(HomeLock&&) = delete;
+    ~HomeLock();
+
+private:
+    friend Result<HomeLock> lockHome(const std::string& home);
+    explicit HomeLock(int fd) : m_fd(fd) {}
+    int m_fd = -1;
+};
+// FAILED_PRECONDITION "… is in use by fides-node process <pid>" when another
+// process holds it; INTERNAL when the lock file cannot be created.
+Result<HomeLock> lockHome(const std::string& home);
 // Reads config/node.conf; relative paths are resolved against `home`.
 Result<NodeSettings> loadSettings(const std::string& home);
 

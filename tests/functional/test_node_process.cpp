@@ -381,6 +381,30 @@ private slots:
         QVERIFY(!QFile::exists(home + "/data/chain.db"));  // the store was never opened (nor created)
     }
 
+    // Two fides-node processes on one home would write one store and one
+    // consensus log: the second exits with code 5, names the first, and
+    // changes nothing; once the first is killed (-9) the home is free again.
+    void secondNodeOnOneHomeIsRefused() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        const QByteArray before = folderDigest(node.home() + "/data");
+        QString err;
+        QCOMPARE(node.runExpectingExit(&err), 5);
+        QVERIFY2(err.contains("is in use by fides-node process"), qPrintable(err));
+        QVERIFY2(err.contains(QString::number(node.pid())), qPrintable(err));
+        QVERIFY(node.running());
+        QProcess repair;
+        repair.start(NodeProcess::binary("fides-node"),
+                     QStringList{"wal-repair", "--home", node.home(), "--yes-i-understand"});
+        QVERIFY(repair.waitForFinished(15000));
+        QCOMPARE(repair.exitCode(), 5);
+        QCOMPARE(folderDigest(node.home() + "/data"), before);
+        node.kill();
+        QVERIFY(node.start());
+        QCOMPARE(node.terminate(), 0);
+    }
+
     void wrongStoreKeyExitsWithClearErrorAndTouchesNothing() {
         NodeProcess node;
         QVERIFY(node.init());

@@ -35,6 +35,7 @@ public:
     QString genesisPath() const { return m_dir.path() + "/config/genesis.json"; }
     std::string address() const { return m_address.toStdString(); }
     bool running() const { return m_process && m_process->state() == QProcess::Running; }
+    qint64 pid() const { return m_process ? m_process->processId() : 0; }
     QString stderrText() const { return m_stderr; }
 
     static QString binary(const char* name);

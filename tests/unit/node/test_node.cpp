@@ -419,6 +419,9 @@ private slots:
         Fixture b;
         b.genesis = a.genesis;
         b.validator = *crypto::SecretKey::fromBytes(Bytes(a.validator.secretBytes().begin(), a.validator.secretBytes().end()));
+        // Validity never depends on a local setting: b proposes blocks of at
+        // most 2 transactions, and accepts a valid block of 5.
+        b.cfg.maxBlockTransactions = 2;
         auto na = a.open();
         auto nb = b.open();
         QVERIFY(na && nb);
