@@ -53,9 +53,10 @@ endfunction()
 function(fides_check_architecture)
   set(chain_core fides_util fides_crypto fides_primitives fides_state fides_storage fides_app fides_consensus
                  fides_mempool fides_node)
-  set(no_qt ${chain_core} fides_notary fides_rpc fides_p2p fides_client fides_daemon fides_proto fides-node fides)
+  set(no_qt ${chain_core} fides_notary fides_notary_module fides_appmodule fides_rpc fides_p2p fides_client fides_daemon
+            fides_proto fides-node fides)
   _fides_forbid("${no_qt}" "^Qt6?::" "chain-core and services use no Qt")
-  _fides_forbid("${chain_core}" "^gRPC::|^protobuf::|^fides_(proto|rpc|notary|client|daemon|client_common)$"
+  _fides_forbid("${chain_core}" "^gRPC::|^protobuf::|^fides_(proto|rpc|p2p|notary|notary_module|appmodule|client|daemon|client_common)$"
                 "chain-core may not depend on anything above it")
   message(STATUS "architecture: module dependencies follow doc/ARCHITECTURE.md")
 endfunction()

@@ -11,8 +11,8 @@
 #include "consensus/wal.h"
 #include "node/consensus_driver.h"
 #include "p2p/peer_network.h"
+#include "daemon/app_modules.h"
 #include "daemon/node_home.h"
-#include "notary/notary_app.h"
 #include "rpc/node_service.h"
 #include "storage/store_key.h"
 #include "util/private_file.h"
@@ -26,6 +26,7 @@
 #include <jemalloc/jemalloc.h>
 #endif
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <cstdlib>
@@ -55,6 +56,43 @@ std::string allocatorName() {
 int fail(int code, const std::string& msg) {
     std::cerr << "fides-node: " << msg << "\n";
     return code;
+}
+
+// The node.conf sections of every application module, for init and testnet.
+std::string moduleConfig() {
+    std::string out;
+    for (const auto& m : fides::daemon::appModules()) out += fides::appmodule::configSection(*m);
+    return out;
+}
+
+// Each module's application from its node.conf section; a section no module
+// claims, an unknown setting or a bad value is a configuration error.
+fides::Result<std::vector<std::unique_ptr<fides::app::Application>>> moduleApplications(
+    const fides::daemon::NodeSettings& settings, std::vector<std::unique_ptr<fides::appmodule::AppModule>>& modules,
+    std::vector<bool>& serveRpc) {
+    using namespace fides;
+    std::string names;
+    for (const auto& m : modules) names += (names.empty() ? "" : ", ") + m->name();
+    for (const auto& [section, values] : settings.sections) {
+        const bool known = std::any_of(modules.begin(), modules.end(), [&](const auto& m) { return m->name() == section; });
+        if (!known) {
+            return Status::invalidArgument(settings.configPath + ": unknown section [" + section +
+                                           "] (application modules: " + names + ")");
+        }
+    }
+    std::vector<std::unique_ptr<app::Application>> apps;
+    for (const auto& m : modules) {
+        const auto it = settings.sections.find(m->name());
+        FIDES_ASSIGN_OR_RETURN(auto values, appmodule::resolveSettings(*m, it == settings.sections.end()
+                                                                                ? appmodule::RawSection{}
+                                                                                : it->second,
+                                                                        settings.configPath));
+        serveRpc.push_back(values.at(appmodule::kServeRpc) == "true");
+        auto a = m->createApplication(values);
+        if (!a) return a.status().withContext("application module '" + m->name() + "'");
+        apps.push_back(std::move(*a));
+    }
+    return apps;
 }
 
 int runStart(const std::string& home, const std::string& rpcOverride, const std::string& storeKeyOverride) {
@@ -118,12 +156,14 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     }
     if (!storeKey) return fail(2, storeKey.status().message());
 
-    std::vector<std::unique_ptr<app::Application>> apps;
-    apps.push_back(std::make_unique<notary::NotaryApp>());
+    auto modules = daemon::appModules();
+    std::vector<bool> serveRpc;
+    auto apps = moduleApplications(*settings, modules, serveRpc);
+    if (!apps) return fail(2, apps.status().message());
     const Genesis genesisCopy = *genesis;
     Botan::secure_vector<std::uint8_t> keyBytes(key->secretBytes().begin(), key->secretBytes().end());
     auto node = node::Node::open(std::move(*genesis), std::move(key).value(), *storeKey, settings->node,
-                                 std::move(apps));
+                                 std::move(*apps));
     if (!node) {
         const Code code = node.status().code();
         const bool storeProblem = code == Code::FailedPrecondition || code == Code::DataLoss;
@@ -179,7 +219,15 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     }
     rpc::NodeServiceImpl::AdmittedHook gossip;
     if (network) gossip = [&network](const std::vector<ByteView>& txs) { network->broadcastTransactions(txs); };
-    auto server = rpc::RpcServer::start(**node, settings->rpcListen, gossip);
+    // The modules' own services (fides.<module>.v1), beside NodeService.
+    std::vector<std::unique_ptr<grpc::Service>> services;
+    std::vector<std::string> serviceNames;
+    for (std::size_t i = 0; i < modules.size(); ++i) {
+        if (!serveRpc[i]) continue;
+        for (auto& s : modules[i]->createServices(**node)) services.push_back(std::move(s));
+        for (auto& n : modules[i]->serviceNames()) serviceNames.push_back(std::move(n));
+    }
+    auto server = rpc::RpcServer::start(**node, settings->rpcListen, gossip, std::move(services), serviceNames);
     if (!server) {
         if (driver) driver->stop();
         if (network) network->stop();
@@ -286,6 +334,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     if (*initCmd) {
+        init.moduleConfig = moduleConfig();
         fides::Status st = fides::daemon::initHome(init);
         if (!st) return fail(2, st.message());
         std::cout << "initialised " << init.home << " for chain '" << init.chainId << "'\n"
@@ -296,6 +345,7 @@ int main(int argc, char** argv) {
     }
     if (*repairCmd) return runWalRepair(repairHome, repairHeight, repairConfirmed);
     if (*testnetCmd) {
+        testnet.moduleConfig = moduleConfig();
         fides::Status st = fides::daemon::initTestnet(testnet);
         if (!st) return fail(2, st.message());
         std::cout << "created " << testnet.validators << " validator homes in " << testnet.out

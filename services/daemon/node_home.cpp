@@ -6,6 +6,7 @@
 #include "storage/store_key.h"
 #include "util/private_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -134,9 +135,10 @@ std::uint64_t nowMs() {
 
 // What every validator home holds: config/ (owner only) and data/, the
 // validator key, a store key file unless the passphrase is used, genesis,
-// and node.conf from the template with `settings` applied.
+// and node.conf from the template with `settings` applied and the modules'
+// sections appended.
 Status writeHome(const fs::path& home, const crypto::SecretKey& key, const Genesis& genesis, bool storeKeyFile,
-                 const std::vector<std::pair<std::string, std::string>>& settings) {
+                 const std::vector<std::pair<std::string, std::string>>& settings, const std::string& moduleConfig) {
     std::error_code ec;
     fs::create_directories(home / "config", ec);
     if (!ec) fs::create_directories(home / "data", ec);
@@ -148,7 +150,7 @@ Status writeHome(const fs::path& home, const crypto::SecretKey& key, const Genes
     std::string conf = kConfigTemplate;
     if (!storeKeyFile) FIDES_RETURN_IF_ERROR(setConf(conf, "store_key_file", ""));
     for (const auto& [k, v] : settings) FIDES_RETURN_IF_ERROR(setConf(conf, k, v));
-    return writeText(home / "config" / "node.conf", conf, false);
+    return writeText(home / "config" / "node.conf", conf + moduleConfig, false);
 }
 }  // namespace
 
@@ -162,7 +164,7 @@ Status initHome(const InitOptions& o) {
     g.chainId = o.chainId;
     g.genesisTimeMs = nowMs();
     FIDES_ASSIGN_OR_RETURN(g.validators, ValidatorSet::create({{validatorKey.publicKey(), 10, o.moniker}}));
-    return writeHome(home, validatorKey, g, !o.passphrase, {});
+    return writeHome(home, validatorKey, g, !o.passphrase, {}, o.moduleConfig);
 }
 
 
@@ -203,7 +205,8 @@ Status initTestnet(const TestnetOptions& o) {
         FIDES_RETURN_IF_ERROR(writeHome(home, keys[i], g, true,
                                         {{"rpc_listen", o.host + ":" + std::to_string(p2pPort(i) - 1)},
                                          {"p2p_listen", o.host + ":" + std::to_string(p2pPort(i))},
-                                         {"peers", peers}}));
+                                         {"peers", peers}},
+                                        o.moduleConfig));
         FIDES_RETURN_IF_ERROR(writeText(home / "config" / "ca.pem", ca.certPem, false));
         FIDES_ASSIGN_OR_RETURN(p2p::PemPair cert, p2p::issueNodeCertificate(ca, "validator-" + std::to_string(i)));
         FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.pem", cert.certPem, false));
@@ -246,19 +249,39 @@ Result<NodeSettings> loadSettings(const std::string& home) {
     std::ifstream in(path);
     if (!in) return Status::notFound("cannot read " + path + " (run `fides-node init --home " + home + "` first)");
     NodeSettings s;
+    s.configPath = path;
     std::string line;
     int lineNo = 0;
+    appmodule::RawSection* section = nullptr;  // after a "[name]" line
     while (std::getline(in, line)) {
         ++lineNo;
         if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
         line = trim(line);
         if (line.empty()) continue;
+        const std::string where = path + ":" + std::to_string(lineNo);
+        if (line.front() == '[') {
+            const std::string name = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : std::string();
+            const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+            });
+            if (!valid) return Status::invalidArgument(where + ": expected a section '[name]' (lower case, digits)");
+            auto [it, fresh] = s.sections.try_emplace(name);
+            if (!fresh) return Status::invalidArgument(where + ": section [" + name + "] appears twice");
+            section = &it->second;
+            continue;
+        }
         auto eq = line.find('=');
         if (eq == std::string::npos) {
             return Status::invalidArgument(path + ":" + std::to_string(lineNo) + ": expected 'key = value'");
         }
         const std::string key = trim(line.substr(0, eq));
         const std::string value = trim(line.substr(eq + 1));
+        if (section != nullptr) {
+            if (!section->try_emplace(key, appmodule::RawValue{value, lineNo}).second) {
+                return Status::invalidArgument(where + ": setting '" + key + "' appears twice in its section");
+            }
+            continue;
+        }
         auto num = [&](auto& field) -> Status {
             FIDES_ASSIGN_OR_RETURN(auto v, number(key, value));
             field = static_cast<std::remove_reference_t<decltype(field)>>(v);

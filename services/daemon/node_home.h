@@ -10,6 +10,7 @@
 // Thread-safety: not thread-safe; used at start-up only.
 #pragma once
 
+#include "appmodule/app_module.h"
 #include "crypto/schnorr.h"
 #include "node/node.h"
 
@@ -38,6 +39,10 @@ struct NodeSettings {
     std::uint64_t timeoutDeltaMs = 250;
     std::uint64_t commitPauseMs = 50;
     std::uint64_t emptyBlockPauseMs = 1000;
+    // Application modules' sections ("[name]" and the lines after it),
+    // checked against the modules by appmodule::resolveSettings.
+    std::map<std::string, appmodule::RawSection> sections;
+    std::string configPath;  // node.conf, for messages
 };
 
 struct TestnetOptions {
@@ -49,6 +54,8 @@ struct TestnetOptions {
     // Extra homes (validator-<validators>…) whose keys are not in genesis:
     // they follow the chain until governance adds them.
     std::size_t standby = 0;
+    // Appended to each node.conf: the application modules' sections.
+    std::string moduleConfig;
 };
 
 // Creates `validators` (+ `standby`) homes out/validator-<i> sharing one
@@ -62,6 +69,7 @@ struct InitOptions {
     std::string chainId = "fides-local";
     std::string moniker = "validator-0";
     bool passphrase = false;  // store key from a passphrase instead of a key file
+    std::string moduleConfig;  // appended to node.conf: the application modules' sections
 };
 
 Status initHome(const InitOptions& options);
@@ -84,7 +92,9 @@ private:
 // FAILED_PRECONDITION "… is in use by fides-node process <pid>" when another
 // process holds it; INTERNAL when the lock file cannot be created.
 Result<HomeLock> lockHome(const std::string& home);
-// Reads config/node.conf; relative paths are resolved against `home`.
+// Reads config/node.conf; relative paths are resolved against `home`. After
+// a line "[name]", settings belong to the application module `name` (each
+// section once; the top-level settings come first).
 Result<NodeSettings> loadSettings(const std::string& home);
 
 }  // namespace fides::daemon

@@ -193,7 +193,9 @@ grpc::Status NodeServiceImpl::SubscribeBlocks(grpc::ServerContext* ctx, const v1
 }
 
 Result<std::unique_ptr<RpcServer>> RpcServer::start(node::Node& node, const std::string& address,
-                                                    NodeServiceImpl::AdmittedHook onAdmitted) {
+                                                    NodeServiceImpl::AdmittedHook onAdmitted,
+                                                    std::vector<std::unique_ptr<grpc::Service>> services,
+                                                    std::vector<std::string> serviceNames) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     std::unique_ptr<RpcServer> s(new RpcServer());
@@ -201,6 +203,9 @@ Result<std::unique_ptr<RpcServer>> RpcServer::start(node::Node& node, const std:
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &s->m_port);
     builder.RegisterService(s->m_service.get());
+    s->m_services = std::move(services);
+    s->m_serviceNames = std::move(serviceNames);
+    for (const auto& service : s->m_services) builder.RegisterService(service.get());
     builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
     builder.SetMaxSendMessageSize(64 << 20);
     s->m_server = builder.BuildAndStart();
@@ -210,6 +215,7 @@ Result<std::unique_ptr<RpcServer>> RpcServer::start(node::Node& node, const std:
     if (auto* health = s->m_server->GetHealthCheckService()) {
         health->SetServingStatus(true);
         health->SetServingStatus("fides.node.v1.NodeService", true);
+        for (const auto& name : s->m_serviceNames) health->SetServingStatus(name, true);
     }
     return s;
 }

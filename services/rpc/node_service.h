@@ -54,12 +54,16 @@ private:
     AdmittedHook m_onAdmitted;
 };
 
-// The node's gRPC server: NodeService, the standard health service and
-// server reflection, on `address` (e.g. "127.0.0.1:26657").
+// The node's gRPC server: NodeService, the application modules' services
+// (`services`, reported serving under `serviceNames` by health), the
+// standard health service and server reflection, on `address` (e.g.
+// "127.0.0.1:26657").
 class RpcServer {
 public:
     static Result<std::unique_ptr<RpcServer>> start(node::Node& node, const std::string& address,
-                                                    NodeServiceImpl::AdmittedHook onAdmitted = {});
+                                                    NodeServiceImpl::AdmittedHook onAdmitted = {},
+                                                    std::vector<std::unique_ptr<grpc::Service>> services = {},
+                                                    std::vector<std::string> serviceNames = {});
     ~RpcServer();
     void shutdown();
     int port() const { return m_port; }
@@ -67,6 +71,8 @@ public:
 private:
     RpcServer() = default;
     std::unique_ptr<NodeServiceImpl> m_service;
+    std::vector<std::unique_ptr<grpc::Service>> m_services;
+    std::vector<std::string> m_serviceNames;
     std::unique_ptr<grpc::Server> m_server;
     int m_port = 0;
 };
