@@ -204,10 +204,14 @@ Result<ValidatorSet> GovernanceApp::evaluate(const Transaction& tx, std::uint64_
 }
 
 Status GovernanceApp::checkTx(const Transaction& tx, const app::StateReader& committed) const {
+    if (tx.type == kAuthorityUpdateTxType) {
+        return evaluateAuthority(tx, m_committedHeight.load() + 1, committed).status();
+    }
     return evaluate(tx, m_committedHeight.load() + 1, committed, nullptr).status();
 }
 
 Status GovernanceApp::deliverTx(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) {
+    if (tx.type == kAuthorityUpdateTxType) return deliverAuthority(tx, ctx, state);
     crypto::Hash256 digest;
     FIDES_ASSIGN_OR_RETURN(ValidatorSet next, evaluate(tx, ctx.height, state, &digest));
     const std::uint64_t from = ctx.height + ValidatorSchedule::kActivationDelay;
@@ -215,6 +219,159 @@ Status GovernanceApp::deliverTx(const Transaction& tx, const app::TxContext& ctx
     Writer w;
     w.u64(from);
     return state.put(governanceKey(digest), std::move(w).take());
+}
+
+}  // namespace fides::consensus
+
+// ------------------------------------------------------- application authorities
+
+namespace fides::consensus {
+
+Bytes AuthorityProposal::encode() const {
+    Writer w;
+    w.u8(kVersion).fixed(baseSetHash.bytes()).u64(nonce).str(description).u8(static_cast<std::uint8_t>(op));
+    if (op == AuthorityOp::Revoke) {
+        w.str(authority.id);
+    } else {
+        Authority a = authority;
+        a.sinceHeight = 0;
+        w.var(a.encode());
+    }
+    return std::move(w).take();
+}
+
+Result<AuthorityProposal> AuthorityProposal::decode(ByteView bytes) {
+    Reader r(bytes, 8192);
+    AuthorityProposal p;
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "authority proposal"));
+    std::array<std::uint8_t, 32> base{};
+    FIDES_RETURN_IF_ERROR(r.fixed(base));
+    p.baseSetHash = crypto::Hash256(base);
+    FIDES_RETURN_IF_ERROR(r.u64(p.nonce));
+    FIDES_RETURN_IF_ERROR(r.str(p.description, GovernanceProposal::kMaxDescription));
+    std::uint8_t op = 0;
+    FIDES_RETURN_IF_ERROR(r.u8(op));
+    if (op < 1 || op > 3) return Status::invalidArgument("authority proposal: unknown operation " + std::to_string(op));
+    p.op = static_cast<AuthorityOp>(op);
+    if (p.op == AuthorityOp::Revoke) {
+        FIDES_RETURN_IF_ERROR(r.str(p.authority.id, Authority::kMaxIdLength));
+        if (p.authority.id.empty()) return Status::invalidArgument("authority proposal: empty id");
+    } else {
+        Bytes encoded;
+        FIDES_RETURN_IF_ERROR(r.var(encoded));
+        FIDES_ASSIGN_OR_RETURN(p.authority, Authority::decode(encoded));
+        if (p.authority.sinceHeight != 0) return Status::invalidArgument("authority proposal: sinceHeight must be 0");
+    }
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return p;
+}
+
+crypto::Hash256 AuthorityProposal::digest(const std::string& chainId) const {
+    Writer w;
+    w.str(chainId).var(encode());
+    return crypto::taggedHash("fides/governance/authority/v1", std::move(w).take());
+}
+
+Bytes AuthorityPayload::encode() const {
+    Writer w;
+    w.u8(kVersion).var(proposal.encode()).u32(static_cast<std::uint32_t>(approvals.size()));
+    for (const auto& a : approvals) w.fixed(a.validator.bytes()).fixed(a.signature.bytes());
+    return std::move(w).take();
+}
+
+Result<AuthorityPayload> AuthorityPayload::decode(ByteView bytes) {
+    Reader r(bytes, 16384);
+    AuthorityPayload p;
+    FIDES_RETURN_IF_ERROR(r.version(kVersion, "authority transaction"));
+    Bytes proposal;
+    FIDES_RETURN_IF_ERROR(r.var(proposal));
+    FIDES_ASSIGN_OR_RETURN(p.proposal, AuthorityProposal::decode(proposal));
+    std::uint32_t n = 0;
+    FIDES_RETURN_IF_ERROR(r.u32(n));
+    if (n > ValidatorSet::kMaxValidators) return Status::invalidArgument("too many approvals");
+    p.approvals.resize(n);
+    for (auto& a : p.approvals) {
+        FIDES_RETURN_IF_ERROR(readKey(r, a.validator, "approver key"));
+        std::array<std::uint8_t, 64> sig{};
+        FIDES_RETURN_IF_ERROR(r.fixed(sig));
+        a.signature = *crypto::Signature::fromBytes(sig);
+    }
+    FIDES_RETURN_IF_ERROR(r.finish());
+    return p;
+}
+
+void AuthorityPayload::approve(const std::string& chainId, const crypto::SecretKey& key) {
+    const crypto::PublicKey pk = key.publicKey();
+    std::erase_if(approvals, [&](const Approval& a) { return a.validator == pk; });
+    approvals.push_back({pk, crypto::sign(key, proposal.digest(chainId))});
+    std::sort(approvals.begin(), approvals.end(),
+              [](const Approval& a, const Approval& b) { return a.validator < b.validator; });
+}
+
+Transaction makeAuthorityTx(const std::string& chainId, const crypto::SecretKey& submitter,
+                            const AuthorityPayload& payload, std::uint64_t expiryUnixSeconds) {
+    return makeSignedTransaction(chainId, kAuthorityUpdateTxType, payload.encode(), submitter, expiryUnixSeconds);
+}
+
+Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Transaction& tx, std::uint64_t height,
+                                                                        const app::StateReader& state) const {
+    FIDES_ASSIGN_OR_RETURN(AuthorityPayload p, AuthorityPayload::decode(tx.payload));
+    const auto base = m_schedule->at(height);
+    if (p.proposal.baseSetHash != base->hash()) {
+        return Status::failedPrecondition("the authority proposal was approved for validator set " +
+                                          p.proposal.baseSetHash.hex().substr(0, 16) + ", but the set at height " +
+                                          std::to_string(height) + " is " + base->hash().hex().substr(0, 16));
+    }
+    const crypto::Hash256 digest = p.proposal.digest(m_chainId);
+    FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
+    if (applied) return Status::alreadyExists("this authority proposal was already applied");
+    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power, base->signedPower(digest, p.approvals, "approval"));
+    if (!base->isQuorum(power)) {
+        return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
+                                        std::to_string(base->totalPower()) + " voting power; more than 2/3 is required");
+    }
+    const std::string& id = p.proposal.authority.id;
+    FIDES_ASSIGN_OR_RETURN(auto current, state.get(authorityKey(id)));
+    switch (p.proposal.op) {
+    case AuthorityOp::Admit: {
+        if (current) return Status::alreadyExists("authority '" + id + "' is already admitted");
+        FIDES_ASSIGN_OR_RETURN(bool revoked, state.exists(revokedAuthorityKey(id)));
+        if (revoked) return Status::failedPrecondition("authority id '" + id + "' was revoked and is never reused");
+        break;
+    }
+    case AuthorityOp::Change: {
+        if (!current) return Status::notFound("no authority '" + id + "' is admitted");
+        auto was = Authority::decode(*current);
+        if (!was) return Status::dataLoss("the stored authority '" + id + "' is damaged");
+        if (was->role != p.proposal.authority.role) {
+            return Status::failedPrecondition("authority '" + id + "' is a " + was->role +
+                                              "; its role does not change (revoke it and admit a new one)");
+        }
+        break;
+    }
+    case AuthorityOp::Revoke:
+        if (!current) return Status::notFound("no authority '" + id + "' is admitted");
+        break;
+    }
+    return AuthorityUpdate{std::move(p.proposal), digest};
+}
+
+Status GovernanceApp::deliverAuthority(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) {
+    FIDES_ASSIGN_OR_RETURN(AuthorityUpdate u, evaluateAuthority(tx, ctx.height, state));
+    const std::string id = u.proposal.authority.id;  // a copy: the authority is moved below
+    if (u.proposal.op == AuthorityOp::Revoke) {
+        FIDES_RETURN_IF_ERROR(state.erase(authorityKey(id)));
+        Writer at;
+        at.u64(ctx.height);
+        FIDES_RETURN_IF_ERROR(state.put(revokedAuthorityKey(id), std::move(at).take()));
+    } else {
+        Authority a = std::move(u.proposal.authority);
+        a.sinceHeight = ctx.height;
+        FIDES_RETURN_IF_ERROR(state.put(authorityKey(id), a.encode()));
+    }
+    Writer w;
+    w.u64(ctx.height);
+    return state.put(governanceKey(u.digest), std::move(w).take());
 }
 
 }  // namespace fides::consensus

@@ -22,11 +22,24 @@
 //   ValidatorSchedule::stateKey(H + 2) -> the new set (encodeFull)
 //   "fides/governance/" || digest      -> u64 H + 2 (the activation height)
 //
+// Application authorities (primitives/authority.h) are admitted, changed and
+// revoked the same way: an AuthorityProposal approved by more than 2/3 of
+// the power of the set of the block that includes it, in an AuthorityUpdate
+// transaction. It takes effect in that block (no delay: it changes no
+// signer of consensus). Rules: the proposal names that set (baseSetHash);
+// it is applied once; Admit needs an id never used (not admitted, never
+// revoked), Change an admitted id and the same role, Revoke an admitted id;
+// the resulting authority is valid. State entries written:
+//   authorityKey(id)         -> Authority (Admit, Change); erased (Revoke)
+//   revokedAuthorityKey(id)  -> u64 H (Revoke)
+//   "fides/governance/" || digest -> u64 H
+//
 // Thread-safety: checkTx is const and re-entrant; deliverTx runs on the
 // consensus thread.
 #pragma once
 
 #include "app/application.h"
+#include "primitives/authority.h"
 #include "primitives/block.h"
 #include "primitives/validator_schedule.h"
 
@@ -37,6 +50,7 @@ namespace fides::consensus {
 
 // doc/spec/tx-types.md
 inline constexpr std::uint16_t kValidatorUpdateTxType = 3;
+inline constexpr std::uint16_t kAuthorityUpdateTxType = 4;
 // Governance writes the validator sets (ValidatorSchedule::kStatePrefix) and
 // its own records, all under this prefix.
 inline constexpr std::string_view kGovernanceStatePrefix = "fides/";
@@ -95,6 +109,37 @@ Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, con
 Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
                              const GovernancePayload& payload, std::uint64_t expiryUnixSeconds);
 
+enum class AuthorityOp : std::uint8_t { Admit = 1, Change = 2, Revoke = 3 };
+
+struct AuthorityProposal {
+    static constexpr std::uint8_t kVersion = 1;
+    crypto::Hash256 baseSetHash;  // the validator set that approves it
+    std::uint64_t nonce = 0;
+    std::string description;      // for people: why
+    AuthorityOp op = AuthorityOp::Admit;
+    // Admit, Change: the authority as it shall be (sinceHeight is set by the
+    // block that applies it; encoded as 0). Revoke: only authority.id.
+    Authority authority;
+
+    Bytes encode() const;
+    static Result<AuthorityProposal> decode(ByteView bytes);
+    // What approvers sign: taggedHash("fides/governance/authority/v1", chainId || encode()).
+    crypto::Hash256 digest(const std::string& chainId) const;
+};
+
+struct AuthorityPayload {
+    static constexpr std::uint8_t kVersion = 1;
+    AuthorityProposal proposal;
+    std::vector<Approval> approvals;  // ascending validator key, no duplicates
+
+    Bytes encode() const;
+    static Result<AuthorityPayload> decode(ByteView bytes);
+    void approve(const std::string& chainId, const crypto::SecretKey& key);
+};
+
+Transaction makeAuthorityTx(const std::string& chainId, const crypto::SecretKey& submitter,
+                            const AuthorityPayload& payload, std::uint64_t expiryUnixSeconds);
+
 Bytes governanceKey(const crypto::Hash256& digest);
 
 class GovernanceApp final : public app::Application {
@@ -102,7 +147,7 @@ public:
     GovernanceApp(std::string chainId, std::shared_ptr<const ValidatorSchedule> schedule)
         : m_chainId(std::move(chainId)), m_schedule(std::move(schedule)) {}
     std::string name() const override { return "governance"; }
-    std::vector<std::uint16_t> txTypes() const override { return {kValidatorUpdateTxType}; }
+    std::vector<std::uint16_t> txTypes() const override { return {kValidatorUpdateTxType, kAuthorityUpdateTxType}; }
     std::string statePrefix() const override { return std::string(kGovernanceStatePrefix); }
     // Checked against the set of the next block (committed height + 1).
     Status checkTx(const Transaction& tx, const app::StateReader& committed) const override;
@@ -116,6 +161,14 @@ private:
     // The new set if `tx` may be applied in block `height` over `state`.
     Result<ValidatorSet> evaluate(const Transaction& tx, std::uint64_t height, const app::StateReader& state,
                                   crypto::Hash256* digest) const;
+    // The authority update `tx` makes in block `height` over `state`.
+    struct AuthorityUpdate {
+        AuthorityProposal proposal;
+        crypto::Hash256 digest;
+    };
+    Result<AuthorityUpdate> evaluateAuthority(const Transaction& tx, std::uint64_t height,
+                                              const app::StateReader& state) const;
+    Status deliverAuthority(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state);
     std::string m_chainId;
     std::shared_ptr<const ValidatorSchedule> m_schedule;
     std::atomic<std::uint64_t> m_committedHeight{0};

@@ -12,6 +12,7 @@
 #include "consensus/messages.h"
 #include "crypto/random.h"
 #include "notary/notary_app.h"
+#include "primitives/authority.h"
 #include "primitives/block.h"
 #include "primitives/transaction.h"
 #include "primitives/validator_set.h"
@@ -230,6 +231,34 @@ private slots:
         g.approve(kChain, m_b);
         QVERIFY(mutateAndCheck("GovernanceProposal", {g.proposal.encode()}, via<consensus::GovernanceProposal>()) >= 0);
         QVERIFY(mutateAndCheck("GovernancePayload", {g.encode()}, via<consensus::GovernancePayload>()) >= 0);
+    }
+
+    void authorities() {
+        Authority a;
+        a.id = "election-authority.lu-2027";
+        a.role = "election-authority";
+        a.members = {{m_a.publicKey(), "returning officer"}, {m_b.publicKey(), "deputy"}};
+        std::sort(a.members.begin(), a.members.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+        a.threshold = 2;
+        a.sinceHeight = 42;
+        QVERIFY(mutateAndCheck("Authority", {a.encode()}, via<Authority>()) >= 0);
+
+        consensus::AuthorityPayload admit;
+        admit.proposal.baseSetHash = someHash(15);
+        admit.proposal.nonce = 3;
+        admit.proposal.description = "the 2027 elections";
+        admit.proposal.authority = a;
+        admit.proposal.authority.sinceHeight = 0;
+        admit.approve(kChain, m_a);
+        consensus::AuthorityPayload revoke;
+        revoke.proposal.baseSetHash = someHash(16);
+        revoke.proposal.op = consensus::AuthorityOp::Revoke;
+        revoke.proposal.authority.id = a.id;
+        revoke.approve(kChain, m_b);
+        QVERIFY(mutateAndCheck("AuthorityProposal", {admit.proposal.encode(), revoke.proposal.encode()},
+                               via<consensus::AuthorityProposal>()) >= 0);
+        QVERIFY(mutateAndCheck("AuthorityPayload", {admit.encode(), revoke.encode()}, via<consensus::AuthorityPayload>()) >=
+                0);
     }
 
     void notaryPayloads() {
