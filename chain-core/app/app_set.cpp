@@ -51,6 +51,14 @@ void AppSet::committed(const BlockContext& ctx) const {
     for (const auto& e : m_apps) e.app->committed(ctx);
 }
 
+std::optional<std::uint64_t> AppSet::nextDeadlineMs() const {
+    std::optional<std::uint64_t> first;
+    for (const auto& e : m_apps) {
+        if (auto d = e.app->nextDeadlineMs(); d && (!first || *d < *first)) first = d;
+    }
+    return first;
+}
+
 BlockExecution::BlockExecution(const AppSet& apps, const StateReader& committed, BlockContext ctx,
                                const Genesis* genesis)
     : m_apps(apps), m_state(committed), m_ctx(ctx), m_genesis(genesis) {}

@@ -45,6 +45,8 @@ public:
     std::size_t ownerOf(ByteView key) const;
     // Calls committed() on every application.
     void committed(const BlockContext& ctx) const;
+    // The earliest nextDeadlineMs() of all applications.
+    std::optional<std::uint64_t> nextDeadlineMs() const;
 
 private:
     struct Entry {

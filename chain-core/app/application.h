@@ -22,6 +22,9 @@
 //                runs here as a state transition.
 //   committed    after a block is durable, and once when the node opens
 //                (default: nothing); for caches that checkTx reads.
+//   nextDeadline the earliest block time at which it needs a block even if
+//                no transaction comes (an election's close), so that an idle
+//                chain still makes that block on time (default: none).
 //   (commit)     chain-core writes the block's state entries into the state
 //                tree, whose root goes into the header, and stores them.
 //   (query)      chain-core answers any state key with a proof against the
@@ -175,6 +178,10 @@ public:
     // `ctx` is the block now durable (height 0 with the genesis time when
     // the node opens an empty store).
     virtual void committed(const BlockContext& /*ctx*/) {}
+    // Unix ms, or nullopt. Read after committed(), on the same thread; it
+    // only schedules when a validator starts the next height, never what is
+    // valid.
+    virtual std::optional<std::uint64_t> nextDeadlineMs() const { return std::nullopt; }
 };
 
 }  // namespace fides::app

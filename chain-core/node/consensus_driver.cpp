@@ -243,7 +243,16 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
     m_executed.clear();
     m_committedAt = Clock::now();
-    m_nextHeightAt = m_committedAt + (m_node.mempoolSize() > 0 ? m_config.commitPause : m_config.emptyBlockPause);
+    auto pause = m_node.mempoolSize() > 0 ? m_config.commitPause : m_config.emptyBlockPause;
+    if (const auto deadline = m_node.nextDeadlineMs()) {
+        // An application needs a block by then (an election's close): the
+        // idle pause ends early, but not before the commit pause.
+        const std::uint64_t now = m_node.nowMs();
+        // +1: `now` is truncated to the millisecond; start no earlier than the deadline.
+        const std::chrono::milliseconds until(*deadline > now ? *deadline - now + 1 : 0);
+        pause = std::max(m_config.commitPause, std::min(pause, until));
+    }
+    m_nextHeightAt = m_committedAt + pause;
     return Status::ok();
 }
 

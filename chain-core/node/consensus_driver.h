@@ -74,7 +74,7 @@ struct DriverConfig {
     // Pause after a commit before the next height: short while transactions
     // wait (latency), longer when the mempool is empty (fewer empty blocks).
     std::chrono::milliseconds commitPause{50};
-    std::chrono::milliseconds emptyBlockPause{1000};
+    std::chrono::milliseconds emptyBlockPause{120'000};
     std::chrono::milliseconds gossipInterval{500};
 };
 

@@ -281,14 +281,22 @@ void Node::producerLoop() {
     auto lastBlock = std::chrono::steady_clock::now();
     while (m_running.load()) {
         const bool emptyBlocks = m_config.emptyBlockInterval.count() > 0;
+        // An application's deadline (an election's close) makes a block then.
+        const std::optional<std::uint64_t> deadline = nextDeadlineMs();
         {
             std::unique_lock lock(m_wakeMutex);
             auto until = emptyBlocks ? lastBlock + m_config.emptyBlockInterval
                                      : std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+            if (deadline) {
+                const std::uint64_t now = nowMs();
+                until = std::min(until, std::chrono::steady_clock::now() +
+                                            std::chrono::milliseconds(*deadline > now ? *deadline - now : 0));
+            }
             m_wake.wait_until(lock, until, [&] { return !m_running.load() || m_mempool->size() > 0; });
         }
         if (!m_running.load()) break;
-        const bool due = emptyBlocks && std::chrono::steady_clock::now() >= lastBlock + m_config.emptyBlockInterval;
+        const bool due = (emptyBlocks && std::chrono::steady_clock::now() >= lastBlock + m_config.emptyBlockInterval) ||
+                         (deadline && nowMs() >= *deadline);
         if (m_mempool->size() == 0 && !due) continue;
         if (m_mempool->size() > 0 && m_mempool->size() < m_config.maxBlockTransactions) {
             std::unique_lock lock(m_wakeMutex);
@@ -623,6 +631,13 @@ Status Node::produceBlock() {
     }
     afterCommit(ex);
     return Status::ok();
+}
+
+std::optional<std::uint64_t> Node::nextDeadlineMs() const {
+    const auto deadline = m_apps.nextDeadlineMs();
+    // The committing thread is the only writer of m_tip: read without a lock.
+    if (deadline && m_tip && m_tip->header.timeMs >= *deadline) return std::nullopt;  // served
+    return deadline;
 }
 
 NodeStatus Node::status() const {

@@ -169,6 +169,14 @@ public:
     // published tip, mempool, waiters.
     Status commitBlock(ExecutedBlock executed, const Commit& commit);
 
+    // The earliest block time (unix ms) at which an application needs a
+    // block even when no transaction waits (Application::nextDeadlineMs),
+    // unless the latest block's time already reached it; the producer and
+    // the consensus driver start a height by then. Call from the thread
+    // that commits.
+    std::optional<std::uint64_t> nextDeadlineMs() const;
+    std::uint64_t nowMs() const { return m_clock(); }
+
     NodeStatus status() const;
     std::uint64_t height() const { return m_store->height(); }
     std::size_t mempoolSize() const { return m_mempool->size(); }
@@ -205,7 +213,6 @@ private:
     app::BlockContext blockContext(const BlockHeader& h) const { return {h.height, h.timeMs, m_schedule.get()}; }
     // Stops the node for good (queries and admission answer UNAVAILABLE).
     void markFailed(const Status& failure);
-    std::uint64_t nowMs() const { return m_clock(); }
 
     Genesis m_genesis;
     std::optional<crypto::SecretKey> m_key;

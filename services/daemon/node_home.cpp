@@ -75,9 +75,13 @@ timeout_propose_ms = 1000
 timeout_vote_ms = 500
 timeout_delta_ms = 250
 # Pause after a commit before the next height: commit_pause_ms while
-# transactions wait, empty_block_pause_ms when none do (fewer empty blocks).
+# transactions wait, empty_block_pause_ms when none do. An idle chain makes
+# one empty block per empty_block_pause_ms (about 190 MB a year with four
+# validators at 120 s; 23 GB at 1 s); a transaction ends the pause at once,
+# and an application that needs a block at a time (an election's close) gets
+# it then whatever the pause.
 commit_pause_ms = 50
-empty_block_pause_ms = 1000
+empty_block_pause_ms = 120000
 )";
 
 std::string trim(const std::string& s) {

@@ -38,7 +38,7 @@ struct NodeSettings {
     std::uint64_t timeoutVoteMs = 500;
     std::uint64_t timeoutDeltaMs = 250;
     std::uint64_t commitPauseMs = 50;
-    std::uint64_t emptyBlockPauseMs = 1000;
+    std::uint64_t emptyBlockPauseMs = 120000;
     // Application modules' sections ("[name]" and the lines after it),
     // checked against the modules by appmodule::resolveSettings.
     std::map<std::string, appmodule::RawSection> sections;

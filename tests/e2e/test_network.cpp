@@ -85,7 +85,7 @@ public:
             QByteArray text = conf.readAll();
             text.replace("timeout_propose_ms = 1000", "timeout_propose_ms = 600");
             text.replace("timeout_vote_ms = 500", "timeout_vote_ms = 300");
-            text.replace("empty_block_pause_ms = 1000", "empty_block_pause_ms = 100");
+            text.replace("empty_block_pause_ms = 120000", "empty_block_pause_ms = 100");
             conf.resize(0);
             conf.write(text);
         }

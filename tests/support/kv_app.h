@@ -11,7 +11,9 @@
 #include "app/application.h"
 #include "util/encoding.h"
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,7 @@ public:
         bool writeInEnd = false;  // endBlock writes "kv/last" = height
         std::uint64_t lastBlockTimeMs = 0;
         std::size_t lastValidators = 0;
+        std::atomic<std::uint64_t> deadlineMs{0};  // nextDeadlineMs(); 0: none
     };
     explicit KvApp(std::shared_ptr<Log> log = std::make_shared<Log>(), std::string name = "kv",
                    std::string prefix = "kv/", std::vector<std::uint16_t> types = {kKvTxType})
@@ -74,6 +77,10 @@ public:
     }
     void committed(const app::BlockContext& ctx) override {
         m_log->calls.push_back("committed " + std::to_string(ctx.height));
+    }
+    std::optional<std::uint64_t> nextDeadlineMs() const override {
+        const std::uint64_t d = m_log->deadlineMs.load();
+        return d == 0 ? std::nullopt : std::optional<std::uint64_t>(d);
     }
 
 private:

@@ -7,6 +7,7 @@
 // restarted from its store and WAL rejoins without signing a conflict.
 #include "consensus/governance.h"
 #include "crypto/random.h"
+#include "kv_app.h"
 #include "node/consensus_driver.h"
 #include "notary/notary_app.h"
 
@@ -164,6 +165,11 @@ public:
         genesis.validators = ValidatorSet::create(set).value();
     }
 
+    // Set before startOne: the idle pause, and per validator a
+    // testing::KvApp whose deadline the test sets.
+    std::chrono::milliseconds emptyPause{50};
+    std::vector<std::shared_ptr<testing::KvApp::Log>> kvLogs;
+
     // `run`: start the driver's event thread (false: messages only queue).
     Status startOne(std::size_t i, bool run = true) {
         Validator& v = validators[i];
@@ -172,6 +178,7 @@ public:
         cfg.consensus = true;
         std::vector<std::unique_ptr<app::Application>> apps;
         apps.push_back(std::make_unique<notary::NotaryApp>());
+        if (i < kvLogs.size()) apps.push_back(std::make_unique<testing::KvApp>(kvLogs[i]));
         FIDES_ASSIGN_OR_RETURN(v.node, Node::open(genesis, copyKey(v.key), storage::StoreKey(32, 3), cfg, std::move(apps)));
         v.node->start();
         v.transport = std::make_unique<LocalTransport>(net, i);
@@ -184,7 +191,7 @@ public:
         dc.timeouts.precommitBase = 200ms;
         dc.timeouts.precommitDelta = 100ms;
         dc.commitPause = 50ms;
-        dc.emptyBlockPause = 50ms;
+        dc.emptyBlockPause = emptyPause;
         dc.gossipInterval = 200ms;
         FIDES_ASSIGN_OR_RETURN(v.driver, ConsensusDriver::create(*v.node, copyKey(v.key), dc, *v.transport));
         net.attach(i, v.node.get(), v.driver.get());
@@ -273,6 +280,30 @@ private slots:
             QVERIFY(c.validators[i].driver->health().isOk());
             QCOMPARE(c.validators[i].driver->equivocationsSeen(), 0u);
         }
+    }
+
+    // An idle network makes a block when an application needs one (an
+    // election's close), however long the idle pause; and none for a minute
+    // after it, as the pause says.
+    void applicationDeadlineEndsTheIdlePause() {
+        Cluster c(4);
+        c.emptyPause = 60s;
+        const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                        std::chrono::system_clock::now().time_since_epoch())
+                                                        .count());
+        const std::uint64_t deadline = now + 3000;
+        for (std::size_t i = 0; i < 4; ++i) {
+            c.kvLogs.push_back(std::make_shared<testing::KvApp::Log>());
+            c.kvLogs.back()->deadlineMs = deadline;
+        }
+        for (std::size_t i = 0; i < 4; ++i) QVERIFY2(c.startOne(i).isOk(), "start");
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 20000);
+        auto b = c.validators[0].node->block(2);
+        QVERIFY(b);
+        QVERIFY2(b->header.timeMs >= deadline, qPrintable(QString::number(deadline - b->header.timeMs)));
+        const std::uint64_t h = c.validators[0].node->height();
+        QTest::qWait(2500);
+        QCOMPARE(c.validators[0].node->height(), h);  // served: the 60 s pause holds
     }
 
     void compactProposalIsCheckedAgainstTheHashesItNames() {

@@ -405,6 +405,27 @@ private slots:
         QVERIFY(b->header.timeMs > (*n)->block(1)->header.timeMs);
     }
 
+    // An application that needs a block at a time (an election's close)
+    // gets one then, though no transaction comes and empty blocks are off;
+    // once a block reached that time, no more.
+    void applicationDeadlineMakesABlockOnTime() {
+        Fixture f;
+        f.kvLog = std::make_shared<testing::KvApp::Log>();
+        const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                        std::chrono::system_clock::now().time_since_epoch())
+                                                        .count());
+        f.kvLog->deadlineMs = now + 400;
+        auto n = f.open();
+        QVERIFY(n);
+        (*n)->start();
+        QVERIFY((*n)->waitForHeight(1, std::chrono::steady_clock::now() + 10s));
+        auto b = (*n)->block(1);
+        QVERIFY(b);
+        QVERIFY(b->header.timeMs >= now + 400);
+        QCOMPARE(b->header.txCount, 0u);
+        QVERIFY(!(*n)->waitForHeight(2, std::chrono::steady_clock::now() + 700ms));
+    }
+
     void noEmptyBlocksByDefault() {
         Fixture f;
         auto n = f.open();
