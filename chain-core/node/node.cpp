@@ -2,6 +2,7 @@
 
 #include "consensus/evidence_app.h"
 #include "consensus/governance.h"
+#include "primitives/append_log.h"
 #include "primitives/merkle.h"
 
 #include <spdlog/spdlog.h>
@@ -703,6 +704,57 @@ Result<StateAnswer> Node::query(ByteView key) const {
         if (!out.value) return Status::dataLoss("state entry is in the tree but not in the store");
     }
     return out;
+}
+
+Result<StatesAnswer> Node::queryMany(const std::vector<Bytes>& keys) const {
+    if (keys.empty() || keys.size() > kMaxQueryKeys) {
+        return Status::invalidArgument("ask for 1 to " + std::to_string(kMaxQueryKeys) + " keys at once, not " +
+                                       std::to_string(keys.size()));
+    }
+    std::lock_guard commitLock(m_commitMutex);
+    if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
+    if (!m_tip) return Status::failedPrecondition("no block has been committed yet");
+    StatesAnswer out;
+    out.entries.resize(keys.size());
+    std::vector<crypto::Hash256> hashes;
+    hashes.reserve(keys.size());
+    for (const Bytes& k : keys) hashes.push_back(crypto::sha256(k));
+    {
+        std::unique_lock lock(m_stateMutex);
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            out.entries[i].proof = const_cast<state::StateTree&>(m_tree).prove(hashes[i]);
+        }
+    }
+    out.signedHeader = *m_tip;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto& p = out.entries[i].proof;
+        if (p.terminal != state::StateProof::Terminal::Leaf || p.leafKeyHash != hashes[i]) continue;
+        FIDES_ASSIGN_OR_RETURN(out.entries[i].value, m_store->getState(keys[i]));
+        if (!out.entries[i].value) return Status::dataLoss("state entry is in the tree but not in the store");
+    }
+    return out;
+}
+
+Result<LogPage> Node::listLog(ByteView base, std::uint64_t from, std::uint32_t limit) const {
+    if (base.empty() || base.size() > applog::kMaxBaseLength) {
+        return Status::invalidArgument("a log's base key has 1 to " + std::to_string(applog::kMaxBaseLength) + " bytes");
+    }
+    LogPage page;
+    page.from = from;
+    FIDES_ASSIGN_OR_RETURN(page.head, query(applog::headKey(base)));
+    if (!page.head.value) return page;  // never written: provably empty
+    auto head = merkle::Frontier::decode(*page.head.value);
+    if (!head) return Status::failedPrecondition("the key '<base>/head' does not hold a log head");
+    page.size = head->size();
+    const std::uint64_t end = std::min<std::uint64_t>(page.size, from + std::min<std::size_t>(limit, kMaxLogPageItems));
+    std::size_t bytes = 0;
+    for (std::uint64_t i = from; i < end && bytes < kMaxLogPageBytes; ++i) {
+        FIDES_ASSIGN_OR_RETURN(auto item, m_store->getState(applog::itemKey(base, i)));
+        if (!item) return Status::failedPrecondition("log item " + std::to_string(i) + " is gone (the log was erased)");
+        bytes += item->size();
+        page.items.push_back(std::move(*item));
+    }
+    return page;
 }
 
 }  // namespace fides::node

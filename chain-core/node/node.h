@@ -116,6 +116,25 @@ struct StateAnswer {
     SignedHeader signedHeader;
 };
 
+// Several keys proven against one header.
+struct StatesAnswer {
+    struct Entry {
+        std::optional<Bytes> value;
+        state::StateProof proof;
+    };
+    std::vector<Entry> entries;  // in the order of the keys asked
+    SignedHeader signedHeader;
+};
+
+// A page of an append log (primitives/append_log.h): its head, proven, and
+// items [from, from + items.size()), which the head's root covers.
+struct LogPage {
+    StateAnswer head;  // value: the merkle::Frontier encoding; absent for a log never written
+    std::uint64_t size = 0;  // the head's size
+    std::uint64_t from = 0;
+    std::vector<Bytes> items;
+};
+
 class Node {
 public:
     using Clock = std::function<std::uint64_t()>;  // unix milliseconds
@@ -192,6 +211,17 @@ public:
     Result<Block> block(std::uint64_t height) const;
     Result<TxWithProof> transaction(const crypto::Hash256& txHash) const;
     Result<StateAnswer> query(ByteView key) const;
+    static constexpr std::size_t kMaxQueryKeys = 1'000;
+    // Each key's value or absence, all proven against one signed header.
+    // INVALID_ARGUMENT for no keys or more than kMaxQueryKeys.
+    Result<StatesAnswer> queryMany(const std::vector<Bytes>& keys) const;
+    static constexpr std::size_t kMaxLogPageItems = 10'000;
+    static constexpr std::size_t kMaxLogPageBytes = 16u << 20;
+    // Items from `from` on of the log at `base`: at most `limit` (capped at
+    // kMaxLogPageItems) and about kMaxLogPageBytes, fewer at the log's end.
+    // The items are read after the head, outside the commit lock: they never
+    // change once written. FAILED_PRECONDITION when `base` holds no log head.
+    Result<LogPage> listLog(ByteView base, std::uint64_t from, std::uint32_t limit) const;
 
 private:
     Node() = default;

@@ -233,3 +233,54 @@ bool verifyConsistency(std::uint64_t oldSize, std::uint64_t newSize, const Hash2
 }
 
 }  // namespace fides::merkle
+
+namespace fides::merkle {
+
+void Frontier::append(const Hash256& leafHash) {
+    // The new leaf is a perfect subtree of size 1; while the previous peak
+    // covers a subtree of the same size (the low bits of the old size), the
+    // two merge.
+    Hash256 carry = leafHash;
+    std::uint64_t n = m_size;
+    while ((n & 1u) != 0) {
+        carry = nodeHash(m_peaks.back(), carry);
+        m_peaks.pop_back();
+        n >>= 1;
+    }
+    m_peaks.push_back(carry);
+    ++m_size;
+}
+
+Hash256 Frontier::root() const {
+    if (m_peaks.empty()) return emptyRoot();
+    // RFC 6962 splits at the largest power of two: the root folds the peaks
+    // from the smallest (rightmost) to the largest.
+    Hash256 h = m_peaks.back();
+    for (std::size_t i = m_peaks.size() - 1; i-- > 0;) h = nodeHash(m_peaks[i], h);
+    return h;
+}
+
+Bytes Frontier::encode() const {
+    Bytes out;
+    out.reserve(8 + 32 * m_peaks.size());
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(m_size >> shift));
+    for (const auto& p : m_peaks) out.insert(out.end(), p.bytes().begin(), p.bytes().end());
+    return out;
+}
+
+Result<Frontier> Frontier::decode(ByteView bytes) {
+    if (bytes.size() < 8) return Status::invalidArgument("log head: shorter than its size field");
+    Frontier f;
+    for (std::size_t i = 0; i < 8; ++i) f.m_size = (f.m_size << 8) | bytes[i];
+    const auto peaks = static_cast<std::size_t>(std::popcount(f.m_size));
+    if (bytes.size() != 8 + 32 * peaks) {
+        return Status::invalidArgument("log head: a size of " + std::to_string(f.m_size) + " needs " +
+                                       std::to_string(peaks) + " subtree roots");
+    }
+    for (std::size_t i = 0; i < peaks; ++i) {
+        f.m_peaks.push_back(*Hash256::fromBytes(bytes.subspan(8 + 32 * i, 32)));
+    }
+    return f;
+}
+
+}  // namespace fides::merkle

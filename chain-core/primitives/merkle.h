@@ -32,6 +32,32 @@ Result<std::vector<Hash256>> inclusionProof(const std::vector<Hash256>& leafHash
 Result<std::vector<Hash256>> consistencyProof(const std::vector<Hash256>& leafHashes,
                                               std::uint64_t oldSize);
 
+// The compact form of an append-only tree: its size and the roots of its
+// perfect subtrees, largest first (one per set bit of the size), from which
+// the RFC 6962 root of all leaves so far follows. Appending costs O(log n)
+// hashes and never needs the earlier leaves: what an application keeps in
+// its state to commit to a list that only grows (primitives/append_log.h).
+class Frontier {
+public:
+    static constexpr std::size_t kMaxPeaks = 64;
+
+    void append(const Hash256& leafHash);
+    std::uint64_t size() const { return m_size; }
+    // MTH of the leaves appended so far (emptyRoot() for none): equal to
+    // rootFromLeafHashes of the same leaf hashes.
+    Hash256 root() const;
+    const std::vector<Hash256>& peaks() const { return m_peaks; }
+
+    // u64 size || the peaks (32 bytes each, as many as size has set bits).
+    Bytes encode() const;
+    static Result<Frontier> decode(ByteView bytes);
+    bool operator==(const Frontier&) const = default;
+
+private:
+    std::uint64_t m_size = 0;
+    std::vector<Hash256> m_peaks;
+};
+
 // RFC 9162 §2.1.3.2: true if `proof` shows `leafHash` at `index` in the tree
 // of `treeSize` leaves with root `root`.
 [[nodiscard]] bool verifyInclusion(const Hash256& leafHash, std::uint64_t index,

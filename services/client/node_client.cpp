@@ -1,6 +1,8 @@
 #include "client/node_client.h"
 
 #include "crypto/random.h"
+#include "primitives/append_log.h"
+#include "state/state_tree.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -275,6 +277,104 @@ bool isVerificationFailure(const Status& status) {
     case Code::DataLoss: return true;
     default: return false;
     }
+}
+
+Result<node::v1::QueryStatesResponse> NodeClient::queryStates(const std::vector<Bytes>& keys) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::QueryStatesRequest req;
+    for (const Bytes& k : keys) req.add_keys(toStdString(k));
+    v1::QueryStatesResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->QueryStates(&ctx, req, &resp)));
+    return resp;
+}
+
+Result<node::v1::ListLogResponse> NodeClient::listLogPage(ByteView base, std::uint64_t from, std::uint32_t limit) const {
+    grpc::ClientContext ctx;
+    prepare(ctx);
+    v1::ListLogRequest req;
+    req.set_base(toStdString(base));
+    req.set_from(from);
+    req.set_limit(limit);
+    v1::ListLogResponse resp;
+    FIDES_RETURN_IF_ERROR(fromGrpc(m_stub->ListLog(&ctx, req, &resp)));
+    return resp;
+}
+
+Result<VerifiedState> verifyStateAnswer(const LightClient& lightClient, ByteView key,
+                                        const node::v1::QueryStateResponse& answer) {
+    VerifiedState out;
+    FIDES_ASSIGN_OR_RETURN(out.header,
+                           lightClient.verify(asBytes(answer.signed_header().header()),
+                                              asBytes(answer.signed_header().commit())));
+    auto proof = state::StateProof::decode(asBytes(answer.proof()));
+    if (!proof) return Status::unauthenticated("state proof does not decode: " + proof.status().message());
+    if (answer.found()) out.value = bytes(answer.value());
+    if (!state::verifyStateProof(out.header.header.stateRoot, key, out.value, *proof)) {
+        return Status::unauthenticated("the state proof does not show the answer under the header's state root");
+    }
+    return out;
+}
+
+Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& lightClient,
+                                                             const std::vector<Bytes>& keys,
+                                                             const node::v1::QueryStatesResponse& answer,
+                                                             VerifiedHeader* headerOut) {
+    if (static_cast<std::size_t>(answer.entries_size()) != keys.size()) {
+        return Status::unauthenticated("the answer has " + std::to_string(answer.entries_size()) + " entries for " +
+                                       std::to_string(keys.size()) + " keys");
+    }
+    FIDES_ASSIGN_OR_RETURN(VerifiedHeader header, lightClient.verify(asBytes(answer.signed_header().header()),
+                                                                     asBytes(answer.signed_header().commit())));
+    std::vector<std::optional<Bytes>> values;
+    values.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto& e = answer.entries(static_cast<int>(i));
+        auto proof = state::StateProof::decode(asBytes(e.proof()));
+        if (!proof) return Status::unauthenticated("state proof " + std::to_string(i) + " does not decode");
+        std::optional<Bytes> value;
+        if (e.found()) value = bytes(e.value());
+        if (!state::verifyStateProof(header.header.stateRoot, keys[i], value, *proof)) {
+            return Status::unauthenticated("the proof of key " + std::to_string(i) + " does not show its answer");
+        }
+        values.push_back(std::move(value));
+    }
+    if (headerOut != nullptr) *headerOut = std::move(header);
+    return values;
+}
+
+Result<VerifiedLog> fetchVerifiedLog(const NodeClient& node, const LightClient& lightClient, ByteView base,
+                                     std::uint32_t pageItems) {
+    FIDES_ASSIGN_OR_RETURN(auto first, node.listLogPage(base, 0, pageItems));
+    FIDES_ASSIGN_OR_RETURN(VerifiedState head, verifyStateAnswer(lightClient, applog::headKey(base), first.head()));
+    merkle::Frontier frontier;
+    if (head.value) {
+        auto f = merkle::Frontier::decode(*head.value);
+        if (!f) return Status::unauthenticated("the proven log head does not decode: " + f.status().message());
+        frontier = std::move(*f);
+    }
+    // Later pages may come from later heads (the log grew): the items of the
+    // pinned head never change, so they are checked against it alone.
+    applog::ListingCheck check(frontier);
+    VerifiedLog out;
+    out.header = std::move(head.header);
+    auto page = std::move(first);
+    while (true) {
+        if (page.from() != check.fed()) return Status::unauthenticated("the node answered another page");
+        for (const auto& item : page.items()) {
+            if (check.fed() == check.size()) break;
+            FIDES_RETURN_IF_ERROR(check.add(asBytes(item)));
+            out.items.push_back(bytes(item));
+        }
+        if (check.fed() == check.size()) break;
+        if (page.items_size() == 0) {
+            return Status::unauthenticated("the node stopped listing at item " + std::to_string(check.fed()) + " of " +
+                                           std::to_string(check.size()));
+        }
+        FIDES_ASSIGN_OR_RETURN(page, node.listLogPage(base, check.fed(), pageItems));
+    }
+    FIDES_RETURN_IF_ERROR(check.finish());
+    return out;
 }
 
 }  // namespace fides::client

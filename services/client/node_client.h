@@ -52,6 +52,10 @@ public:
     Result<CommitAck> notarize(const crypto::SecretKey& key, const crypto::Hash256& documentHash,
                                const std::string& label, std::chrono::seconds ttl = std::chrono::hours(1)) const;
     Result<notary::NotarizationEvidence> notarizationEvidence(const crypto::Hash256& documentHash) const;
+    // Several keys proven against one header (unverified).
+    Result<node::v1::QueryStatesResponse> queryStates(const std::vector<Bytes>& keys) const;
+    // One page of an append log (unverified).
+    Result<node::v1::ListLogResponse> listLogPage(ByteView base, std::uint64_t from, std::uint32_t limit) const;
     node::v1::NodeService::Stub& stub() { return *m_stub; }
 
 private:
@@ -99,5 +103,30 @@ Status syncLightClient(const NodeClient& node, LightClient& lightClient, const N
 // reports an error status the node answered with as UNAVAILABLE (its code in
 // the message), so a node's own INVALID_ARGUMENT is not taken for a forgery.
 bool isVerificationFailure(const Status& status);
+
+// A state value (or its absence) checked against a header the light client
+// verifies: UNAUTHENTICATED when the proof does not show it.
+struct VerifiedState {
+    std::optional<Bytes> value;
+    VerifiedHeader header;
+};
+Result<VerifiedState> verifyStateAnswer(const LightClient& lightClient, ByteView key,
+                                        const node::v1::QueryStateResponse& answer);
+// Every value of `keys` from one QueryStates answer, each checked against
+// its one header.
+Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& lightClient,
+                                                             const std::vector<Bytes>& keys,
+                                                             const node::v1::QueryStatesResponse& answer,
+                                                             VerifiedHeader* header = nullptr);
+
+// A whole append log (primitives/append_log.h), fetched page by page and
+// checked: its head against a header the light client verifies, every item
+// against the head's root, none left out. `pageItems`: items asked per page.
+struct VerifiedLog {
+    std::vector<Bytes> items;
+    VerifiedHeader header;  // the header the head was proven against
+};
+Result<VerifiedLog> fetchVerifiedLog(const NodeClient& node, const LightClient& lightClient, ByteView base,
+                                     std::uint32_t pageItems = 10'000);
 
 }  // namespace fides::client

@@ -192,6 +192,48 @@ grpc::Status NodeServiceImpl::SubscribeBlocks(grpc::ServerContext* ctx, const v1
     return grpc::Status::OK;
 }
 
+grpc::Status NodeServiceImpl::QueryStates(grpc::ServerContext*, const v1::QueryStatesRequest* req,
+                                          v1::QueryStatesResponse* resp) {
+    if (req->keys_size() == 0 || static_cast<std::size_t>(req->keys_size()) > node::Node::kMaxQueryKeys) {
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                "ask for 1 to " + std::to_string(node::Node::kMaxQueryKeys) + " keys, not " +
+                    std::to_string(req->keys_size())};
+    }
+    std::vector<Bytes> keys;
+    keys.reserve(static_cast<std::size_t>(req->keys_size()));
+    for (const auto& k : req->keys()) {
+        if (k.empty() || k.size() > kMaxKeyBytes) {
+            return {grpc::StatusCode::INVALID_ARGUMENT,
+                    "key " + std::to_string(keys.size()) + " must have 1 to 1024 bytes"};
+        }
+        keys.emplace_back(k.begin(), k.end());
+    }
+    auto a = m_node.queryMany(keys);
+    if (!a) return toGrpc(a.status());
+    for (const auto& e : a->entries) {
+        auto* out = resp->add_entries();
+        out->set_found(e.value.has_value());
+        if (e.value) out->set_value(toStdString(*e.value));
+        out->set_proof(toStdString(e.proof.encode()));
+    }
+    fill(resp->mutable_signed_header(), a->signedHeader);
+    return grpc::Status::OK;
+}
+
+grpc::Status NodeServiceImpl::ListLog(grpc::ServerContext*, const v1::ListLogRequest* req, v1::ListLogResponse* resp) {
+    auto page = m_node.listLog(view(req->base()), req->from(), req->limit());
+    if (!page) return toGrpc(page.status());
+    auto* head = resp->mutable_head();
+    head->set_found(page->head.value.has_value());
+    if (page->head.value) head->set_value(toStdString(*page->head.value));
+    head->set_proof(toStdString(page->head.proof.encode()));
+    fill(head->mutable_signed_header(), page->head.signedHeader);
+    resp->set_size(page->size);
+    resp->set_from(page->from);
+    for (const auto& item : page->items) resp->add_items(toStdString(item));
+    return grpc::Status::OK;
+}
+
 Result<std::unique_ptr<RpcServer>> RpcServer::start(node::Node& node, const std::string& address,
                                                     NodeServiceImpl::AdmittedHook onAdmitted,
                                                     std::vector<std::unique_ptr<grpc::Service>> services,

@@ -45,6 +45,10 @@ public:
                                  grpc::ServerWriter<node::v1::BlockEvent>* writer) override;
     grpc::Status GetValidatorSets(grpc::ServerContext* ctx, const node::v1::GetValidatorSetsRequest* req,
                                   node::v1::GetValidatorSetsResponse* resp) override;
+    grpc::Status QueryStates(grpc::ServerContext* ctx, const node::v1::QueryStatesRequest* req,
+                             node::v1::QueryStatesResponse* resp) override;
+    grpc::Status ListLog(grpc::ServerContext* ctx, const node::v1::ListLogRequest* req,
+                         node::v1::ListLogResponse* resp) override;
 
 private:
     void admitted(const std::vector<ByteView>& txs) {

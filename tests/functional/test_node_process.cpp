@@ -89,6 +89,34 @@ private slots:
         QVERIFY(!absent->registered);
     }
 
+    // QueryStates and ListLog over gRPC: bounds and bad input get
+    // INVALID_ARGUMENT with a message; a log never written is provably empty.
+    void multiKeyAndLogQueriesCheckTheirInput() {
+        NodeProcess node;
+        QVERIFY(node.init());
+        QVERIFY(node.start());
+        client::NodeClient c(node.address());
+        auto genesis = Genesis::load(node.genesisPath().toStdString());
+        const auto doc = crypto::sha256(asBytes("multi"));
+        QVERIFY(c.notarize(crypto::SecretKey::generate(), doc, ""));
+        const LightClient light(*genesis);
+        const std::vector<Bytes> keys = {notary::documentKey(doc), notary::documentKey(crypto::sha256(asBytes("no")))};
+        auto answer = c.queryStates(keys);
+        QVERIFY2(answer, answer.status().toString().c_str());
+        auto values = client::verifyStatesAnswer(light, keys, *answer);
+        QVERIFY2(values, values.status().toString().c_str());
+        QVERIFY((*values)[0] && !(*values)[1]);
+        QCOMPARE(c.queryStates({}).status().code(), Code::InvalidArgument);
+        QCOMPARE(c.queryStates(std::vector<Bytes>(1001, toBytes("k"))).status().code(), Code::InvalidArgument);
+        const Status longKey = c.queryStates({Bytes(1025, 'k')}).status();
+        QCOMPARE(longKey.code(), Code::InvalidArgument);
+        QVERIFY2(longKey.message().find("1 to 1024 bytes") != std::string::npos, longKey.message().c_str());
+        QCOMPARE(c.listLogPage({}, 0, 10).status().code(), Code::InvalidArgument);
+        auto empty = client::fetchVerifiedLog(c, light, asBytes("notary/no-log"));
+        QVERIFY2(empty, empty.status().toString().c_str());
+        QVERIFY(empty->items.empty());
+    }
+
     void healthServiceServes() {
         NodeProcess node;
         QVERIFY(node.init());

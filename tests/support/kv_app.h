@@ -8,6 +8,7 @@
 // Thread-safety: checkTx is const; the rest runs on one thread.
 #pragma once
 
+#include "app/append_log.h"
 #include "app/application.h"
 #include "util/encoding.h"
 
@@ -21,7 +22,8 @@ namespace fides::testing {
 
 inline constexpr std::uint16_t kKvTxType = 0x7f00;
 
-enum class KvOp : std::uint8_t { Put = 0, Erase = 1, RawPut = 2, RawErase = 3 };
+// Log: appends the value to the append log at "kv/log" (app/append_log.h).
+enum class KvOp : std::uint8_t { Put = 0, Erase = 1, RawPut = 2, RawErase = 3, Log = 4 };
 
 inline Bytes kvPayload(KvOp op, const std::string& key, const std::string& value = {}) {
     Writer w;
@@ -56,6 +58,7 @@ public:
         case KvOp::Erase: return state.erase(asBytes(m_prefix + op.key));
         case KvOp::RawPut: return state.put(asBytes(op.key), Bytes(op.value.begin(), op.value.end()));
         case KvOp::RawErase: return state.erase(asBytes(op.key));
+        case KvOp::Log: return app::appendToLog(state, asBytes(m_prefix + "log"), asBytesCopy(op.value)).status();
         }
         return Status::invalidArgument("unknown op");
     }
@@ -99,7 +102,7 @@ private:
         FIDES_RETURN_IF_ERROR(r.var(key));
         FIDES_RETURN_IF_ERROR(r.var(value));
         FIDES_RETURN_IF_ERROR(r.finish());
-        if (op > 3) return Status::invalidArgument("unknown op");
+        if (op > 4) return Status::invalidArgument("unknown op");
         return Op{static_cast<KvOp>(op), std::string(key.begin(), key.end()), std::string(value.begin(), value.end())};
     }
     std::shared_ptr<Log> m_log;

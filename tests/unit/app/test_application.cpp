@@ -1,6 +1,7 @@
 // Unit tests for the application seam (app/application.h, app/app_set.h,
 // app/memory_chain.h): what an AppSet refuses, the prefix guard on writes,
 // erasures, and when the hooks run, all in memory.
+#include "app/append_log.h"
 #include "app/memory_chain.h"
 #include "kv_app.h"
 
@@ -181,6 +182,54 @@ private slots:
         // Block times only advance.
         log->failBegin = false;
         QCOMPARE(chain->runBlock(2'500, {}).status().code(), Code::InvalidArgument);
+    }
+
+    // An append log: its head commits to every item; a listing checked
+    // against the head catches an altered, missing, extra or reordered item.
+    void appendLogListingIsCheckedAgainstItsHead() {
+        std::vector<std::unique_ptr<app::Application>> apps;
+        apps.push_back(std::make_unique<KvApp>());
+        auto chain = app::MemoryChain::make(genesis(), std::move(apps));
+        QVERIFY(chain);
+        std::vector<std::string> items;
+        for (int block = 0; block < 5; ++block) {
+            std::vector<Transaction> txs;
+            for (int i = 0; i < 7; ++i) {
+                items.push_back("ballot " + std::to_string(items.size()));
+                txs.push_back(kvTx(KvOp::Log, "", items.back()));
+            }
+            QVERIFY(chain->runBlock(2'000 + 1'000 * static_cast<std::uint64_t>(block), txs).isOk());
+        }
+        const ByteView base = asBytes("kv/log");
+        auto head = app::logHead(chain->state(), base);
+        QVERIFY(head);
+        QCOMPARE(head->size(), items.size());
+        QCOMPARE(app::logItem(chain->state(), base, 3).value().value(), Bytes(asBytes(items[3]).begin(), asBytes(items[3]).end()));
+        QVERIFY(!app::logItem(chain->state(), base, items.size()).value());
+
+        const auto check = [&](const std::vector<std::string>& listed) {
+            applog::ListingCheck c(*head);
+            for (const auto& it : listed) {
+                Status st = c.add(asBytes(it));
+                if (!st) return st;
+            }
+            return c.finish();
+        };
+        QVERIFY(check(items).isOk());
+        auto altered = items;
+        altered[10] = "ballot x";
+        QCOMPARE(check(altered).code(), Code::Unauthenticated);
+        auto missing = items;
+        missing.pop_back();
+        QCOMPARE(check(missing).code(), Code::FailedPrecondition);
+        auto extra = items;
+        extra.push_back("one more");
+        QCOMPARE(check(extra).code(), Code::InvalidArgument);
+        auto swapped = items;
+        std::swap(swapped[0], swapped[1]);
+        QCOMPARE(check(swapped).code(), Code::Unauthenticated);
+        // An empty (never written) log has an empty head that an empty listing matches.
+        QVERIFY(applog::ListingCheck(app::logHead(chain->state(), asBytes("kv/none")).value()).finish().isOk());
     }
 
     void unknownTypeIsRefused() {

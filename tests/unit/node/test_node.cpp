@@ -7,6 +7,7 @@
 #include "node/node.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
+#include "primitives/append_log.h"
 #include "primitives/proof.h"
 
 #include <QTemporaryDir>
@@ -213,6 +214,64 @@ private slots:
         }
         QCOMPARE((*follower)->status().stateRoot, (*n)->status().stateRoot);
         QVERIFY(proves(**follower, "kv/a", std::nullopt));
+    }
+
+    // Several keys proven against one header; an append log listed in pages
+    // from the store and checked against its proven head.
+    void queryManyAndLogPagesAreProven() {
+        Fixture f;
+        f.kvLog = std::make_shared<testing::KvApp::Log>();
+        auto n = f.open();
+        QVERIFY2(n, n.status().toString().c_str());
+        (*n)->start();
+        std::vector<Bytes> hashes;
+        for (int i = 0; i < 25; ++i) {
+            auto h = (*n)->submit(f.kv(testing::KvOp::Log, "", "record " + std::to_string(i)).encode());
+            QVERIFY(h);
+            hashes.push_back(Bytes(h->bytes().begin(), h->bytes().end()));
+        }
+        QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "a", "1")).isOk());
+        QTRY_COMPARE((*n)->mempoolSize(), 0u);
+
+        const std::vector<Bytes> keys = {toBytes("kv/a"), toBytes("kv/missing"), applog::headKey(asBytes("kv/log"))};
+        auto many = (*n)->queryMany(keys);
+        QVERIFY2(many, many.status().toString().c_str());
+        QCOMPARE(many->entries.size(), 3u);
+        const crypto::Hash256 root = many->signedHeader.header.stateRoot;
+        QVERIFY(state::verifyStateProof(root, keys[0], toBytes("1"), many->entries[0].proof));
+        QVERIFY(!many->entries[1].value);
+        QVERIFY(state::verifyStateProof(root, keys[1], std::nullopt, many->entries[1].proof));
+        QVERIFY(state::verifyStateProof(root, keys[2], many->entries[2].value, many->entries[2].proof));
+        QCOMPARE((*n)->queryMany({}).status().code(), Code::InvalidArgument);
+        QCOMPARE((*n)->queryMany(std::vector<Bytes>(node::Node::kMaxQueryKeys + 1, toBytes("k"))).status().code(),
+                 Code::InvalidArgument);
+
+        // Pages of 10: the head proven, the items checked against it.
+        auto first = (*n)->listLog(asBytes("kv/log"), 0, 10);
+        QVERIFY2(first, first.status().toString().c_str());
+        QCOMPARE(first->size, 25u);
+        QVERIFY(state::verifyStateProof(first->head.signedHeader.header.stateRoot, applog::headKey(asBytes("kv/log")),
+                                        first->head.value, first->head.proof));
+        applog::ListingCheck check(merkle::Frontier::decode(*first->head.value).value());
+        std::uint64_t from = 0;
+        while (from < 25) {
+            auto page = (*n)->listLog(asBytes("kv/log"), from, 10);
+            QVERIFY(page);
+            QCOMPARE(page->from, from);
+            QVERIFY(!page->items.empty());
+            for (const auto& item : page->items) QVERIFY(check.add(item).isOk());
+            from += page->items.size();
+        }
+        QVERIFY(check.finish().isOk());
+        // The end of the log, a log never written (provably empty), a key that is no log.
+        QVERIFY((*n)->listLog(asBytes("kv/log"), 25, 10)->items.empty());
+        auto none = (*n)->listLog(asBytes("kv/none"), 0, 10);
+        QVERIFY(none && !none->head.value && none->size == 0);
+        QVERIFY(state::verifyStateProof(none->head.signedHeader.header.stateRoot, applog::headKey(asBytes("kv/none")),
+                                        std::nullopt, none->head.proof));
+        QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "x/head", "not a log")).isOk());
+        QCOMPARE((*n)->listLog(asBytes("kv/x"), 0, 10).status().code(), Code::FailedPrecondition);
+        QCOMPARE((*n)->listLog({}, 0, 10).status().code(), Code::InvalidArgument);
     }
 
     void notarizeCommitAndProve() {

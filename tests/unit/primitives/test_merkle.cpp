@@ -183,6 +183,7 @@ private slots:
     void exhaustiveInclusion();
     void exhaustiveConsistency();
     void largeTree();
+    void frontierMatchesTheRootOfEveryPrefix();
 };
 
 void TestMerkle::initTestCase() {
@@ -581,6 +582,32 @@ void TestMerkle::largeTree() {
         QVERIFY(merkle::verifyConsistency(m, kN, oldRoot, root, *proof));
         if (m < kN) QVERIFY(!merkle::verifyConsistency(m, kN, root, oldRoot, *proof));
     }
+}
+
+// The compact append-only form (merkle::Frontier) gives the RFC 6962 root of
+// every prefix, as rootFromLeafHashes does (checked against the recursive
+// reference there), and its encoding is strict.
+void TestMerkle::frontierMatchesTheRootOfEveryPrefix() {
+    std::vector<Hash256> leaves;
+    merkle::Frontier f;
+    QCOMPARE(f.root(), merkle::emptyRoot());
+    for (int i = 0; i < 300; ++i) {
+        leaves.push_back(merkle::leafHash(fides::asBytes("item " + std::to_string(i))));
+        f.append(leaves.back());
+        QCOMPARE(f.size(), leaves.size());
+        QCOMPARE(f.root(), merkle::rootFromLeafHashes(leaves));
+        QCOMPARE(f.peaks().size(), static_cast<std::size_t>(std::popcount(leaves.size())));
+        auto again = merkle::Frontier::decode(f.encode());
+        QVERIFY(again);
+        QVERIFY(*again == f);
+    }
+    Bytes enc = f.encode();
+    enc.push_back(0);
+    QVERIFY(!merkle::Frontier::decode(enc));  // a peak too many
+    enc.resize(enc.size() - 33);
+    QVERIFY(!merkle::Frontier::decode(enc));  // one too few
+    QVERIFY(!merkle::Frontier::decode(Bytes(7, 0)));
+    QVERIFY(merkle::Frontier::decode(Bytes(8, 0)));  // the empty log
 }
 
 QTEST_APPLESS_MAIN(TestMerkle)
