@@ -26,8 +26,9 @@ FileDropArea::FileDropArea(const QString& text, QWidget* parent) : QLabel(text, 
     setMinimumHeight(80);
     setFrameShape(QFrame::StyledPanel);
     setCursor(Qt::PointingHandCursor);
-    setStyleSheet(QStringLiteral("fides--desktop--FileDropArea { border: 2px dashed palette(mid); border-radius: 6px; }"
-                                 "fides--desktop--FileDropArea[highlighted=\"true\"] { border-color: palette(highlight); }"));
+    setStyleSheet(QStringLiteral(
+        "fides--desktop--FileDropArea { border: 2px dashed palette(mid); border-radius: 6px; }"
+        "fides--desktop--FileDropArea[highlighted=\"true\"] { border-color: palette(highlight); }"));
 }
 
 void FileDropArea::dragEnterEvent(QDragEnterEvent* event) {

@@ -14,16 +14,17 @@ int main(int argc, char** argv) {
     QApplication::setApplicationVersion(QStringLiteral(FIDES_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "Fides: notarise files and watch the ledger"));
+    parser.setApplicationDescription(
+        QApplication::translate("main", "Fides: notarise files and watch the ledger"));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption nodeOption(QStringLiteral("node"),
-                                        QApplication::translate("main", "Node address (env FIDES_NODE)."),
-                                        QStringLiteral("ADDR"),
-                                        fides::qtclient::NodeConnection::defaultAddress());
-    const QCommandLineOption genesisOption(QStringLiteral("genesis"),
-                                           QApplication::translate("main", "Trusted genesis.json (env FIDES_GENESIS)."),
-                                           QStringLiteral("FILE"), qEnvironmentVariable("FIDES_GENESIS"));
+    const QCommandLineOption nodeOption(
+        QStringLiteral("node"), QApplication::translate("main", "Node address (env FIDES_NODE)."),
+        QStringLiteral("ADDR"), fides::qtclient::NodeConnection::defaultAddress());
+    const QCommandLineOption genesisOption(
+        QStringLiteral("genesis"),
+        QApplication::translate("main", "Trusted genesis.json (env FIDES_GENESIS)."), QStringLiteral("FILE"),
+        qEnvironmentVariable("FIDES_GENESIS"));
     parser.addOption(nodeOption);
     parser.addOption(genesisOption);
     parser.process(app);

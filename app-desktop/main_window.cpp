@@ -49,9 +49,10 @@ QString formatTime(quint64 ms) {
 QString changesFollowed(quint32 changes) {
     if (changes == 0) return {};
     return QLatin1Char('\n') +
-           (changes == 1 ? MainWindow::tr("validator set changed 1 time since genesis, each change verified")
-                         : MainWindow::tr("validator set changed %1 times since genesis, each change verified")
-                               .arg(changes));
+           (changes == 1
+                ? MainWindow::tr("validator set changed 1 time since genesis, each change verified")
+                : MainWindow::tr("validator set changed %1 times since genesis, each change verified")
+                      .arg(changes));
 }
 
 }  // namespace
@@ -67,8 +68,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_connection, &qtclient::NodeConnection::blockReceived, this, &MainWindow::onBlock);
     connect(m_connection, &qtclient::NodeConnection::notarizeFinished, this, &MainWindow::onNotarized);
     connect(m_connection, &qtclient::NodeConnection::proofFinished, this, &MainWindow::onProof);
-    connect(m_connection, &qtclient::NodeConnection::subscriptionError, this,
-            [this](const QString& message) { statusBar()->showMessage(tr("Block feed: %1").arg(message), 5000); });
+    connect(m_connection, &qtclient::NodeConnection::subscriptionError, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Block feed: %1").arg(message), 5000);
+    });
     connect(m_connection, &qtclient::NodeConnection::genesisError, this,
             [this](const QString& message) { statusBar()->showMessage(tr("Genesis: %1").arg(message)); });
 
@@ -239,8 +241,9 @@ void MainWindow::onStatus(const NodeStatus& s) {
     m_heightValue->setText(QString::number(std::max<quint64>(s.height, m_blocks->latestHeight())));
     m_validatorValue->setText(s.validatorPublicKey);
     m_commitValue->setProperty("verified", s.commitVerified);
-    m_commitValue->setText(s.commitVerified ? tr("✔ %1").arg(s.verifyMessage) + changesFollowed(s.validatorSetChanges)
-                                            : tr("✘ not verified: %1").arg(s.verifyMessage));
+    m_commitValue->setText(s.commitVerified
+                               ? tr("✔ %1").arg(s.verifyMessage) + changesFollowed(s.validatorSetChanges)
+                               : tr("✘ not verified: %1").arg(s.verifyMessage));
     m_commitValue->setStyleSheet(s.commitVerified || s.height == 0 ? QString()
                                                                    : QStringLiteral("color: #b00020;"));
 }
@@ -261,7 +264,10 @@ void MainWindow::onNotarized(const NotarizeResult& r) {
         return;
     }
     QString text = tr("✔ %1 registered in block %2 (position %3)\ndocument sha256: %4\ntransaction: %5")
-                       .arg(name).arg(r.height).arg(r.index).arg(r.documentHash, r.txHash);
+                       .arg(name)
+                       .arg(r.height)
+                       .arg(r.index)
+                       .arg(r.documentHash, r.txHash);
     if (r.keyCreated) text += tr("\na new signing key was created in %1").arg(r.keyPath);
     m_notarizeResult->setText(text);
     m_connection->refreshStatus();
@@ -272,10 +278,14 @@ void MainWindow::onProof(const ProofResult& r) {
     switch (r.verdict) {
     case ProofResult::Verdict::Verified: {
         setVerdict(QStringLiteral("verified"), tr("✔ VERIFIED"), QStringLiteral("#1b5e20"));
-        QString details = tr("%1\nregistered at block %2, %3\ndocument sha256: %4\nregistrant: %5\ntransaction: %6")
-                              .arg(name).arg(r.height).arg(formatTime(r.timeMs), r.documentHash, r.registrant, r.txHash);
+        QString details =
+            tr("%1\nregistered at block %2, %3\ndocument sha256: %4\nregistrant: %5\ntransaction: %6")
+                .arg(name)
+                .arg(r.height)
+                .arg(formatTime(r.timeMs), r.documentHash, r.registrant, r.txHash);
         if (!r.label.isEmpty()) details += tr("\nlabel: %1").arg(r.label);
-        m_proofDetails->setText(details + QLatin1Char('\n') + r.message + changesFollowed(r.validatorSetChanges));
+        m_proofDetails->setText(details + QLatin1Char('\n') + r.message +
+                                changesFollowed(r.validatorSetChanges));
         break;
     }
     case ProofResult::Verdict::NotRegistered:

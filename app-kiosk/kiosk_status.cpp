@@ -2,7 +2,8 @@
 
 namespace fides::kiosk {
 
-KioskStatus::KioskStatus(QObject* parent) : QObject(parent), m_connection(new qtclient::NodeConnection(this)) {
+KioskStatus::KioskStatus(QObject* parent)
+    : QObject(parent), m_connection(new qtclient::NodeConnection(this)) {
     m_poll.setInterval(kPollMs);
     connect(&m_poll, &QTimer::timeout, m_connection, &qtclient::NodeConnection::refreshStatus);
     connect(m_connection, &qtclient::NodeConnection::statusReceived, this, &KioskStatus::applyStatus);

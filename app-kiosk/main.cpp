@@ -18,14 +18,15 @@ int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QGuiApplication::translate("main", "Fides voting kiosk"));
     parser.addHelpOption();
-    const QCommandLineOption nodeOption(QStringLiteral("node"),
-                                        QGuiApplication::translate("main", "Node address (env FIDES_NODE)."),
-                                        QStringLiteral("ADDR"), fides::qtclient::NodeConnection::defaultAddress());
-    const QCommandLineOption genesisOption(QStringLiteral("genesis"),
-                                           QGuiApplication::translate("main", "Trusted genesis.json (env FIDES_GENESIS)."),
-                                           QStringLiteral("FILE"), qEnvironmentVariable("FIDES_GENESIS"));
-    const QCommandLineOption windowedOption(QStringLiteral("windowed"),
-                                            QGuiApplication::translate("main", "Run in a window (development)."));
+    const QCommandLineOption nodeOption(
+        QStringLiteral("node"), QGuiApplication::translate("main", "Node address (env FIDES_NODE)."),
+        QStringLiteral("ADDR"), fides::qtclient::NodeConnection::defaultAddress());
+    const QCommandLineOption genesisOption(
+        QStringLiteral("genesis"),
+        QGuiApplication::translate("main", "Trusted genesis.json (env FIDES_GENESIS)."),
+        QStringLiteral("FILE"), qEnvironmentVariable("FIDES_GENESIS"));
+    const QCommandLineOption windowedOption(
+        QStringLiteral("windowed"), QGuiApplication::translate("main", "Run in a window (development)."));
     parser.addOption(nodeOption);
     parser.addOption(genesisOption);
     parser.addOption(windowedOption);
@@ -33,7 +34,8 @@ int main(int argc, char** argv) {
 
     fides::kiosk::KioskStatus status;
     status.setAddress(parser.value(nodeOption));
-    if (const QString genesis = parser.value(genesisOption); !genesis.isEmpty() && !status.setGenesisPath(genesis)) {
+    if (const QString genesis = parser.value(genesisOption);
+        !genesis.isEmpty() && !status.setGenesisPath(genesis)) {
         qWarning("fides-kiosk: cannot load the genesis %s", qPrintable(genesis));
     }
 
@@ -41,8 +43,9 @@ int main(int argc, char** argv) {
     engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
     engine.setInitialProperties({{QStringLiteral("status"), QVariant::fromValue(&status)},
                                  {QStringLiteral("fullScreen"), !parser.isSet(windowedOption)}});
-    QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
-                     [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
+    QObject::connect(
+        &engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
+        Qt::QueuedConnection);
     engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fides/Kiosk/Main.qml")));
     if (engine.rootObjects().isEmpty()) return 1;
     status.start();

@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("block_bench"));  // stdout is the JSON
 
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("fides-block-bench-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("fides-block-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto validator = crypto::SecretKey::generate();
     Genesis genesis;
@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
         cfg.mempool.maxTransactions = std::max(cfg.mempool.maxTransactions, blockTxs * 2);
         std::vector<std::unique_ptr<app::Application>> apps;
         apps.push_back(std::make_unique<notary::NotaryApp>());
-        auto key = crypto::SecretKey::fromBytes(Bytes(validator.secretBytes().begin(), validator.secretBytes().end()));
+        auto key = crypto::SecretKey::fromBytes(
+            Bytes(validator.secretBytes().begin(), validator.secretBytes().end()));
         auto n = node::Node::open(genesis, std::move(*key), storage::StoreKey(32, 7), cfg, std::move(apps));
         if (!n) die("open " + name, n.status());
         return std::move(*n);
@@ -138,10 +139,11 @@ int main(int argc, char** argv) {
         auto built = timed(measured ? build : ignore, blockTxs, [&] { return a->buildBlock(now); });
         if (!built) die("build", built.status());
         if (built->block.transactions.size() != blockTxs) {
-            die("build", Status::internal("built " + std::to_string(built->block.transactions.size()) + " of " +
-                                          std::to_string(blockTxs) + " transactions"));
+            die("build", Status::internal("built " + std::to_string(built->block.transactions.size()) +
+                                          " of " + std::to_string(blockTxs) + " transactions"));
         }
-        auto checked = timed(measured ? validate : ignore, blockTxs, [&] { return b->validateBlock(built->block); });
+        auto checked =
+            timed(measured ? validate : ignore, blockTxs, [&] { return b->validateBlock(built->block); });
         if (!checked) die("validate", checked.status());
         const std::uint64_t height = built->block.header.height;
         const crypto::Hash256 hash = built->block.header.hash();
@@ -149,12 +151,16 @@ int main(int argc, char** argv) {
         commit.height = height;
         commit.blockHash = hash;
         commit.signatures.push_back(
-            {validator.publicKey(), crypto::sign(validator, precommitDigest(genesis.chainId, height, 0, hash))});
-        auto s = timed(measured ? commitProposer : ignore, blockTxs, [&] { return a->commitBlock(std::move(*built), commit); });
+            {validator.publicKey(),
+             crypto::sign(validator, precommitDigest(genesis.chainId, height, 0, hash))});
+        auto s = timed(measured ? commitProposer : ignore, blockTxs,
+                       [&] { return a->commitBlock(std::move(*built), commit); });
         if (!s.isOk()) die("commit (proposer)", s);
-        s = timed(measured ? commitValidator : ignore, blockTxs, [&] { return b->commitBlock(std::move(*checked), commit); });
+        s = timed(measured ? commitValidator : ignore, blockTxs,
+                  [&] { return b->commitBlock(std::move(*checked), commit); });
         if (!s.isOk()) die("commit (validator)", s);
-        if (a->status().stateRoot != b->status().stateRoot) die("commit", Status::internal("state roots differ"));
+        if (a->status().stateRoot != b->status().stateRoot)
+            die("commit", Status::internal("state roots differ"));
     }
     const std::uint64_t height = a->height();
     a.reset();

@@ -30,11 +30,11 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <mutex>
-#include <sstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -149,7 +149,6 @@ double percentile(std::vector<double> v, double p) {
     return v[i];
 }
 
-
 // Watches the block stream and records when each transaction hash committed.
 class CommitWatcher {
 public:
@@ -205,11 +204,13 @@ private:
 };
 
 // Transaction i is signed by signer i mod `signers` (0: one per thread).
-std::vector<Bytes> signTransactions(const std::string& chainId, std::size_t n, unsigned threads, std::size_t signers) {
+std::vector<Bytes> signTransactions(const std::string& chainId, std::size_t n, unsigned threads,
+                                    std::size_t signers) {
     std::vector<Bytes> txs(n);
     const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 3600;
     std::vector<crypto::SecretKey> keys;
-    for (std::size_t k = 0; k < (signers == 0 ? threads : signers); ++k) keys.push_back(crypto::SecretKey::generate());
+    for (std::size_t k = 0; k < (signers == 0 ? threads : signers); ++k)
+        keys.push_back(crypto::SecretKey::generate());
     std::vector<std::thread> ts;
     for (unsigned t = 0; t < threads; ++t) {
         ts.emplace_back([&, t] {
@@ -267,18 +268,22 @@ int main(int argc, char** argv) {
     app.add_option("--signers", signers,
                    "distinct signing keys, transaction i signed by key i mod N (0: one per signing thread)")
         ->capture_default_str();
-    app.add_option("--set", confOverrides, "with --validators > 1: override a node.conf setting, KEY=VALUE (repeatable)");
+    app.add_option("--set", confOverrides,
+                   "with --validators > 1: override a node.conf setting, KEY=VALUE (repeatable)");
     app.add_option("--base-port", basePort, "with --validators > 1: validator i RPC base + 2i, peers + 1")
         ->capture_default_str();
-    app.add_option("--latency-seconds", latencySeconds, "duration of the latency phase")->capture_default_str();
+    app.add_option("--latency-seconds", latencySeconds, "duration of the latency phase")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     SpawnedNodes spawned;
     std::vector<std::string> addresses;
     if (node.empty()) {
-        spawned.home = (std::filesystem::temp_directory_path() / ("fides-bench-" + std::to_string(::getpid()))).string();
+        spawned.home =
+            (std::filesystem::temp_directory_path() / ("fides-bench-" + std::to_string(::getpid()))).string();
         if (validators <= 1) {
-            if (!runCommand({nodeBinary, "init", "--home", spawned.home, "--chain-id", "bench"}, nullptr, nullptr)) {
+            if (!runCommand({nodeBinary, "init", "--home", spawned.home, "--chain-id", "bench"}, nullptr,
+                            nullptr)) {
                 std::cerr << "notary_bench: fides-node init failed\n";
                 return 1;
             }
@@ -286,13 +291,15 @@ int main(int argc, char** argv) {
             if (!a1) return 1;
             addresses.push_back(*a1);
         } else {
-            if (!runCommand({nodeBinary, "testnet", "--out", spawned.home, "--validators", std::to_string(validators),
-                             "--chain-id", "bench", "--base-port", std::to_string(basePort)},
-                            nullptr, nullptr)) {
+            if (!runCommand(
+                    {nodeBinary, "testnet", "--out", spawned.home, "--validators", std::to_string(validators),
+                     "--chain-id", "bench", "--base-port", std::to_string(basePort)},
+                    nullptr, nullptr)) {
                 std::cerr << "notary_bench: fides-node testnet failed\n";
                 return 1;
             }
-            if (commitPauseMs >= 0) confOverrides.push_back("commit_pause_ms=" + std::to_string(commitPauseMs));
+            if (commitPauseMs >= 0)
+                confOverrides.push_back("commit_pause_ms=" + std::to_string(commitPauseMs));
             for (const auto& kv : confOverrides) {
                 const auto eq = kv.find('=');
                 if (eq == std::string::npos) {
@@ -301,7 +308,8 @@ int main(int argc, char** argv) {
                 }
                 const std::string key = kv.substr(0, eq) + " = ";
                 for (unsigned i = 0; i < validators; ++i) {
-                    const std::string conf = spawned.home + "/validator-" + std::to_string(i) + "/config/node.conf";
+                    const std::string conf =
+                        spawned.home + "/validator-" + std::to_string(i) + "/config/node.conf";
                     std::ifstream in(conf);
                     std::stringstream ss;
                     ss << in.rdbuf();
@@ -316,7 +324,8 @@ int main(int argc, char** argv) {
                 }
             }
             for (unsigned i = 0; i < validators; ++i) {
-                auto ai = startNode(nodeBinary, {"--home", spawned.home + "/validator-" + std::to_string(i)}, spawned);
+                auto ai = startNode(nodeBinary, {"--home", spawned.home + "/validator-" + std::to_string(i)},
+                                    spawned);
                 if (!ai) return 1;
                 addresses.push_back(*ai);
             }
@@ -335,7 +344,8 @@ int main(int argc, char** argv) {
 
     // Phase 1: throughput.
     const auto latencyCount = static_cast<std::size_t>(latencySeconds * 30000);
-    auto txs = signTransactions(chainId, count + latencyCount, std::max(1u, std::thread::hardware_concurrency()), signers);
+    auto txs = signTransactions(chainId, count + latencyCount,
+                                std::max(1u, std::thread::hardware_concurrency()), signers);
     const double verifyUs = verifyMicros(txs);
     std::size_t committed = 0;
     double seconds = 0;
@@ -380,9 +390,12 @@ int main(int argc, char** argv) {
         for (const auto& [h, t] : commits) last = std::max(last, t);
         seconds = std::chrono::duration<double>(last - start).count();
         blocks = watcher.blocks();
-        const auto ms = [&](Clock::time_point t) { return std::chrono::duration<double, std::milli>(t - start).count(); };
+        const auto ms = [&](Clock::time_point t) {
+            return std::chrono::duration<double, std::milli>(t - start).count();
+        };
         timeline = {{"submitted_ms", ms(submitted)}, {"blocks", nlohmann::json::array()}};
-        for (const auto& [t, n] : watcher.timeline()) timeline["blocks"].push_back({{"ms", ms(t)}, {"transactions", n}});
+        for (const auto& [t, n] : watcher.timeline())
+            timeline["blocks"].push_back({{"ms", ms(t)}, {"transactions", n}});
     }
     const double throughput = seconds > 0 ? static_cast<double>(committed) / seconds : 0;
 
@@ -400,15 +413,18 @@ int main(int argc, char** argv) {
         const auto start = Clock::now();
         const auto tick = std::chrono::milliseconds(10);
         std::size_t next = count;
-        const std::size_t end = count + std::min(latencyCount, static_cast<std::size_t>(rate * latencySeconds));
+        const std::size_t end =
+            count + std::min(latencyCount, static_cast<std::size_t>(rate * latencySeconds));
         for (auto t = start; next < end; t += tick) {
             std::this_thread::sleep_until(t);
-            const auto due = static_cast<std::size_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
+            const auto due =
+                static_cast<std::size_t>(rate * std::chrono::duration<double>(Clock::now() - start).count());
             v1::SubmitTransactionsRequest req;
             const auto now = Clock::now();
             while (next < end && next - count < due) {
                 req.add_transactions(toStdString(txs[next]));
-                sent.emplace_back(std::string(reinterpret_cast<const char*>(txHash(txs[next]).data()), 32), now);
+                sent.emplace_back(std::string(reinterpret_cast<const char*>(txHash(txs[next]).data()), 32),
+                                  now);
                 ++next;
             }
             if (req.transactions_size() > 0) writer->Write(req);
@@ -431,17 +447,18 @@ int main(int argc, char** argv) {
     out["signatures_verified"] = true;
     out["signers"] = signers;
     out["store"] = "sqlcipher";
-    out["throughput"] = {{"transactions", count},
-                         {"committed", committed},
-                         {"rejected", rejected},
-                         {"blocks", blocks},
-                         {"seconds", seconds},
-                         {"committed_tx_per_s", throughput},
-                         {"node_cpu_seconds", nodeCpu},
-                         {"node_cpu_us_per_tx", committed > 0 ? nodeCpu * 1e6 / static_cast<double>(committed) : 0.0},
-                         {"streams", streams},
-                         {"batch", batch},
-                         {"timeline", timeline}};
+    out["throughput"] = {
+        {"transactions", count},
+        {"committed", committed},
+        {"rejected", rejected},
+        {"blocks", blocks},
+        {"seconds", seconds},
+        {"committed_tx_per_s", throughput},
+        {"node_cpu_seconds", nodeCpu},
+        {"node_cpu_us_per_tx", committed > 0 ? nodeCpu * 1e6 / static_cast<double>(committed) : 0.0},
+        {"streams", streams},
+        {"batch", batch},
+        {"timeline", timeline}};
     out["latency"] = {{"offered_tx_per_s", rate},
                       {"sent", latencySent},
                       {"committed", latenciesMs.size()},
@@ -452,17 +469,20 @@ int main(int argc, char** argv) {
     // too. The faster figure sets the bound, so a slow moment while measuring
     // never flatters the fraction.
     const double verifyUsAfter = verifyMicros(txs);
-    const double verifyBest = verifyUsAfter > 0 && (verifyUs <= 0 || verifyUsAfter < verifyUs) ? verifyUsAfter : verifyUs;
+    const double verifyBest =
+        verifyUsAfter > 0 && (verifyUs <= 0 || verifyUsAfter < verifyUs) ? verifyUsAfter : verifyUs;
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const double bound = verifyBest > 0 ? cores * 1e6 / (verifyBest * static_cast<double>(addresses.size())) : 0;
+    const double bound =
+        verifyBest > 0 ? cores * 1e6 / (verifyBest * static_cast<double>(addresses.size())) : 0;
     // Only for validators the benchmark started itself: behind --node, the
     // number of validators (each checking every signature) is unknown.
-    if (!spawned.pids.empty()) out["signature_bound"] = {{"verify_us", verifyBest},
-                              {"verify_us_before", verifyUs},
-                              {"verify_us_after", verifyUsAfter},
-                              {"cores", cores},
-                              {"tx_per_s", bound},
-                              {"fraction_reached", bound > 0 ? throughput / bound : 0.0}};
+    if (!spawned.pids.empty())
+        out["signature_bound"] = {{"verify_us", verifyBest},
+                                  {"verify_us_before", verifyUs},
+                                  {"verify_us_after", verifyUsAfter},
+                                  {"cores", cores},
+                                  {"tx_per_s", bound},
+                                  {"fraction_reached", bound > 0 ? throughput / bound : 0.0}};
     std::cout << out.dump(2) << std::endl;
     return committed + rejected >= count ? 0 : 1;
 }

@@ -25,8 +25,12 @@ QVariant BlockListModel::data(const QModelIndex& index, int role) const {
             .arg(b.verified ? tr("commit verified") : tr("NOT VERIFIED"));
     case Qt::ToolTipRole:
         return b.verified ? tr("Block %1, hash %2: commit signed by %3 validator(s) of the trusted genesis")
-                                .arg(b.height).arg(b.hash).arg(b.signatures)
-                          : tr("Block %1, hash %2: commit not verified: %3").arg(b.height).arg(b.hash, b.verifyMessage);
+                                .arg(b.height)
+                                .arg(b.hash)
+                                .arg(b.signatures)
+                          : tr("Block %1, hash %2: commit not verified: %3")
+                                .arg(b.height)
+                                .arg(b.hash, b.verifyMessage);
     case HeightRole: return QVariant::fromValue(b.height);
     case HashRole: return b.hash;
     case TimeRole: return time;

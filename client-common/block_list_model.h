@@ -22,7 +22,7 @@ public:
     enum Role {
         HeightRole = Qt::UserRole + 1,
         HashRole,
-        TimeRole,      // QDateTime, UTC
+        TimeRole,  // QDateTime, UTC
         TxCountRole,
         VerifiedRole,
         SignaturesRole,

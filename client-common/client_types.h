@@ -30,13 +30,13 @@ struct NodeStatus {
 
 public:
     bool connected = false;
-    QString error;                    // why the node could not be reached (connected == false)
-    QString address;                  // the node asked
+    QString error;    // why the node could not be reached (connected == false)
+    QString address;  // the node asked
     QString chainId;
     quint64 height = 0;
-    QString latestBlockHash;          // hex
+    QString latestBlockHash;  // hex
     quint64 latestBlockTimeMs = 0;
-    QString validatorPublicKey;       // hex, the answering node's validator key
+    QString validatorPublicKey;  // hex, the answering node's validator key
     quint32 validators = 0;
     quint64 mempoolSize = 0;
     QString version;
@@ -66,8 +66,8 @@ struct BlockInfo {
 
 public:
     quint64 height = 0;
-    QString hash;          // hex of SHA-256(encoded header)
-    quint64 timeMs = 0;    // unix milliseconds, proposer's clock
+    QString hash;        // hex of SHA-256(encoded header)
+    quint64 timeMs = 0;  // unix milliseconds, proposer's clock
     quint32 txCount = 0;
     quint32 signatures = 0;
     // The header's commit carries > 2/3 of the power of the validator set
@@ -83,11 +83,11 @@ public:
     bool ok = false;
     QString path;
     QString label;
-    QString message;        // human-readable outcome or error
-    QString documentHash;   // hex SHA-256 of the file
-    QString txHash;         // hex
-    quint64 height = 0;     // block holding the transaction
-    quint32 index = 0;      // position in that block
+    QString message;       // human-readable outcome or error
+    QString documentHash;  // hex SHA-256 of the file
+    QString txHash;        // hex
+    quint64 height = 0;    // block holding the transaction
+    quint32 index = 0;     // position in that block
     bool keyCreated = false;
     QString keyPath;
 };
@@ -108,13 +108,13 @@ public:
     bool registered = false;
     QString path;
     QString message;
-    QString documentHash;     // hex
-    quint64 height = 0;       // registering block (Verified)
+    QString documentHash;  // hex
+    quint64 height = 0;    // registering block (Verified)
     quint64 provenAtHeight = 0;
-    quint64 timeMs = 0;       // registering block's time (Verified)
+    quint64 timeMs = 0;  // registering block's time (Verified)
     QString label;
-    QString registrant;       // hex public key
-    QString txHash;           // hex
+    QString registrant;  // hex public key
+    QString txHash;      // hex
     quint32 signatures = 0;
     quint64 signedPower = 0;
     quint64 totalPower = 0;

@@ -156,17 +156,21 @@ NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, Trus
     const ByteView headerBytes = asBytes(b->header());
     LightClient lc = trusted->snapshot();
     if (Status followed = followChanges(c, *trusted, lc, {headerBytes}); !followed.isOk()) {
-        st.verifyMessage = NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(followed.message()));
+        st.verifyMessage =
+            NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(followed.message()));
         return st;
     }
     st.validatorSetChanges = static_cast<quint32>(lc.changesUpTo(st.height));
     auto vh = lc.verify(headerBytes, asBytes(b->commit()));
     if (!vh) {
-        st.verifyMessage = NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(vh.status().message()));
+        st.verifyMessage =
+            NodeConnection::tr("block %1 does not verify: %2").arg(st.height).arg(qs(vh.status().message()));
         return st;
     }
     if (vh->header.height != s->height()) {
-        st.verifyMessage = NodeConnection::tr("the node answered block %1 for height %2").arg(vh->header.height).arg(st.height);
+        st.verifyMessage = NodeConnection::tr("the node answered block %1 for height %2")
+                               .arg(vh->header.height)
+                               .arg(st.height);
         return st;
     }
     st.commitVerified = true;
@@ -174,7 +178,9 @@ NodeStatus fetchStatus(const client::NodeClient& c, const Genesis* genesis, Trus
     st.signedPower = vh->signedPower;
     st.totalPower = vh->totalPower;
     st.verifyMessage = NodeConnection::tr("commit verified locally (%1 signature(s), %2/%3 power)")
-                           .arg(st.signatures).arg(st.signedPower).arg(st.totalPower);
+                           .arg(st.signatures)
+                           .arg(st.signedPower)
+                           .arg(st.totalPower);
     return st;
 }
 
@@ -258,11 +264,16 @@ ProofResult prove(const client::NodeClient& c, TrustedSets* trusted, const QStri
     r.signatures = static_cast<quint32>(v->signatures);
     r.signedPower = v->signedPower;
     r.totalPower = v->totalPower;
-    const QString signers = NodeConnection::tr("%1 validator signature(s), %2/%3 voting power, checked locally against %4")
-                                .arg(r.signatures).arg(r.signedPower).arg(r.totalPower).arg(genesisPath);
+    const QString signers =
+        NodeConnection::tr("%1 validator signature(s), %2/%3 voting power, checked locally against %4")
+            .arg(r.signatures)
+            .arg(r.signedPower)
+            .arg(r.totalPower)
+            .arg(genesisPath);
     if (!v->registered) {
         r.verdict = ProofResult::Verdict::NotRegistered;
-        r.message = NodeConnection::tr("absence proven against block %1 (%2)").arg(r.provenAtHeight).arg(signers);
+        r.message =
+            NodeConnection::tr("absence proven against block %1 (%2)").arg(r.provenAtHeight).arg(signers);
         return r;
     }
     const auto& reg = *v->registration;
@@ -272,19 +283,23 @@ ProofResult prove(const client::NodeClient& c, TrustedSets* trusted, const QStri
     r.label = qs(reg.label);
     r.registrant = qs(reg.registrant.hex());
     r.txHash = qs(reg.txHash.hex());
-    r.message = NodeConnection::tr("registered at block %1; inclusion and state proofs checked against block %2 (%3)")
-                    .arg(r.height).arg(r.provenAtHeight).arg(signers);
+    r.message =
+        NodeConnection::tr("registered at block %1; inclusion and state proofs checked against block %2 (%3)")
+            .arg(r.height)
+            .arg(r.provenAtHeight)
+            .arg(signers);
     return r;
 }
 
 // Decodes one feed event and checks its commit with the feed's light client
 // (following validator-set changes first when the block needs it).
-std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const client::NodeClient& c, TrustedSets* trusted,
-                                     LightClient* lightClient, QString* error) {
+std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const client::NodeClient& c,
+                                     TrustedSets* trusted, LightClient* lightClient, QString* error) {
     const auto& headerBytes = ev.signed_header().header();
     auto header = BlockHeader::decode(asBytes(headerBytes));
     if (!header) {
-        *error = NodeConnection::tr("the node sent a malformed header: %1").arg(qs(header.status().message()));
+        *error =
+            NodeConnection::tr("the node sent a malformed header: %1").arg(qs(header.status().message()));
         return std::nullopt;
     }
     BlockInfo b;
@@ -308,7 +323,8 @@ std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const client::Nod
     b.signatures = static_cast<quint32>(vh->signatures);
     if (static_cast<std::size_t>(ev.tx_hashes_size()) != header->txCount) {
         b.verifyMessage = NodeConnection::tr("the event lists %1 transaction(s), the header %2")
-                              .arg(ev.tx_hashes_size()).arg(header->txCount);
+                              .arg(ev.tx_hashes_size())
+                              .arg(header->txCount);
         return b;
     }
     b.verified = true;
@@ -321,8 +337,8 @@ std::optional<BlockInfo> toBlockInfo(const v1::BlockEvent& ev, const client::Nod
 struct NodeConnection::Subscription {
     std::mutex mutex;
     std::condition_variable wake;
-    bool stop = false;                      // guarded by mutex
-    grpc::ClientContext* context = nullptr; // the running call, guarded by mutex
+    bool stop = false;                       // guarded by mutex
+    grpc::ClientContext* context = nullptr;  // the running call, guarded by mutex
     std::thread thread;
 
     void run(NodeConnection* owner, quint64 generation, std::string address,
@@ -347,11 +363,14 @@ void NodeConnection::Subscription::run(NodeConnection* owner, quint64 generation
     // Results are posted to `owner`, which joins this thread before it dies;
     // those that arrive after a restart (another generation) are dropped.
     auto postError = [owner, generation](const QString& message) {
-        QMetaObject::invokeMethod(owner, [owner, generation, message] {
-            if (generation != owner->m_feedGeneration) return;
-            owner->setConnected(false);
-            emit owner->subscriptionError(message);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            owner,
+            [owner, generation, message] {
+                if (generation != owner->m_feedGeneration) return;
+                owner->setConnected(false);
+                emit owner->subscriptionError(message);
+            },
+            Qt::QueuedConnection);
     };
     client::NodeClient c(address, kRequestTimeout);
     // This thread's copy of the trusted sets (refreshed from `trusted` when a
@@ -388,11 +407,14 @@ void NodeConnection::Subscription::run(NodeConnection* owner, quint64 generation
                     break;
                 }
                 next = info->height + 1;
-                QMetaObject::invokeMethod(owner, [owner, generation, block = *info] {
-                    if (generation != owner->m_feedGeneration) return;
-                    owner->setConnected(true);
-                    emit owner->blockReceived(block);
-                }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    owner,
+                    [owner, generation, block = *info] {
+                        if (generation != owner->m_feedGeneration) return;
+                        owner->setConnected(true);
+                        emit owner->blockReceived(block);
+                    },
+                    Qt::QueuedConnection);
             }
             const grpc::Status st = reader->Finish();
             {
@@ -400,7 +422,8 @@ void NodeConnection::Subscription::run(NodeConnection* owner, quint64 generation
                 context = nullptr;
                 if (stop) break;
             }
-            postError(st.ok() ? NodeConnection::tr("the block feed ended") : qs(client::fromGrpc(st).toString()));
+            postError(st.ok() ? NodeConnection::tr("the block feed ended")
+                              : qs(client::fromGrpc(st).toString()));
         }
         std::unique_lock lock(mutex);
         wake.wait_for(lock, kResubscribeDelay, [this] { return stop; });
@@ -484,7 +507,8 @@ void NodeConnection::refreshStatus() {
     m_statusPending = true;
     post([this, c = m_client, g = m_genesis, t = m_trusted, a = m_address] {
         NodeStatus st = fetchStatus(*c, g.get(), t.get(), a);
-        QMetaObject::invokeMethod(this, [this, st] { onStatus(st); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, st] { onStatus(st); }, Qt::QueuedConnection);
     });
 }
 
@@ -501,14 +525,16 @@ void NodeConnection::onStatus(const NodeStatus& status) {
 void NodeConnection::notarizeFile(const QString& path, const QString& label) {
     post([this, c = m_client, k = m_keyPath, cancel = m_cancel, path, label] {
         NotarizeResult r = notarize(*c, path, label, k, *cancel);
-        QMetaObject::invokeMethod(this, [this, r] { emit notarizeFinished(r); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, r] { emit notarizeFinished(r); }, Qt::QueuedConnection);
     });
 }
 
 void NodeConnection::proveFile(const QString& path) {
     post([this, c = m_client, t = m_trusted, gp = m_genesisPath, cancel = m_cancel, path] {
         ProofResult r = prove(*c, t.get(), gp, path, *cancel);
-        QMetaObject::invokeMethod(this, [this, r] { emit proofFinished(r); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, r] { emit proofFinished(r); }, Qt::QueuedConnection);
     });
 }
 

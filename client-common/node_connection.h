@@ -39,7 +39,7 @@ namespace fides {
 struct Genesis;
 namespace client {
 class NodeClient;
-}
+}  // namespace client
 }  // namespace fides
 
 namespace fides::qtclient {

@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  # style check (.clang-format, enforced by scripts/check-format.sh)
+  clang-format-14
   # crypto and storage
   libsecp256k1-dev libbotan-2-dev libsqlcipher-dev sqlcipher
   # the validator daemon's memory allocator (doc/adr/0022)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test tier: installs the Debian packages,
-# builds one tree (warnings as errors) and runs all CTest tests (unit,
-# functional, gui), then builds the unit and functional tiers with
+# checks the C++ style (scripts/check-format.sh), builds one tree (warnings
+# as errors) and runs all CTest tests (unit, functional, gui), then builds the unit and functional tiers with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs them.
 #   FIDES_SKIP_SANITIZERS=1  skip the sanitizer build (local iteration)
 set -euo pipefail
@@ -10,6 +10,9 @@ ROOT=$(pwd)
 JOBS=$(nproc)
 
 bash scripts/setup.sh
+
+echo "== style (.clang-format)"
+bash scripts/check-format.sh
 
 echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIDES_WERROR=ON >/dev/null

@@ -14,7 +14,8 @@ Result<AppSet> AppSet::make(std::vector<std::unique_ptr<Application>> apps) {
         if (!names.insert(e.name).second) {
             return Status::invalidArgument("two applications are named '" + e.name + "'");
         }
-        if (e.prefix.empty()) return Status::invalidArgument("application '" + e.name + "' declares no state prefix");
+        if (e.prefix.empty())
+            return Status::invalidArgument("application '" + e.name + "' declares no state prefix");
         for (const Entry& other : set.m_apps) {
             const std::string& shorter = other.prefix.size() <= e.prefix.size() ? other.prefix : e.prefix;
             const std::string& longer = other.prefix.size() <= e.prefix.size() ? e.prefix : other.prefix;
@@ -70,8 +71,8 @@ Status BlockExecution::eachApp(const char* what, Hook hook) {
         Status st = hook(m_apps.at(i), view);
         if (!st) {
             m_state.rollbackTx();
-            return st.withContext(std::string("application '") + m_apps.nameAt(i) + "' " + what + " of block " +
-                                  std::to_string(m_ctx.height));
+            return st.withContext(std::string("application '") + m_apps.nameAt(i) + "' " + what +
+                                  " of block " + std::to_string(m_ctx.height));
         }
         m_state.commitTx();
     }
@@ -81,9 +82,8 @@ Status BlockExecution::eachApp(const char* what, Hook hook) {
 Status BlockExecution::begin() {
     if (m_ctx.height == 1) {
         if (m_genesis == nullptr) return Status::internal("block 1 executed without its genesis");
-        FIDES_RETURN_IF_ERROR(eachApp("initChain", [&](Application& a, BlockState& s) {
-            return a.initChain(*m_genesis, m_ctx, s);
-        }));
+        FIDES_RETURN_IF_ERROR(eachApp(
+            "initChain", [&](Application& a, BlockState& s) { return a.initChain(*m_genesis, m_ctx, s); }));
     }
     return eachApp("beginBlock", [&](Application& a, BlockState& s) { return a.beginBlock(m_ctx, s); });
 }

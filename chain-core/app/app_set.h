@@ -51,7 +51,7 @@ public:
 private:
     struct Entry {
         std::unique_ptr<Application> app;
-        std::string name;    // cached: name() and statePrefix() are virtual calls
+        std::string name;  // cached: name() and statePrefix() are virtual calls
         std::string prefix;
     };
     std::vector<Entry> m_apps;
@@ -61,7 +61,8 @@ private:
 class BlockExecution {
 public:
     // `genesis` is needed for block 1 (initChain) only.
-    BlockExecution(const AppSet& apps, const StateReader& committed, BlockContext ctx, const Genesis* genesis);
+    BlockExecution(const AppSet& apps, const StateReader& committed, BlockContext ctx,
+                   const Genesis* genesis);
 
     // initChain at height 1, then beginBlock; their writes are kept.
     Status begin();

@@ -36,8 +36,8 @@ Status BlockState::allowed(ByteView key, const char* what) const {
                         std::equal(m_prefix.begin(), m_prefix.end(), key.begin(),
                                    [](char c, std::uint8_t b) { return static_cast<std::uint8_t>(c) == b; });
     if (!inside) {
-        return Status::internal("application '" + std::string(m_owner) + "' may " + what + " only keys under '" +
-                                std::string(m_prefix) + "'");
+        return Status::internal("application '" + std::string(m_owner) + "' may " + what +
+                                " only keys under '" + std::string(m_prefix) + "'");
     }
     return Status::ok();
 }

@@ -170,7 +170,8 @@ public:
     virtual Status checkTx(const Transaction& tx, const StateReader& committed) const = 0;
     virtual Status deliverTx(const Transaction& tx, const TxContext& ctx, BlockState& state) = 0;
 
-    virtual Status initChain(const Genesis& /*genesis*/, const BlockContext& /*block1*/, BlockState& /*state*/) {
+    virtual Status initChain(const Genesis& /*genesis*/, const BlockContext& /*block1*/,
+                             BlockState& /*state*/) {
         return Status::ok();
     }
     virtual Status beginBlock(const BlockContext& /*ctx*/, BlockState& /*state*/) { return Status::ok(); }

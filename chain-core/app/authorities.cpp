@@ -6,7 +6,9 @@ Result<std::optional<Authority>> readAuthority(const StateReader& state, std::st
     FIDES_ASSIGN_OR_RETURN(auto stored, state.get(authorityKey(id)));
     if (!stored) return std::optional<Authority>();
     auto a = Authority::decode(*stored);
-    if (!a) return Status::dataLoss("the stored authority '" + std::string(id) + "' is damaged: " + a.status().message());
+    if (!a)
+        return Status::dataLoss("the stored authority '" + std::string(id) +
+                                "' is damaged: " + a.status().message());
     return std::optional<Authority>(std::move(*a));
 }
 

@@ -38,7 +38,8 @@ Status MemoryChain::checkTx(const Transaction& tx) const {
     return app->checkTx(tx, *m_state);
 }
 
-Result<MemoryChain::BlockResult> MemoryChain::runBlock(std::uint64_t timeMs, const std::vector<Transaction>& txs) {
+Result<MemoryChain::BlockResult> MemoryChain::runBlock(std::uint64_t timeMs,
+                                                       const std::vector<Transaction>& txs) {
     if (timeMs <= m_timeMs) return Status::invalidArgument("block time does not advance");
     const BlockContext ctx{m_height + 1, timeMs, m_schedule.get()};
     BlockExecution exec(m_apps, *m_state, ctx, &m_genesis);

@@ -22,7 +22,9 @@ namespace fides::app {
 class MemoryState final : public StateReader {
 public:
     Result<std::optional<Bytes>> get(ByteView key) const override;
-    void put(ByteView key, Bytes value) { m_entries.insert_or_assign(Bytes(key.begin(), key.end()), std::move(value)); }
+    void put(ByteView key, Bytes value) {
+        m_entries.insert_or_assign(Bytes(key.begin(), key.end()), std::move(value));
+    }
     void erase(ByteView key) { m_entries.erase(Bytes(key.begin(), key.end())); }
     // Applies a block's staged writes (nullopt erases).
     void apply(StagedState::Writes writes);
@@ -61,7 +63,7 @@ private:
     MemoryChain() = default;
     Genesis m_genesis;
     AppSet m_apps;
-    std::unique_ptr<MemoryState> m_state;          // stable address for the apps' readers
+    std::unique_ptr<MemoryState> m_state;           // stable address for the apps' readers
     std::unique_ptr<ValidatorSchedule> m_schedule;  // likewise
     std::uint64_t m_height = 0;
     std::uint64_t m_timeMs = 0;

@@ -73,7 +73,8 @@ Status replayError(const Status& s) {
 
 ConsensusCore::ConsensusCore(CoreConfig config, crypto::SecretKey key, EngineHooks hooks)
     : m_config(std::move(config)), m_signer(m_config.chainId, std::move(key)), m_appHooks(std::move(hooks)) {
-    if (!m_config.schedule) m_config.schedule = std::make_shared<const ValidatorSchedule>(m_config.validators);
+    if (!m_config.schedule)
+        m_config.schedule = std::make_shared<const ValidatorSchedule>(m_config.validators);
 }
 
 void ConsensusCore::makeEngine(std::uint64_t height) {
@@ -106,10 +107,11 @@ void ConsensusCore::makeEngine(std::uint64_t height) {
                                         std::move(wrapped));
 }
 
-Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, crypto::SecretKey key, EngineHooks hooks,
-                                                           std::uint64_t height, CoreOutput* resumed,
-                                                           WalOpenReport* report) {
-    std::unique_ptr<ConsensusCore> core(new ConsensusCore(std::move(config), std::move(key), std::move(hooks)));
+Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, crypto::SecretKey key,
+                                                           EngineHooks hooks, std::uint64_t height,
+                                                           CoreOutput* resumed, WalOpenReport* report) {
+    std::unique_ptr<ConsensusCore> core(
+        new ConsensusCore(std::move(config), std::move(key), std::move(hooks)));
     WalOpenReport rep;
     FIDES_ASSIGN_OR_RETURN(core->m_wal, Wal::open(core->m_config.walDir, height, &rep));
     // First what this validator signed, so the replay cannot sign anything else.
@@ -118,7 +120,8 @@ Result<std::unique_ptr<ConsensusCore>> ConsensusCore::open(CoreConfig config, cr
             FIDES_ASSIGN_OR_RETURN(SignedVote v, SignedVote::decode(r.body));
             FIDES_RETURN_IF_ERROR(core->m_signer.restore(v));
         } else if (r.kind == WalKind::OwnProposal) {
-            FIDES_ASSIGN_OR_RETURN(SignedProposal p, SignedProposal::decode(r.body, core->m_config.maxValueBytes));
+            FIDES_ASSIGN_OR_RETURN(SignedProposal p,
+                                   SignedProposal::decode(r.body, core->m_config.maxValueBytes));
             FIDES_RETURN_IF_ERROR(core->m_signer.restore(p));
         } else if (r.kind == WalKind::OwnValue) {
             FIDES_ASSIGN_OR_RETURN(Value v, decodeValue(r.body, core->m_config.maxValueBytes));
@@ -290,7 +293,8 @@ Result<CoreOutput> ConsensusCore::onProposal(const SignedProposal& s) {
             return CoreOutput{};
         }
     }
-    if (s.value.data.size() > m_config.maxValueBytes) return Status::invalidArgument("proposed block is too large");
+    if (s.value.data.size() > m_config.maxValueBytes)
+        return Status::invalidArgument("proposed block is too large");
     FIDES_ASSIGN_OR_RETURN(Proposal p, verifyProposal(m_config.chainId, *setFor(s.height), s));
     FIDES_RETURN_IF_ERROR(m_wal->append(WalKind::ProposalIn, s.encode()));
     hold(s);

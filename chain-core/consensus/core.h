@@ -66,9 +66,9 @@ public:
     // replays it. `resumed` receives what to do next: timeouts to re-arm,
     // own messages to send again, a decision the log reached but the store
     // may lack.
-    static Result<std::unique_ptr<ConsensusCore>> open(CoreConfig config, crypto::SecretKey key, EngineHooks hooks,
-                                                       std::uint64_t height, CoreOutput* resumed,
-                                                       WalOpenReport* report = nullptr);
+    static Result<std::unique_ptr<ConsensusCore>> open(CoreConfig config, crypto::SecretKey key,
+                                                       EngineHooks hooks, std::uint64_t height,
+                                                       CoreOutput* resumed, WalOpenReport* report = nullptr);
 
     Result<CoreOutput> onProposal(const SignedProposal& proposal);
     Result<CoreOutput> onVote(const SignedVote& vote);
@@ -110,14 +110,15 @@ private:
     // (WalKind::Verdict) and restored at a restart: the answer may depend on
     // what could be fetched, and a replay must take the same decisions.
     std::map<ValueId, bool> m_verdicts;
-    Status m_walFailure;               // a failed OwnValue append inside the engine's hook
+    Status m_walFailure;  // a failed OwnValue append inside the engine's hook
     std::vector<CoreDecision> m_replayedDecisions;
 
     // Signed messages of the current and the next height (own and
     // received; the engine keeps the next height's for when it starts), for
     // commits, evidence and gossip; votes of the previous height too, for
     // evidence only.
-    std::map<std::tuple<std::uint64_t, std::uint32_t, VoteType, ValidatorIndex>, std::vector<SignedVote>> m_votes;
+    std::map<std::tuple<std::uint64_t, std::uint32_t, VoteType, ValidatorIndex>, std::vector<SignedVote>>
+        m_votes;
     std::vector<SignedProposal> m_proposals;
 };
 

@@ -44,8 +44,8 @@ ProposerSchedule::ProposerSchedule(std::vector<std::uint64_t> powers) : m_powers
     m_cachedPriorities.assign(m_powers.size(), 0);
 }
 
-ValidatorIndex ProposerSchedule::step(std::vector<std::int64_t>& prio, const std::vector<std::uint64_t>& powers,
-                                      std::int64_t total) {
+ValidatorIndex ProposerSchedule::step(std::vector<std::int64_t>& prio,
+                                      const std::vector<std::uint64_t>& powers, std::int64_t total) {
     ValidatorIndex best = 0;
     for (std::size_t i = 0; i < prio.size(); ++i) {
         prio[i] += static_cast<std::int64_t>(powers[i]);
@@ -71,8 +71,13 @@ ValidatorIndex ProposerSchedule::proposer(std::uint64_t height, std::uint32_t ro
 
 // ---- Engine ----
 
-Engine::Engine(std::vector<std::uint64_t> powers, ValidatorIndex self, TimeoutConfig timeouts, EngineHooks hooks)
-    : m_powers(powers), m_self(self), m_timeouts(timeouts), m_hooks(std::move(hooks)), m_schedule(std::move(powers)) {
+Engine::Engine(std::vector<std::uint64_t> powers, ValidatorIndex self, TimeoutConfig timeouts,
+               EngineHooks hooks)
+    : m_powers(powers),
+      m_self(self),
+      m_timeouts(timeouts),
+      m_hooks(std::move(hooks)),
+      m_schedule(std::move(powers)) {
     for (auto p : m_powers) m_total += p;
 }
 
@@ -170,7 +175,8 @@ bool Engine::acceptProposal(const Proposal& p) {
     }
     // The proposer equivocated: keep another proposal only if someone voted
     // for its value (so a decided value is never unknown), within a bound.
-    if (!rs.proposals.empty() && (rs.proposals.size() >= kMaxProposalsPerRound || !supported(rs, p.value.id))) {
+    if (!rs.proposals.empty() &&
+        (rs.proposals.size() >= kMaxProposalsPerRound || !supported(rs, p.value.id))) {
         return false;
     }
     rs.proposals.push_back(p);
@@ -256,8 +262,8 @@ Effects Engine::onDecision(const Decision& d) {
     std::set<ValidatorIndex> seen;
     std::uint64_t power = 0;
     for (const auto& v : d.precommits) {
-        if (v.type != VoteType::Precommit || v.height != d.height || v.round != d.round || v.value != d.value.id ||
-            v.validator >= m_powers.size() || !seen.insert(v.validator).second) {
+        if (v.type != VoteType::Precommit || v.height != d.height || v.round != d.round ||
+            v.value != d.value.id || v.validator >= m_powers.size() || !seen.insert(v.validator).second) {
             return out;
         }
         power += m_powers[v.validator];
@@ -276,7 +282,8 @@ Effects Engine::gossip() const {
     for (const auto& [round, rs] : m_rounds) {
         out.proposals.insert(out.proposals.end(), rs.proposals.begin(), rs.proposals.end());
         for (const auto* votes : {&rs.prevotes, &rs.precommits}) {
-            for (const auto& [validator, list] : *votes) out.votes.insert(out.votes.end(), list.begin(), list.end());
+            for (const auto& [validator, list] : *votes)
+                out.votes.insert(out.votes.end(), list.begin(), list.end());
         }
     }
     return out;
@@ -321,8 +328,10 @@ bool Engine::applyRules(Effects& out) {
     if (m_step == Step::Propose && p != nullptr && p->validRound >= 0 &&
         p->validRound < static_cast<std::int64_t>(m_round)) {
         auto it = m_rounds.find(static_cast<std::uint32_t>(p->validRound));
-        if (it != m_rounds.end() && quorum(powerOf(it->second.prevotePower, std::optional<ValueId>(p->value.id)))) {
-            const bool ok = isValid(p->value) && (m_lockedRound <= p->validRound || m_lockedValue->id == p->value.id);
+        if (it != m_rounds.end() &&
+            quorum(powerOf(it->second.prevotePower, std::optional<ValueId>(p->value.id)))) {
+            const bool ok =
+                isValid(p->value) && (m_lockedRound <= p->validRound || m_lockedValue->id == p->value.id);
             broadcastVote(VoteType::Prevote, ok ? std::optional<ValueId>(p->value.id) : std::nullopt, out);
             m_step = Step::Prevote;
             return true;
@@ -338,7 +347,8 @@ bool Engine::applyRules(Effects& out) {
     // update the valid value.
     if (!rs.lockedOrUpdatedValid && m_step >= Step::Prevote) {
         for (const auto& cand : rs.proposals) {
-            if (!quorum(powerOf(rs.prevotePower, std::optional<ValueId>(cand.value.id))) || !isValid(cand.value)) {
+            if (!quorum(powerOf(rs.prevotePower, std::optional<ValueId>(cand.value.id))) ||
+                !isValid(cand.value)) {
                 continue;
             }
             const Value v = cand.value;
@@ -369,7 +379,8 @@ bool Engine::applyRules(Effects& out) {
     // Line 49: 2f+1 precommits for a proposal of any round: decide.
     for (auto& [r, s] : m_rounds) {
         for (const auto& cand : s.proposals) {
-            if (quorum(powerOf(s.precommitPower, std::optional<ValueId>(cand.value.id))) && isValid(cand.value)) {
+            if (quorum(powerOf(s.precommitPower, std::optional<ValueId>(cand.value.id))) &&
+                isValid(cand.value)) {
                 const Value decided = cand.value;
                 const std::uint32_t round = r;
                 decide(round, decided, out);

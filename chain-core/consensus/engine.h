@@ -107,7 +107,8 @@ struct Effects {
     std::vector<Equivocation> evidence;
 
     bool empty() const {
-        return proposals.empty() && votes.empty() && timeouts.empty() && decisions.empty() && evidence.empty();
+        return proposals.empty() && votes.empty() && timeouts.empty() && decisions.empty() &&
+               evidence.empty();
     }
     void append(Effects&& other);
 };
@@ -118,9 +119,15 @@ struct TimeoutConfig {
     std::chrono::milliseconds prevoteBase{500}, prevoteDelta{250};
     std::chrono::milliseconds precommitBase{500}, precommitDelta{250};
 
-    std::chrono::milliseconds propose(std::uint32_t round) const { return proposeBase + proposeDelta * round; }
-    std::chrono::milliseconds prevote(std::uint32_t round) const { return prevoteBase + prevoteDelta * round; }
-    std::chrono::milliseconds precommit(std::uint32_t round) const { return precommitBase + precommitDelta * round; }
+    std::chrono::milliseconds propose(std::uint32_t round) const {
+        return proposeBase + proposeDelta * round;
+    }
+    std::chrono::milliseconds prevote(std::uint32_t round) const {
+        return prevoteBase + prevoteDelta * round;
+    }
+    std::chrono::milliseconds precommit(std::uint32_t round) const {
+        return precommitBase + precommitDelta * round;
+    }
 };
 
 struct EngineHooks {
@@ -139,11 +146,11 @@ public:
     ValidatorIndex proposer(std::uint64_t height, std::uint32_t round);
 
 private:
-    static ValidatorIndex step(std::vector<std::int64_t>& priorities, const std::vector<std::uint64_t>& powers,
-                               std::int64_t total);
+    static ValidatorIndex step(std::vector<std::int64_t>& priorities,
+                               const std::vector<std::uint64_t>& powers, std::int64_t total);
     std::vector<std::uint64_t> m_powers;
     std::int64_t m_total = 0;
-    std::uint64_t m_cachedHeight = 1;               // priorities below are the state before height's round 0
+    std::uint64_t m_cachedHeight = 1;  // priorities below are the state before height's round 0
     std::vector<std::int64_t> m_cachedPriorities;
 };
 
@@ -180,7 +187,9 @@ public:
     std::int64_t lockedRound() const { return m_lockedRound; }
     std::int64_t validRound() const { return m_validRound; }
     std::optional<ValueId> lockedValue() const;
-    ValidatorIndex proposer(std::uint64_t height, std::uint32_t round) { return m_schedule.proposer(height, round); }
+    ValidatorIndex proposer(std::uint64_t height, std::uint32_t round) {
+        return m_schedule.proposer(height, round);
+    }
     std::uint64_t totalPower() const { return m_total; }
 
     // Bounds on what is kept for the next height before it starts.
@@ -242,10 +251,10 @@ private:
     std::int64_t m_validRound = -1;
     bool m_decided = false;
 
-    std::map<std::uint32_t, RoundState> m_rounds;          // current height
-    std::map<ValueId, bool> m_validity;                    // current height
-    std::vector<Proposal> m_bufferedProposals;             // next height
-    std::vector<Vote> m_bufferedVotes;                     // next height
+    std::map<std::uint32_t, RoundState> m_rounds;  // current height
+    std::map<ValueId, bool> m_validity;            // current height
+    std::vector<Proposal> m_bufferedProposals;     // next height
+    std::vector<Vote> m_bufferedVotes;             // next height
 };
 
 }  // namespace fides::consensus

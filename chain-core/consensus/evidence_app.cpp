@@ -6,7 +6,7 @@ namespace fides::consensus {
 
 namespace {
 constexpr std::string_view kPrefix = "evidence/";
-}
+}  // namespace
 
 Bytes EvidencePayload::encode() const {
     Writer w;
@@ -29,14 +29,19 @@ Result<EvidencePayload> EvidencePayload::decode(ByteView bytes) {
     return p;
 }
 
-Bytes evidenceKey(const crypto::PublicKey& validator, std::uint64_t height, std::uint32_t round, VoteType type) {
+Bytes evidenceKey(const crypto::PublicKey& validator, std::uint64_t height, std::uint32_t round,
+                  VoteType type) {
     Writer w;
-    w.fixed(asBytes(kPrefix)).fixed(validator.bytes()).u64(height).u32(round).u8(static_cast<std::uint8_t>(type));
+    w.fixed(asBytes(kPrefix))
+        .fixed(validator.bytes())
+        .u64(height)
+        .u32(round)
+        .u8(static_cast<std::uint8_t>(type));
     return std::move(w).take();
 }
 
-Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& submitter, const SignedVote& a,
-                           const SignedVote& b, std::uint64_t expiryUnixSeconds) {
+Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& submitter,
+                           const SignedVote& a, const SignedVote& b, std::uint64_t expiryUnixSeconds) {
     EvidencePayload p;
     const bool ordered = a.encode() < b.encode();
     p.first = ordered ? a : b;
@@ -48,7 +53,8 @@ Result<EvidencePayload> EvidenceApp::verified(const Transaction& tx) const {
     FIDES_ASSIGN_OR_RETURN(EvidencePayload p, EvidencePayload::decode(tx.payload));
     const SignedVote& a = p.first;
     const SignedVote& b = p.second;
-    if (a.validator != b.validator) return Status::invalidArgument("evidence votes are by different validators");
+    if (a.validator != b.validator)
+        return Status::invalidArgument("evidence votes are by different validators");
     if (a.height != b.height || a.round != b.round || a.type != b.type) {
         return Status::invalidArgument("evidence votes are for different heights, rounds or steps");
     }
@@ -61,8 +67,8 @@ Result<EvidencePayload> EvidenceApp::verified(const Transaction& tx) const {
 
 Status EvidenceApp::checkTx(const Transaction& tx, const app::StateReader& committed) const {
     FIDES_ASSIGN_OR_RETURN(EvidencePayload p, verified(tx));
-    FIDES_ASSIGN_OR_RETURN(bool known,
-                           committed.exists(evidenceKey(p.first.validator, p.first.height, p.first.round, p.first.type)));
+    FIDES_ASSIGN_OR_RETURN(bool known, committed.exists(evidenceKey(p.first.validator, p.first.height,
+                                                                    p.first.round, p.first.type)));
     if (known) return Status::alreadyExists("this equivocation is already on the ledger");
     return Status::ok();
 }

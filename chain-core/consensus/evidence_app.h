@@ -26,18 +26,19 @@ inline constexpr std::string_view kEvidencePrefix = "evidence/";
 
 struct EvidencePayload {
     static constexpr std::uint8_t kVersion = 1;
-    SignedVote first;   // the pair in canonical order (by encoding)
+    SignedVote first;  // the pair in canonical order (by encoding)
     SignedVote second;
 
     Bytes encode() const;
     static Result<EvidencePayload> decode(ByteView bytes);
 };
 
-Bytes evidenceKey(const crypto::PublicKey& validator, std::uint64_t height, std::uint32_t round, VoteType type);
+Bytes evidenceKey(const crypto::PublicKey& validator, std::uint64_t height, std::uint32_t round,
+                  VoteType type);
 
 // An Evidence transaction for two conflicting votes (any order).
-Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& submitter, const SignedVote& a,
-                           const SignedVote& b, std::uint64_t expiryUnixSeconds);
+Transaction makeEvidenceTx(const std::string& chainId, const crypto::SecretKey& submitter,
+                           const SignedVote& a, const SignedVote& b, std::uint64_t expiryUnixSeconds);
 
 class EvidenceApp final : public app::Application {
 public:

@@ -50,13 +50,15 @@ Result<GovernanceProposal> GovernanceProposal::decode(ByteView bytes) {
     FIDES_RETURN_IF_ERROR(r.u32(n));
     if (n == 0) return Status::invalidArgument("governance proposal changes nothing");
     if (n > kMaxChanges) {
-        return Status::invalidArgument("governance proposal has more than " + std::to_string(kMaxChanges) + " changes");
+        return Status::invalidArgument("governance proposal has more than " + std::to_string(kMaxChanges) +
+                                       " changes");
     }
     p.changes.resize(n);
     for (auto& c : p.changes) {
         std::uint8_t op = 0;
         FIDES_RETURN_IF_ERROR(r.u8(op));
-        if (op < 1 || op > 4) return Status::invalidArgument("governance proposal: unknown change " + std::to_string(op));
+        if (op < 1 || op > 4)
+            return Status::invalidArgument("governance proposal: unknown change " + std::to_string(op));
         c.op = static_cast<ChangeOp>(op);
         FIDES_RETURN_IF_ERROR(readKey(r, c.key, "validator key"));
         switch (c.op) {
@@ -126,23 +128,29 @@ Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<Va
         auto it = find(c.key);
         switch (c.op) {
         case ChangeOp::Add:
-            if (it != vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is already in the set");
+            if (it != vs.end())
+                return Status::invalidArgument(where + "validator " + shortKey(c.key) +
+                                               " is already in the set");
             if (c.power == 0) return Status::invalidArgument(where + "a validator needs positive power");
             vs.push_back({c.key, c.power, c.name});
             break;
         case ChangeOp::Remove:
-            if (it == vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
+            if (it == vs.end())
+                return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
             vs.erase(it);
             break;
         case ChangeOp::SetPower:
-            if (it == vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
+            if (it == vs.end())
+                return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
             if (c.power == 0) return Status::invalidArgument(where + "power 0: remove the validator instead");
             it->power = c.power;
             break;
         case ChangeOp::RotateKey:
-            if (it == vs.end()) return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
+            if (it == vs.end())
+                return Status::invalidArgument(where + "validator " + shortKey(c.key) + " is not in the set");
             if (find(c.newKey) != vs.end()) {
-                return Status::invalidArgument(where + "new key " + shortKey(c.newKey) + " is already in the set");
+                return Status::invalidArgument(where + "new key " + shortKey(c.newKey) +
+                                               " is already in the set");
             }
             it->publicKey = c.newKey;
             break;
@@ -154,7 +162,8 @@ Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<Va
     return set;
 }
 
-Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, const GovernancePayload& payload) {
+Status verifyApprovals(const std::string& chainId, const ValidatorSet& base,
+                       const GovernancePayload& payload) {
     FIDES_ASSIGN_OR_RETURN(const std::uint64_t power,
                            base.signedPower(payload.proposal.digest(chainId), payload.approvals, "approval"));
     if (!base.isQuorum(power)) {
@@ -167,7 +176,8 @@ Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, con
 
 Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
                              const GovernancePayload& payload, std::uint64_t expiryUnixSeconds) {
-    return makeSignedTransaction(chainId, kValidatorUpdateTxType, payload.encode(), submitter, expiryUnixSeconds);
+    return makeSignedTransaction(chainId, kValidatorUpdateTxType, payload.encode(), submitter,
+                                 expiryUnixSeconds);
 }
 
 Bytes governanceKey(const crypto::Hash256& digest) {
@@ -177,28 +187,33 @@ Bytes governanceKey(const crypto::Hash256& digest) {
 }
 
 Result<ValidatorSet> GovernanceApp::evaluate(const Transaction& tx, std::uint64_t height,
-                                             const app::StateReader& state, crypto::Hash256* digestOut) const {
+                                             const app::StateReader& state,
+                                             crypto::Hash256* digestOut) const {
     FIDES_ASSIGN_OR_RETURN(GovernancePayload p, GovernancePayload::decode(tx.payload));
     const auto basePtr = m_schedule->at(height);
     const ValidatorSet& base = *basePtr;
     if (p.proposal.baseSetHash != base.hash()) {
-        return Status::failedPrecondition("the proposal changes validator set " + p.proposal.baseSetHash.hex().substr(0, 16) +
-                                          ", but the set at height " + std::to_string(height) + " is " +
-                                          base.hash().hex().substr(0, 16));
+        return Status::failedPrecondition(
+            "the proposal changes validator set " + p.proposal.baseSetHash.hex().substr(0, 16) +
+            ", but the set at height " + std::to_string(height) + " is " + base.hash().hex().substr(0, 16));
     }
     const crypto::Hash256 digest = p.proposal.digest(m_chainId);
     FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
     if (applied) return Status::alreadyExists("this governance proposal was already applied");
     const std::uint64_t pendingFrom = m_schedule->lastChangeHeight();
     if (pendingFrom > height) {
-        return Status::failedPrecondition("a validator-set change is pending until height " + std::to_string(pendingFrom) +
+        return Status::failedPrecondition("a validator-set change is pending until height " +
+                                          std::to_string(pendingFrom) +
                                           "; submit this one after it took effect");
     }
-    FIDES_ASSIGN_OR_RETURN(bool sameBlock, state.exists(ValidatorSchedule::stateKey(height + ValidatorSchedule::kActivationDelay)));
+    FIDES_ASSIGN_OR_RETURN(
+        bool sameBlock,
+        state.exists(ValidatorSchedule::stateKey(height + ValidatorSchedule::kActivationDelay)));
     if (sameBlock) return Status::failedPrecondition("another validator-set change is already in this block");
     FIDES_RETURN_IF_ERROR(verifyApprovals(m_chainId, base, p));
     FIDES_ASSIGN_OR_RETURN(ValidatorSet next, applyChanges(base, p.proposal.changes));
-    if (next.hash() == base.hash()) return Status::invalidArgument("the proposal leaves the validator set unchanged");
+    if (next.hash() == base.hash())
+        return Status::invalidArgument("the proposal leaves the validator set unchanged");
     if (digestOut != nullptr) *digestOut = digest;
     return next;
 }
@@ -251,7 +266,8 @@ Result<AuthorityProposal> AuthorityProposal::decode(ByteView bytes) {
     FIDES_RETURN_IF_ERROR(r.str(p.description, GovernanceProposal::kMaxDescription));
     std::uint8_t op = 0;
     FIDES_RETURN_IF_ERROR(r.u8(op));
-    if (op < 1 || op > 3) return Status::invalidArgument("authority proposal: unknown operation " + std::to_string(op));
+    if (op < 1 || op > 3)
+        return Status::invalidArgument("authority proposal: unknown operation " + std::to_string(op));
     p.op = static_cast<AuthorityOp>(op);
     if (p.op == AuthorityOp::Revoke) {
         FIDES_RETURN_IF_ERROR(r.str(p.authority.id, Authority::kMaxIdLength));
@@ -260,7 +276,8 @@ Result<AuthorityProposal> AuthorityProposal::decode(ByteView bytes) {
         Bytes encoded;
         FIDES_RETURN_IF_ERROR(r.var(encoded));
         FIDES_ASSIGN_OR_RETURN(p.authority, Authority::decode(encoded));
-        if (p.authority.sinceHeight != 0) return Status::invalidArgument("authority proposal: sinceHeight must be 0");
+        if (p.authority.sinceHeight != 0)
+            return Status::invalidArgument("authority proposal: sinceHeight must be 0");
     }
     FIDES_RETURN_IF_ERROR(r.finish());
     return p;
@@ -310,17 +327,20 @@ void AuthorityPayload::approve(const std::string& chainId, const crypto::SecretK
 
 Transaction makeAuthorityTx(const std::string& chainId, const crypto::SecretKey& submitter,
                             const AuthorityPayload& payload, std::uint64_t expiryUnixSeconds) {
-    return makeSignedTransaction(chainId, kAuthorityUpdateTxType, payload.encode(), submitter, expiryUnixSeconds);
+    return makeSignedTransaction(chainId, kAuthorityUpdateTxType, payload.encode(), submitter,
+                                 expiryUnixSeconds);
 }
 
-Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Transaction& tx, std::uint64_t height,
+Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Transaction& tx,
+                                                                        std::uint64_t height,
                                                                         const app::StateReader& state) const {
     FIDES_ASSIGN_OR_RETURN(AuthorityPayload p, AuthorityPayload::decode(tx.payload));
     const auto base = m_schedule->at(height);
     if (p.proposal.baseSetHash != base->hash()) {
         return Status::failedPrecondition("the authority proposal was approved for validator set " +
-                                          p.proposal.baseSetHash.hex().substr(0, 16) + ", but the set at height " +
-                                          std::to_string(height) + " is " + base->hash().hex().substr(0, 16));
+                                          p.proposal.baseSetHash.hex().substr(0, 16) +
+                                          ", but the set at height " + std::to_string(height) + " is " +
+                                          base->hash().hex().substr(0, 16));
     }
     const crypto::Hash256 digest = p.proposal.digest(m_chainId);
     FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
@@ -328,7 +348,8 @@ Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Tr
     FIDES_ASSIGN_OR_RETURN(const std::uint64_t power, base->signedPower(digest, p.approvals, "approval"));
     if (!base->isQuorum(power)) {
         return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
-                                        std::to_string(base->totalPower()) + " voting power; more than 2/3 is required");
+                                        std::to_string(base->totalPower()) +
+                                        " voting power; more than 2/3 is required");
     }
     const std::string& id = p.proposal.authority.id;
     FIDES_ASSIGN_OR_RETURN(auto current, state.get(authorityKey(id)));
@@ -336,7 +357,8 @@ Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Tr
     case AuthorityOp::Admit: {
         if (current) return Status::alreadyExists("authority '" + id + "' is already admitted");
         FIDES_ASSIGN_OR_RETURN(bool revoked, state.exists(revokedAuthorityKey(id)));
-        if (revoked) return Status::failedPrecondition("authority id '" + id + "' was revoked and is never reused");
+        if (revoked)
+            return Status::failedPrecondition("authority id '" + id + "' was revoked and is never reused");
         break;
     }
     case AuthorityOp::Change: {
@@ -356,7 +378,8 @@ Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Tr
     return AuthorityUpdate{std::move(p.proposal), digest};
 }
 
-Status GovernanceApp::deliverAuthority(const Transaction& tx, const app::TxContext& ctx, app::BlockState& state) {
+Status GovernanceApp::deliverAuthority(const Transaction& tx, const app::TxContext& ctx,
+                                       app::BlockState& state) {
     FIDES_ASSIGN_OR_RETURN(AuthorityUpdate u, evaluateAuthority(tx, ctx.height, state));
     const std::string id = u.proposal.authority.id;  // a copy: the authority is moved below
     if (u.proposal.op == AuthorityOp::Revoke) {

@@ -73,8 +73,8 @@ struct GovernanceProposal {
     static constexpr std::size_t kMaxDescription = 512;
 
     crypto::Hash256 baseSetHash;
-    std::uint64_t nonce = 0;       // distinguishes otherwise equal proposals
-    std::string description;       // for people: why (shown to approvers)
+    std::uint64_t nonce = 0;  // distinguishes otherwise equal proposals
+    std::string description;  // for people: why (shown to approvers)
     std::vector<ValidatorChange> changes;
 
     Bytes encode() const;
@@ -104,7 +104,8 @@ Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<Va
 
 // OK iff the approvals are valid signatures by distinct members of `base`,
 // in key order, holding more than 2/3 of its power.
-Status verifyApprovals(const std::string& chainId, const ValidatorSet& base, const GovernancePayload& payload);
+Status verifyApprovals(const std::string& chainId, const ValidatorSet& base,
+                       const GovernancePayload& payload);
 
 Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
                              const GovernancePayload& payload, std::uint64_t expiryUnixSeconds);
@@ -115,7 +116,7 @@ struct AuthorityProposal {
     static constexpr std::uint8_t kVersion = 1;
     crypto::Hash256 baseSetHash;  // the validator set that approves it
     std::uint64_t nonce = 0;
-    std::string description;      // for people: why
+    std::string description;  // for people: why
     AuthorityOp op = AuthorityOp::Admit;
     // Admit, Change: the authority as it shall be (sinceHeight is set by the
     // block that applies it; encoded as 0). Revoke: only authority.id.
@@ -147,7 +148,9 @@ public:
     GovernanceApp(std::string chainId, std::shared_ptr<const ValidatorSchedule> schedule)
         : m_chainId(std::move(chainId)), m_schedule(std::move(schedule)) {}
     std::string name() const override { return "governance"; }
-    std::vector<std::uint16_t> txTypes() const override { return {kValidatorUpdateTxType, kAuthorityUpdateTxType}; }
+    std::vector<std::uint16_t> txTypes() const override {
+        return {kValidatorUpdateTxType, kAuthorityUpdateTxType};
+    }
     std::string statePrefix() const override { return std::string(kGovernanceStatePrefix); }
     // Checked against the set of the next block (committed height + 1).
     Status checkTx(const Transaction& tx, const app::StateReader& committed) const override;

@@ -30,8 +30,8 @@ Status readSignature(Reader& r, crypto::Signature& out) {
 }
 }  // namespace
 
-crypto::Hash256 voteDigest(const std::string& chainId, VoteType type, std::uint64_t height, std::uint32_t round,
-                           const std::optional<ValueId>& value) {
+crypto::Hash256 voteDigest(const std::string& chainId, VoteType type, std::uint64_t height,
+                           std::uint32_t round, const std::optional<ValueId>& value) {
     Writer w;
     w.u8(static_cast<std::uint8_t>(type)).str(chainId).u64(height).u32(round);
     writeValueId(w, value);
@@ -41,7 +41,11 @@ crypto::Hash256 voteDigest(const std::string& chainId, VoteType type, std::uint6
 crypto::Hash256 proposalDigest(const std::string& chainId, std::uint64_t height, std::uint32_t round,
                                std::int64_t validRound, const ValueId& value) {
     Writer w;
-    w.str(chainId).u64(height).u32(round).boolean(validRound >= 0).u32(validRound >= 0 ? static_cast<std::uint32_t>(validRound) : 0);
+    w.str(chainId)
+        .u64(height)
+        .u32(round)
+        .boolean(validRound >= 0)
+        .u32(validRound >= 0 ? static_cast<std::uint32_t>(validRound) : 0);
     w.fixed(value.bytes());
     return crypto::taggedHash("fides/proposal/v1", w.bytes());
 }
@@ -80,7 +84,11 @@ Result<SignedVote> SignedVote::decode(ByteView bytes) {
 
 Bytes SignedProposal::encode() const {
     Writer w;
-    w.u8(kVersion).u64(height).u32(round).boolean(validRound >= 0).u32(validRound >= 0 ? static_cast<std::uint32_t>(validRound) : 0);
+    w.u8(kVersion)
+        .u64(height)
+        .u32(round)
+        .boolean(validRound >= 0)
+        .u32(validRound >= 0 ? static_cast<std::uint32_t>(validRound) : 0);
     w.fixed(value.id.bytes()).var(value.data).fixed(proposer.bytes()).fixed(signature.bytes());
     return std::move(w).take();
 }
@@ -96,7 +104,8 @@ Result<SignedProposal> SignedProposal::decode(ByteView bytes, std::size_t maxVal
     FIDES_RETURN_IF_ERROR(r.boolean(hasValidRound));
     FIDES_RETURN_IF_ERROR(r.u32(validRound));
     if (!hasValidRound && validRound != 0) return Status::invalidArgument("valid round set without its flag");
-    if (hasValidRound && validRound >= p.round) return Status::invalidArgument("valid round must be below the round");
+    if (hasValidRound && validRound >= p.round)
+        return Status::invalidArgument("valid round must be below the round");
     p.validRound = hasValidRound ? static_cast<std::int64_t>(validRound) : -1;
     std::array<std::uint8_t, 32> id{};
     FIDES_RETURN_IF_ERROR(r.fixed(id));
@@ -141,10 +150,13 @@ Result<Vote> verifyVote(const std::string& chainId, const ValidatorSet& validato
     return Vote{s.type, s.height, s.round, s.value, *index};
 }
 
-Result<Proposal> verifyProposal(const std::string& chainId, const ValidatorSet& validators, const SignedProposal& s) {
+Result<Proposal> verifyProposal(const std::string& chainId, const ValidatorSet& validators,
+                                const SignedProposal& s) {
     auto index = indexOf(validators, s.proposer);
-    if (!index) return Status::unauthenticated("proposal by " + s.proposer.hex() + ", who is not a validator");
-    if (!crypto::verify(s.proposer, proposalDigest(chainId, s.height, s.round, s.validRound, s.value.id), s.signature)) {
+    if (!index)
+        return Status::unauthenticated("proposal by " + s.proposer.hex() + ", who is not a validator");
+    if (!crypto::verify(s.proposer, proposalDigest(chainId, s.height, s.round, s.validRound, s.value.id),
+                        s.signature)) {
         return Status::unauthenticated("invalid proposal signature by " + s.proposer.hex());
     }
     return Proposal{s.height, s.round, s.value, s.validRound, *index};

@@ -49,8 +49,8 @@ struct SignedProposal {
     static Result<SignedProposal> decode(ByteView bytes, std::size_t maxValueBytes);
 };
 
-crypto::Hash256 voteDigest(const std::string& chainId, VoteType type, std::uint64_t height, std::uint32_t round,
-                           const std::optional<ValueId>& value);
+crypto::Hash256 voteDigest(const std::string& chainId, VoteType type, std::uint64_t height,
+                           std::uint32_t round, const std::optional<ValueId>& value);
 crypto::Hash256 proposalDigest(const std::string& chainId, std::uint64_t height, std::uint32_t round,
                                std::int64_t validRound, const ValueId& value);
 
@@ -58,7 +58,8 @@ crypto::Hash256 proposalDigest(const std::string& chainId, std::uint64_t height,
 // consensus/signer.h, which every signature of a running validator goes
 // through).
 SignedVote signVote(const std::string& chainId, const crypto::SecretKey& key, const Vote& vote);
-SignedProposal signProposal(const std::string& chainId, const crypto::SecretKey& key, const Proposal& proposal);
+SignedProposal signProposal(const std::string& chainId, const crypto::SecretKey& key,
+                            const Proposal& proposal);
 
 // Checks the signature and that the signer is a member, and converts to the
 // engine's form. UNAUTHENTICATED for a bad signature or a non-member.

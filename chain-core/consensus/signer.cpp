@@ -14,9 +14,9 @@ GuardedSigner::GuardedSigner(std::string chainId, crypto::SecretKey key)
 
 Status GuardedSigner::checkOrder(const Hrs& hrs) const {
     if (m_last && hrs < *m_last) {
-        return Status::failedPrecondition("refusing to sign " + describe(std::get<0>(hrs), std::get<1>(hrs), std::get<2>(hrs)) +
-                                          ": already signed " +
-                                          describe(std::get<0>(*m_last), std::get<1>(*m_last), std::get<2>(*m_last)));
+        return Status::failedPrecondition(
+            "refusing to sign " + describe(std::get<0>(hrs), std::get<1>(hrs), std::get<2>(hrs)) +
+            ": already signed " + describe(std::get<0>(*m_last), std::get<1>(*m_last), std::get<2>(*m_last)));
     }
     return Status::ok();
 }
@@ -45,7 +45,8 @@ Status GuardedSigner::restore(const SignedProposal& p) {
     const Hrs hrs{p.height, p.round, 0};
     auto [it, inserted] = m_proposals.emplace(hrs, p);
     if (!inserted && it->second.value.id != p.value.id) {
-        return Status::dataLoss("the WAL holds two different own proposals for " + describe(p.height, p.round, 0));
+        return Status::dataLoss("the WAL holds two different own proposals for " +
+                                describe(p.height, p.round, 0));
     }
     if (!m_last || hrs > *m_last) m_last = hrs;
     return Status::ok();

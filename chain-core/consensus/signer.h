@@ -33,7 +33,8 @@ public:
     Result<SignedProposal> sign(const Proposal& proposal, bool* fresh = nullptr);
 
 private:
-    using Hrs = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>;  // step: 0 proposal, 1 prevote, 2 precommit
+    using Hrs =
+        std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>;  // step: 0 proposal, 1 prevote, 2 precommit
     Status checkOrder(const Hrs& hrs) const;
     void forgetBelow(std::uint64_t height);
 
@@ -41,8 +42,8 @@ private:
     crypto::SecretKey m_key;
     crypto::PublicKey m_public;
     std::optional<Hrs> m_last;
-    std::map<Hrs, SignedVote> m_votes;            // current height
-    std::map<Hrs, SignedProposal> m_proposals;    // current height
+    std::map<Hrs, SignedVote> m_votes;          // current height
+    std::map<Hrs, SignedProposal> m_proposals;  // current height
 };
 
 }  // namespace fides::consensus

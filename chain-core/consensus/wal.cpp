@@ -34,16 +34,16 @@ Result<Bytes> readAll(int fd) {
 
 struct Scan {
     std::vector<WalRecord> records;
-    std::uint64_t goodEnd = 0;       // end of the last good record
-    bool tornTail = false;           // bad bytes only at the end
-    bool corruptMiddle = false;      // a bad record followed by more data
+    std::uint64_t goodEnd = 0;   // end of the last good record
+    bool tornTail = false;       // bad bytes only at the end
+    bool corruptMiddle = false;  // a bad record followed by more data
     std::uint64_t badOffset = 0;
     std::size_t badIndex = 0;
 };
 
 std::uint32_t lengthAt(const Bytes& data, std::uint64_t o) {
-    return (std::uint32_t{data[o]} << 24) | (std::uint32_t{data[o + 1]} << 16) | (std::uint32_t{data[o + 2]} << 8) |
-           std::uint32_t{data[o + 3]};
+    return (std::uint32_t{data[o]} << 24) | (std::uint32_t{data[o + 1]} << 16) |
+           (std::uint32_t{data[o + 2]} << 8) | std::uint32_t{data[o + 3]};
 }
 
 bool validRecordAt(const Bytes& data, std::uint64_t o) {
@@ -69,8 +69,10 @@ Scan scan(const Bytes& data) {
     const std::uint64_t size = data.size();
     while (o < size) {
         if (!validRecordAt(data, o)) {
-            if (validRecordAfter(data, o)) s.corruptMiddle = true;
-            else s.tornTail = true;
+            if (validRecordAfter(data, o))
+                s.corruptMiddle = true;
+            else
+                s.tornTail = true;
             s.badOffset = o;
             s.badIndex = s.records.size();
             break;
@@ -110,19 +112,22 @@ Result<std::unique_ptr<Wal>> Wal::open(const std::string& dir, std::uint64_t hei
     FIDES_ASSIGN_OR_RETURN(Bytes data, readAll(fd));
     Scan s = scan(data);
     if (s.corruptMiddle) {
-        return Status::dataLoss("consensus WAL " + path + " is damaged at byte " + std::to_string(s.badOffset) +
-                                " (record " + std::to_string(s.badIndex) +
-                                ") and valid records follow, so this is not a torn write. Keep a copy of the "
-                                "file; `fides-node wal-repair --home DIR` cuts the log there, after which the "
-                                "validator may have forgotten messages it signed in this height: only run it "
-                                "if the other validators have moved past height " + std::to_string(height));
+        return Status::dataLoss(
+            "consensus WAL " + path + " is damaged at byte " + std::to_string(s.badOffset) + " (record " +
+            std::to_string(s.badIndex) +
+            ") and valid records follow, so this is not a torn write. Keep a copy of the "
+            "file; `fides-node wal-repair --home DIR` cuts the log there, after which the "
+            "validator may have forgotten messages it signed in this height: only run it "
+            "if the other validators have moved past height " +
+            std::to_string(height));
     }
     WalOpenReport r;
     if (s.tornTail) {
         r.droppedTailBytes = data.size() - s.goodEnd;
         FIDES_RETURN_IF_ERROR(truncateTo(fd, s.goodEnd));
     }
-    if (::lseek(fd, 0, SEEK_END) < 0) return Status::unavailable("cannot seek in " + path + ": " + errnoText());
+    if (::lseek(fd, 0, SEEK_END) < 0)
+        return Status::unavailable("cannot seek in " + path + ": " + errnoText());
     r.records = std::move(s.records);
     if (report != nullptr) *report = std::move(r);
     return wal;

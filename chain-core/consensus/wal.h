@@ -57,7 +57,8 @@ public:
     static constexpr std::uint32_t kMaxRecordBytes = 64u << 20;
 
     // Opens (creating) the log of `height` in `dir` and reads it.
-    static Result<std::unique_ptr<Wal>> open(const std::string& dir, std::uint64_t height, WalOpenReport* report);
+    static Result<std::unique_ptr<Wal>> open(const std::string& dir, std::uint64_t height,
+                                             WalOpenReport* report);
     // Cuts the log of `height` at its first bad record; returns the bytes removed.
     static Result<std::uint64_t> repair(const std::string& dir, std::uint64_t height);
     // Deletes the logs of heights below `height`.
@@ -75,7 +76,8 @@ public:
     std::uint64_t height() const { return m_height; }
 
 private:
-    Wal(int fd, std::uint64_t height, std::string path) : m_fd(fd), m_height(height), m_path(std::move(path)) {}
+    Wal(int fd, std::uint64_t height, std::string path)
+        : m_fd(fd), m_height(height), m_path(std::move(path)) {}
     int m_fd;
     std::uint64_t m_height;
     std::string m_path;

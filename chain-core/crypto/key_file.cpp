@@ -18,8 +18,8 @@ constexpr std::size_t kMaxKeyFileBytes = 4096;
 
 Result<SecretKey> loadSecretKeyFile(const std::string& path) {
     FIDES_RETURN_IF_ERROR(checkPrivateFile(path, "key file"));
-    FIDES_ASSIGN_OR_RETURN(auto buf, readWholeFile<Botan::secure_vector<char>>(path, kMaxKeyFileBytes,
-                                                                                "cannot read key file " + path));
+    FIDES_ASSIGN_OR_RETURN(auto buf, readWholeFile<Botan::secure_vector<char>>(
+                                         path, kMaxKeyFileBytes, "cannot read key file " + path));
     std::size_t n = buf.size();
     while (n > 0 && std::isspace(static_cast<unsigned char>(buf[n - 1]))) --n;
     auto key = SecretKey::fromHex(std::string_view(buf.data(), n));

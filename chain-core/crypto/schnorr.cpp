@@ -35,8 +35,7 @@ namespace {
 
 const secp256k1_context* context() {
     static const secp256k1_context* const ctx = [] {
-        secp256k1_context* c =
-            secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+        secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
         if (c == nullptr) schnorrFatal("secp256k1_context_create failed");
         std::array<std::uint8_t, 32> seed = randomArray<32>();
         const int ok = secp256k1_context_randomize(c, seed.data());
@@ -139,8 +138,7 @@ Signature signWith(const SecretKey& key, const std::uint8_t* msg, std::size_t ms
     } else {
         secp256k1_schnorrsig_extraparams params = SECP256K1_SCHNORRSIG_EXTRAPARAMS_INIT;
         params.ndata = aux.data();
-        ok = secp256k1_schnorrsig_sign_custom(context(), sig.data(), msg, msgLen, &kp.kp,
-                                              &params);
+        ok = secp256k1_schnorrsig_sign_custom(context(), sig.data(), msg, msgLen, &kp.kp, &params);
     }
     Botan::secure_scrub_memory(aux.data(), aux.size());
     if (!ok) schnorrFatal("secp256k1_schnorrsig_sign failed");
@@ -249,17 +247,13 @@ PublicKey SecretKey::publicKey() const {
 
 // ---- sign / verify ----
 
-Signature sign(const SecretKey& key, const Hash256& message) {
-    return sign(key, message, randomArray<32>());
-}
+Signature sign(const SecretKey& key, const Hash256& message) { return sign(key, message, randomArray<32>()); }
 
-Signature sign(const SecretKey& key, const Hash256& message,
-               const std::array<std::uint8_t, 32>& auxRand) {
+Signature sign(const SecretKey& key, const Hash256& message, const std::array<std::uint8_t, 32>& auxRand) {
     return signWith(key, message.data(), Hash256::kSize, auxRand, /*use32=*/true);
 }
 
-Signature signRaw(const SecretKey& key, ByteView message,
-                  const std::array<std::uint8_t, 32>& auxRand) {
+Signature signRaw(const SecretKey& key, ByteView message, const std::array<std::uint8_t, 32>& auxRand) {
     return signWith(key, message.data(), message.size(), auxRand, /*use32=*/false);
 }
 
@@ -270,8 +264,8 @@ bool verify(const PublicKey& key, const Hash256& message, const Signature& sig) 
     } else if (!parseXonly(key.array().data(), pub)) {
         return false;
     }
-    return secp256k1_schnorrsig_verify(context(), sig.array().data(), message.data(),
-                                       Hash256::kSize, &pub) == 1;
+    return secp256k1_schnorrsig_verify(context(), sig.array().data(), message.data(), Hash256::kSize, &pub) ==
+           1;
 }
 
 bool verifyRaw(ByteView publicKey32, ByteView message, ByteView signature64) {
@@ -280,8 +274,8 @@ bool verifyRaw(ByteView publicKey32, ByteView message, ByteView signature64) {
     }
     secp256k1_xonly_pubkey pub;
     if (!parseXonly(publicKey32.data(), pub)) return false;
-    return secp256k1_schnorrsig_verify(context(), signature64.data(), message.data(),
-                                       message.size(), &pub) == 1;
+    return secp256k1_schnorrsig_verify(context(), signature64.data(), message.data(), message.size(), &pub) ==
+           1;
 }
 
 }  // namespace fides::crypto

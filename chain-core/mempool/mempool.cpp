@@ -25,10 +25,10 @@ Status Mempool::admitLocked(std::shared_ptr<const MempoolEntry> entry, std::uint
     if (m_generation - generationAtCheck >= kRememberedBlocks) {
         return Status::unavailable("node is busy committing blocks; retry the submission");
     }
-    if (m_index.count(entry->hash) != 0) return Status::alreadyExists("transaction is already in the mempool");
+    if (m_index.count(entry->hash) != 0)
+        return Status::alreadyExists("transaction is already in the mempool");
     if (m_recent.count(entry->hash) != 0) return Status::alreadyExists("transaction is already committed");
-    if (m_fifo.size() >= m_limits.maxTransactions ||
-        m_bytes + entry->encoded.size() > m_limits.maxBytes) {
+    if (m_fifo.size() >= m_limits.maxTransactions || m_bytes + entry->encoded.size() > m_limits.maxBytes) {
         return Status::resourceExhausted("mempool is full (" + std::to_string(m_fifo.size()) +
                                          " transactions, " + std::to_string(m_bytes) +
                                          " bytes); retry later");
@@ -40,7 +40,8 @@ Status Mempool::admitLocked(std::shared_ptr<const MempoolEntry> entry, std::uint
     return Status::ok();
 }
 
-std::vector<std::shared_ptr<const MempoolEntry>> Mempool::find(const std::vector<crypto::Hash256>& hashes) const {
+std::vector<std::shared_ptr<const MempoolEntry>> Mempool::find(
+    const std::vector<crypto::Hash256>& hashes) const {
     std::vector<std::shared_ptr<const MempoolEntry>> out;
     out.reserve(hashes.size());
     std::lock_guard lock(m_mutex);
@@ -52,7 +53,7 @@ std::vector<std::shared_ptr<const MempoolEntry>> Mempool::find(const std::vector
 }
 
 std::vector<std::shared_ptr<const MempoolEntry>> Mempool::front(std::size_t maxTxs,
-                                                               std::size_t maxBytes) const {
+                                                                std::size_t maxBytes) const {
     std::lock_guard lock(m_mutex);
     std::vector<std::shared_ptr<const MempoolEntry>> out;
     std::size_t bytes = 0;

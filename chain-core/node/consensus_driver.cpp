@@ -25,7 +25,8 @@ consensus::Value blockValue(const Block& block, const std::vector<crypto::Hash25
     return {block.header.hash(), std::move(w).take()};
 }
 
-Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport) {
+Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& node,
+                                  ConsensusTransport& transport) {
     Reader r(value.data, kMaxValueBytes);
     Block b;
     Bytes header;
@@ -36,8 +37,9 @@ Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& nod
         std::uint32_t count = 0;
         FIDES_RETURN_IF_ERROR(r.u32(count));
         if (r.remaining() != static_cast<std::size_t>(count) * crypto::Hash256::kSize) {
-            return Status::invalidArgument("compact value: " + std::to_string(count) + " transaction hashes announced, " +
-                                           std::to_string(r.remaining()) + " bytes follow");
+            return Status::invalidArgument("compact value: " + std::to_string(count) +
+                                           " transaction hashes announced, " + std::to_string(r.remaining()) +
+                                           " bytes follow");
         }
         std::vector<crypto::Hash256> hashes;
         hashes.reserve(count);
@@ -48,7 +50,8 @@ Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& nod
         }
         FIDES_RETURN_IF_ERROR(r.finish());
         FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
-        if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
+        if (b.header.hash() != value.id)
+            return Status::invalidArgument("proposed value id is not the block's hash");
         // Before any lookup or fetch: the count the signed-for header states.
         if (count != b.header.txCount) {
             return Status::invalidArgument("compact value names " + std::to_string(count) +
@@ -81,8 +84,9 @@ Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& nod
                 }
             }
             if (stillMissing > 0) {
-                return Status::unavailable(std::to_string(stillMissing) + " of the block's " + std::to_string(count) +
-                                           " transactions are neither pooled here nor held by a reachable peer");
+                return Status::unavailable(
+                    std::to_string(stillMissing) + " of the block's " + std::to_string(count) +
+                    " transactions are neither pooled here nor held by a reachable peer");
             }
         }
         return ValueBlock{std::move(b), std::move(hashes)};
@@ -93,26 +97,31 @@ Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& nod
     FIDES_RETURN_IF_ERROR(r.finish());
     FIDES_ASSIGN_OR_RETURN(b.header, BlockHeader::decode(header));
     FIDES_ASSIGN_OR_RETURN(b.transactions, Block::decodeBody(body));
-    if (b.header.hash() != value.id) return Status::invalidArgument("proposed value id is not the block's hash");
+    if (b.header.hash() != value.id)
+        return Status::invalidArgument("proposed value id is not the block's hash");
     return ValueBlock{std::move(b), {}};
 }
 
-ConsensusDriver::ConsensusDriver(Node& node, crypto::SecretKey key, DriverConfig config, ConsensusTransport& transport)
+ConsensusDriver::ConsensusDriver(Node& node, crypto::SecretKey key, DriverConfig config,
+                                 ConsensusTransport& transport)
     : m_node(node), m_config(std::move(config)), m_transport(transport) {
     m_key.emplace(std::move(key));
 }
 
-Result<std::unique_ptr<ConsensusDriver>> ConsensusDriver::create(Node& node, crypto::SecretKey key, DriverConfig config,
+Result<std::unique_ptr<ConsensusDriver>> ConsensusDriver::create(Node& node, crypto::SecretKey key,
+                                                                 DriverConfig config,
                                                                  ConsensusTransport& transport) {
-    std::unique_ptr<ConsensusDriver> d(new ConsensusDriver(node, std::move(key), std::move(config), transport));
+    std::unique_ptr<ConsensusDriver> d(
+        new ConsensusDriver(node, std::move(key), std::move(config), transport));
     return d;
 }
 
 ConsensusDriver::~ConsensusDriver() { stop(); }
 
 consensus::Value ConsensusDriver::getValue(std::uint64_t height) {
-    const auto now = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    const auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count());
     auto ex = m_node.buildBlock(now);
     if (!ex) {
         fail(ex.status().withContext("building block " + std::to_string(height)));
@@ -167,7 +176,8 @@ Status ConsensusDriver::start() {
     hooks.valid = [this](std::uint64_t h, const consensus::Value& v) { return valid(h, v); };
     consensus::CoreOutput resumed;
     consensus::WalOpenReport report;
-    auto core = consensus::ConsensusCore::open(cfg, std::move(*m_key), hooks, m_node.height() + 1, &resumed, &report);
+    auto core =
+        consensus::ConsensusCore::open(cfg, std::move(*m_key), hooks, m_node.height() + 1, &resumed, &report);
     m_key.reset();
     if (!core) return core.status();
     if (report.droppedTailBytes > 0) {
@@ -237,7 +247,8 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
             return Status::ok();
         }
         if (!block) return block.status();
-        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex, m_node.validateBlock(std::move(block->block), std::move(block->txHashes)));
+        FIDES_ASSIGN_OR_RETURN(ExecutedBlock ex,
+                               m_node.validateBlock(std::move(block->block), std::move(block->txHashes)));
         it = m_executed.insert_or_assign(d.value.id, std::move(ex)).first;
     }
     FIDES_RETURN_IF_ERROR(m_node.commitBlock(std::move(it->second), d.commit));
@@ -269,8 +280,8 @@ Status ConsensusDriver::apply(consensus::CoreOutput out) {
         // the next block this validator proposes (the evidence carries its
         // own proof, so a throwaway key signs the transaction).
         const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 3600;
-        const Transaction tx = consensus::makeEvidenceTx(m_node.genesis().chainId, m_evidenceSigner, e.first,
-                                                         e.second, expiry);
+        const Transaction tx =
+            consensus::makeEvidenceTx(m_node.genesis().chainId, m_evidenceSigner, e.first, e.second, expiry);
         auto admitted = m_node.submit(tx.encode());
         if (!admitted && admitted.status().code() != Code::AlreadyExists) {
             spdlog::warn("consensus: evidence not admitted: {}", admitted.status().toString());
@@ -376,7 +387,8 @@ Status ConsensusDriver::trySync() {
         FIDES_RETURN_IF_ERROR(st);
     }
     if (applied == 0) return Status::ok();
-    spdlog::info("consensus: caught up {} block(s) by block sync, now at height {}", applied, m_node.height());
+    spdlog::info("consensus: caught up {} block(s) by block sync, now at height {}", applied,
+                 m_node.height());
     m_executed.clear();
     m_timers.clear();
     m_nextHeightAt.reset();
@@ -414,7 +426,8 @@ void ConsensusDriver::loop() {
                     m_transport.misbehaved(*in.from, out.status());
                     reported.insert(*in.from);
                 }
-                if (c == Code::Unauthenticated || c == Code::InvalidArgument) continue;  // a bad message, not our fault
+                if (c == Code::Unauthenticated || c == Code::InvalidArgument)
+                    continue;  // a bad message, not our fault
                 st = out.status();
                 break;
             }

@@ -80,7 +80,8 @@ struct DriverConfig {
 
 class ConsensusDriver {
 public:
-    static Result<std::unique_ptr<ConsensusDriver>> create(Node& node, crypto::SecretKey key, DriverConfig config,
+    static Result<std::unique_ptr<ConsensusDriver>> create(Node& node, crypto::SecretKey key,
+                                                           DriverConfig config,
                                                            ConsensusTransport& transport);
     ~ConsensusDriver();
 
@@ -92,7 +93,8 @@ public:
     // transport calls it with `from` only from threads of its own (stream
     // readers), never from another driver's event thread, and stops the
     // driver before it waits for those threads.
-    void deliver(const consensus::SignedProposal& proposal, std::optional<crypto::PublicKey> from = std::nullopt);
+    void deliver(const consensus::SignedProposal& proposal,
+                 std::optional<crypto::PublicKey> from = std::nullopt);
     void deliver(const consensus::SignedVote& vote, std::optional<crypto::PublicKey> from = std::nullopt);
     static constexpr std::size_t kMaxQueuedPerLink = 256;
     static constexpr std::size_t kMaxQueuedBytesPerLink = 64u << 20;
@@ -116,9 +118,9 @@ private:
     DriverConfig m_config;
     ConsensusTransport& m_transport;
 
-    mutable std::mutex m_mutex;  // guards the inbox, m_queued, m_stop and m_failure
-    std::condition_variable m_cv;     // the event thread waits here for messages
-    std::condition_variable m_room;   // deliver() waits here for its link's room
+    mutable std::mutex m_mutex;      // guards the inbox, m_queued, m_stop and m_failure
+    std::condition_variable m_cv;    // the event thread waits here for messages
+    std::condition_variable m_room;  // deliver() waits here for its link's room
     struct Incoming {
         std::optional<consensus::SignedProposal> proposal;
         std::optional<consensus::SignedVote> vote;
@@ -187,6 +189,7 @@ struct ValueBlock {
     // Empty for the full form.
     std::vector<crypto::Hash256> txHashes;
 };
-Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& node, ConsensusTransport& transport);
+Result<ValueBlock> blockFromValue(const consensus::Value& value, const Node& node,
+                                  ConsensusTransport& transport);
 
 }  // namespace fides::node

@@ -58,19 +58,19 @@ std::uint64_t systemNowMs() {
 
 Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey validatorKey,
                                          const storage::StoreKey& storeKey, NodeConfig config,
-                                         std::vector<std::unique_ptr<app::Application>> apps,
-                                         Clock clock) {
+                                         std::vector<std::unique_ptr<app::Application>> apps, Clock clock) {
     std::unique_ptr<Node> n(new Node());
     n->m_publicKey = validatorKey.publicKey();
     n->m_key.emplace(std::move(validatorKey));
     n->m_genesis = std::move(genesis);
     n->m_config = std::move(config);
     n->m_clock = clock ? std::move(clock) : Clock(systemNowMs);
-    if (n->m_config.maxBlockTransactions == 0 || n->m_config.maxBlockTransactions > limits::kMaxBlockTransactions ||
+    if (n->m_config.maxBlockTransactions == 0 ||
+        n->m_config.maxBlockTransactions > limits::kMaxBlockTransactions ||
         n->m_config.maxBlockBytes > limits::kMaxBlockTxBytes) {
-        return Status::invalidArgument("a node may propose blocks of 1 to " +
-                                       std::to_string(limits::kMaxBlockTransactions) + " transactions and at most " +
-                                       std::to_string(limits::kMaxBlockTxBytes) + " bytes");
+        return Status::invalidArgument(
+            "a node may propose blocks of 1 to " + std::to_string(limits::kMaxBlockTransactions) +
+            " transactions and at most " + std::to_string(limits::kMaxBlockTxBytes) + " bytes");
     }
     n->m_schedule = std::make_shared<ValidatorSchedule>(n->m_genesis.validators);
     // The built-in applications (evidence, unless the caller brings its
@@ -80,7 +80,8 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
         const auto types = a->txTypes();
         return std::find(types.begin(), types.end(), consensus::kEvidenceTxType) != types.end();
     });
-    if (!ownEvidence) apps.push_back(std::make_unique<consensus::EvidenceApp>(n->m_genesis.chainId, n->m_schedule));
+    if (!ownEvidence)
+        apps.push_back(std::make_unique<consensus::EvidenceApp>(n->m_genesis.chainId, n->m_schedule));
     auto governance = std::make_unique<consensus::GovernanceApp>(n->m_genesis.chainId, n->m_schedule);
     const std::string governancePrefix = governance->statePrefix();
     apps.push_back(std::move(governance));
@@ -102,7 +103,8 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     FIDES_RETURN_IF_ERROR(n->m_store->forEachState([&](const crypto::Hash256& kh, ByteView k, ByteView v) {
         n->m_writtenKeys.insert(kh);
         n->m_tree.put(kh, crypto::sha256(v));
-        if (auto from = ValidatorSchedule::parseStateKey(k)) scheduled.emplace(*from, Bytes(v.begin(), v.end()));
+        if (auto from = ValidatorSchedule::parseStateKey(k))
+            scheduled.emplace(*from, Bytes(v.begin(), v.end()));
     }));
     for (const auto& [from, encoded] : scheduled) {
         FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(encoded));
@@ -122,14 +124,16 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     const auto nextSet = n->m_schedule->at(n->m_store->height() + 1);
     const Validator* self = nextSet->find(n->m_publicKey);
     if (!n->m_config.consensus && (self == nullptr || !nextSet->isQuorum(self->power))) {
-        return Status::invalidArgument("validator key " + n->m_publicKey.hex() +
-                                       " does not hold more than 2/3 of the voting power of height " +
-                                       std::to_string(n->m_store->height() + 1) +
-                                       ", which a validator running alone needs; configure peers for consensus");
+        return Status::invalidArgument(
+            "validator key " + n->m_publicKey.hex() +
+            " does not hold more than 2/3 of the voting power of height " +
+            std::to_string(n->m_store->height() + 1) +
+            ", which a validator running alone needs; configure peers for consensus");
     }
     if (self == nullptr) {
-        spdlog::warn("node: key {} is not in the validator set of height {}: following the chain without voting",
-                     n->m_publicKey.hex(), n->m_store->height() + 1);
+        spdlog::warn(
+            "node: key {} is not in the validator set of height {}: following the chain without voting",
+            n->m_publicKey.hex(), n->m_store->height() + 1);
     }
     spdlog::info("node: chain '{}' at height {}, {} state entries, validator {}", n->m_genesis.chainId,
                  n->m_store->height(), n->m_tree.size(), n->m_publicKey.hex());
@@ -145,13 +149,9 @@ void Node::start() {
 
 void Node::stop() {
     m_running = false;
-    {
-        std::lock_guard lock(m_wakeMutex);
-    }
+    { std::lock_guard lock(m_wakeMutex); }
     m_wake.notify_all();
-    {
-        std::lock_guard lock(m_tipMutex);
-    }
+    { std::lock_guard lock(m_tipMutex); }
     m_tipChanged.notify_all();
     if (m_producer.joinable()) m_producer.join();
 }
@@ -222,7 +222,8 @@ std::vector<Result<crypto::Hash256>> Node::submitBatch(const std::vector<ByteVie
                 return Status::alreadyExists("transaction was committed at height " +
                                              std::to_string(committedAt->height));
             }
-            if (!entry->tx.verifySignature()) return Status::unauthenticated("transaction signature is invalid");
+            if (!entry->tx.verifySignature())
+                return Status::unauthenticated("transaction signature is invalid");
             FIDES_RETURN_IF_ERROR(m_apps.handlerFor(entry->tx.type)->checkTx(entry->tx, *m_committed));
             return entry->hash;
         }();
@@ -296,8 +297,9 @@ void Node::producerLoop() {
             m_wake.wait_until(lock, until, [&] { return !m_running.load() || m_mempool->size() > 0; });
         }
         if (!m_running.load()) break;
-        const bool due = (emptyBlocks && std::chrono::steady_clock::now() >= lastBlock + m_config.emptyBlockInterval) ||
-                         (deadline && nowMs() >= *deadline);
+        const bool due =
+            (emptyBlocks && std::chrono::steady_clock::now() >= lastBlock + m_config.emptyBlockInterval) ||
+            (deadline && nowMs() >= *deadline);
         if (m_mempool->size() == 0 && !due) continue;
         if (m_mempool->size() > 0 && m_mempool->size() < m_config.maxBlockTransactions) {
             std::unique_lock lock(m_wakeMutex);
@@ -362,7 +364,9 @@ Status Node::finishExecution(ExecutedBlock& ex, std::vector<storage::StateWrite>
     return Status::ok();
 }
 
-Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs) { return buildBlock(timeMs, TreeMode::Speculative); }
+Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs) {
+    return buildBlock(timeMs, TreeMode::Speculative);
+}
 
 Result<ExecutedBlock> Node::buildBlock(std::uint64_t timeMs, TreeMode mode) {
     auto batch = m_mempool->front(m_config.maxBlockTransactions, m_config.maxBlockBytes);
@@ -398,7 +402,8 @@ Status Node::collectScheduledSet(ExecutedBlock& ex) const {
     for (const auto& w : ex.writes) {
         if (auto from = ValidatorSchedule::parseStateKey(w.key)) {
             if (w.erased) return Status::invalidArgument("block erases a scheduled validator set");
-            if (ex.scheduledSet) return Status::invalidArgument("block schedules more than one validator set");
+            if (ex.scheduledSet)
+                return Status::invalidArgument("block schedules more than one validator set");
             FIDES_ASSIGN_OR_RETURN(ValidatorSet set, ValidatorSet::decodeFull(w.value));
             ex.scheduledSet.emplace(*from, std::move(set));
         }
@@ -427,21 +432,22 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
         return Status::invalidArgument("wrong next validator set hash");
     }
     if (set->find(h.proposer) == nullptr) return Status::unauthenticated("proposer is not a validator");
-    if (h.txCount != block.transactions.size()) return Status::invalidArgument("transaction count does not match");
+    if (h.txCount != block.transactions.size())
+        return Status::invalidArgument("transaction count does not match");
     // The chain's rule, not this node's max_block_transactions: a validator
     // configured for smaller blocks still accepts a valid larger one.
     if (block.transactions.size() > limits::kMaxBlockTransactions) {
         return Status::invalidArgument("block holds " + std::to_string(block.transactions.size()) +
-                                       " transactions, more than the " + std::to_string(limits::kMaxBlockTransactions) +
-                                       " a block may hold");
+                                       " transactions, more than the " +
+                                       std::to_string(limits::kMaxBlockTransactions) + " a block may hold");
     }
     {
         std::size_t bytes = 0;
         for (const Bytes& tx : block.transactions) bytes += tx.size();
         if (bytes > limits::kMaxBlockTxBytes) {
             return Status::invalidArgument("block transactions take " + std::to_string(bytes) +
-                                           " bytes, more than the " + std::to_string(limits::kMaxBlockTxBytes) +
-                                           " a block may hold");
+                                           " bytes, more than the " +
+                                           std::to_string(limits::kMaxBlockTxBytes) + " a block may hold");
         }
     }
 
@@ -454,8 +460,8 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
         hashes.reserve(n);
         for (const Bytes& encoded : block.transactions) hashes.push_back(txHash(encoded));
     } else if (hashes.size() != n) {
-        return Status::invalidArgument("block names " + std::to_string(hashes.size()) + " transaction hashes for " +
-                                       std::to_string(n) + " transactions");
+        return Status::invalidArgument("block names " + std::to_string(hashes.size()) +
+                                       " transaction hashes for " + std::to_string(n) + " transactions");
     } else {
         // The contract (the pooled transaction for hashes[i] is executed in
         // place of transactions[i]): checked in debug builds and the tests.
@@ -465,8 +471,10 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
         std::vector<crypto::Hash256> sorted = hashes;
         std::sort(sorted.begin(), sorted.end());
         if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end()) {
-            const auto i = static_cast<std::size_t>(std::find(hashes.begin(), hashes.end(), *dup) - hashes.begin());
-            return Status::invalidArgument("transaction " + std::to_string(i) + ": appears twice in the block");
+            const auto i =
+                static_cast<std::size_t>(std::find(hashes.begin(), hashes.end(), *dup) - hashes.begin());
+            return Status::invalidArgument("transaction " + std::to_string(i) +
+                                           ": appears twice in the block");
         }
     }
     const auto pooled = m_mempool->find(hashes);
@@ -487,7 +495,8 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
             decoded = std::move(d).value();
             tx = &*decoded;
         }
-        if (tx->chainId != m_genesis.chainId) return Status::invalidArgument(where(i) + ": for another chain");
+        if (tx->chainId != m_genesis.chainId)
+            return Status::invalidArgument(where(i) + ": for another chain");
         if (tx->expiry * 1000 <= h.timeMs) return Status::invalidArgument(where(i) + ": expired");
         if (decoded) {
             FIDES_ASSIGN_OR_RETURN(auto committedAt, m_store->findTx(hash));
@@ -524,8 +533,8 @@ void Node::recordDrops(const ExecutedBlock& ex) {
 Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
     Block& block = ex.block;
     if (block.header.height != m_store->height() + 1) {
-        return Status::failedPrecondition("block " + std::to_string(block.header.height) + " does not follow height " +
-                                          std::to_string(m_store->height()));
+        return Status::failedPrecondition("block " + std::to_string(block.header.height) +
+                                          " does not follow height " + std::to_string(m_store->height()));
     }
     // From here the tree changes: a failure leaves it ahead of the published
     // tip, so the node stops rather than answer with mismatched proofs.
@@ -552,8 +561,9 @@ Status Node::commitLocked(ExecutedBlock& ex, TreeMode mode) {
         // validator set it schedules.
         if (ex.scheduledSet) {
             FIDES_RETURN_IF_ERROR(m_schedule->add(ex.scheduledSet->first, ex.scheduledSet->second));
-            spdlog::info("node: block {} schedules a validator set of {} members from height {}", block.header.height,
-                         ex.scheduledSet->second.validators().size(), ex.scheduledSet->first);
+            spdlog::info("node: block {} schedules a validator set of {} members from height {}",
+                         block.header.height, ex.scheduledSet->second.validators().size(),
+                         ex.scheduledSet->first);
         }
         return m_store->append(block, ex.txHashes, std::move(ex.writes));  // not used after
     }();
@@ -583,8 +593,8 @@ void Node::afterCommit(const ExecutedBlock& ex) {
         std::lock_guard lock(m_tipMutex);
         m_tipChanged.notify_all();
     }
-    spdlog::debug("node: block {} with {} transactions ({} dropped)", ex.block.header.height, ex.txHashes.size(),
-                  ex.dropped.size());
+    spdlog::debug("node: block {} with {} transactions ({} dropped)", ex.block.header.height,
+                  ex.txHashes.size(), ex.dropped.size());
 }
 
 Status Node::commitBlock(ExecutedBlock ex, const Commit& commit) {
@@ -615,9 +625,10 @@ Status Node::produceBlock() {
         const auto set = m_schedule->at(m_store->height() + 1);
         const Validator* self = set->find(m_publicKey);
         if (self == nullptr || !set->isQuorum(self->power)) {
-            return Status::failedPrecondition("the validator set of height " + std::to_string(m_store->height() + 1) +
-                                              " no longer lets this validator commit alone; configure peers and "
-                                              "restart with consensus");
+            return Status::failedPrecondition(
+                "the validator set of height " + std::to_string(m_store->height() + 1) +
+                " no longer lets this validator commit alone; configure peers and "
+                "restart with consensus");
         }
         FIDES_ASSIGN_OR_RETURN(ex, buildBlock(nowMs(), TreeMode::Applied));
         const BlockHeader& header = ex.block.header;
@@ -626,7 +637,8 @@ Status Node::produceBlock() {
         ex.block.commit.round = 0;
         ex.block.commit.blockHash = blockHash;
         ex.block.commit.signatures.push_back(
-            {m_publicKey, crypto::sign(*m_key, precommitDigest(header.chainId, header.height, 0, blockHash))});
+            {m_publicKey,
+             crypto::sign(*m_key, precommitDigest(header.chainId, header.height, 0, blockHash))});
         recordDrops(ex);
         FIDES_RETURN_IF_ERROR(commitLocked(ex, TreeMode::Applied));
     }
@@ -698,7 +710,8 @@ Result<StateAnswer> Node::query(ByteView key) const {
         out.proof = const_cast<state::StateTree&>(m_tree).prove(kh);
     }
     out.signedHeader = *m_tip;
-    const bool present = out.proof.terminal == state::StateProof::Terminal::Leaf && out.proof.leafKeyHash == kh;
+    const bool present =
+        out.proof.terminal == state::StateProof::Terminal::Leaf && out.proof.leafKeyHash == kh;
     if (present) {
         FIDES_ASSIGN_OR_RETURN(out.value, m_store->getState(key));
         if (!out.value) return Status::dataLoss("state entry is in the tree but not in the store");
@@ -708,8 +721,8 @@ Result<StateAnswer> Node::query(ByteView key) const {
 
 Result<StatesAnswer> Node::queryMany(const std::vector<Bytes>& keys) const {
     if (keys.empty() || keys.size() > kMaxQueryKeys) {
-        return Status::invalidArgument("ask for 1 to " + std::to_string(kMaxQueryKeys) + " keys at once, not " +
-                                       std::to_string(keys.size()));
+        return Status::invalidArgument("ask for 1 to " + std::to_string(kMaxQueryKeys) +
+                                       " keys at once, not " + std::to_string(keys.size()));
     }
     std::lock_guard commitLock(m_commitMutex);
     if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
@@ -737,7 +750,8 @@ Result<StatesAnswer> Node::queryMany(const std::vector<Bytes>& keys) const {
 
 Result<LogPage> Node::listLog(ByteView base, std::uint64_t from, std::uint32_t limit) const {
     if (base.empty() || base.size() > applog::kMaxBaseLength) {
-        return Status::invalidArgument("a log's base key has 1 to " + std::to_string(applog::kMaxBaseLength) + " bytes");
+        return Status::invalidArgument("a log's base key has 1 to " + std::to_string(applog::kMaxBaseLength) +
+                                       " bytes");
     }
     LogPage page;
     page.from = from;
@@ -746,11 +760,14 @@ Result<LogPage> Node::listLog(ByteView base, std::uint64_t from, std::uint32_t l
     auto head = merkle::Frontier::decode(*page.head.value);
     if (!head) return Status::failedPrecondition("the key '<base>/head' does not hold a log head");
     page.size = head->size();
-    const std::uint64_t end = std::min<std::uint64_t>(page.size, from + std::min<std::size_t>(limit, kMaxLogPageItems));
+    const std::uint64_t end =
+        std::min<std::uint64_t>(page.size, from + std::min<std::size_t>(limit, kMaxLogPageItems));
     std::size_t bytes = 0;
     for (std::uint64_t i = from; i < end && bytes < kMaxLogPageBytes; ++i) {
         FIDES_ASSIGN_OR_RETURN(auto item, m_store->getState(applog::itemKey(base, i)));
-        if (!item) return Status::failedPrecondition("log item " + std::to_string(i) + " is gone (the log was erased)");
+        if (!item)
+            return Status::failedPrecondition("log item " + std::to_string(i) +
+                                              " is gone (the log was erased)");
         bytes += item->size();
         page.items.push_back(std::move(*item));
     }

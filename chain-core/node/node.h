@@ -42,8 +42,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
@@ -129,7 +129,7 @@ struct StatesAnswer {
 // A page of an append log (primitives/append_log.h): its head, proven, and
 // items [from, from + items.size()), which the head's root covers.
 struct LogPage {
-    StateAnswer head;  // value: the merkle::Frontier encoding; absent for a log never written
+    StateAnswer head;        // value: the merkle::Frontier encoding; absent for a log never written
     std::uint64_t size = 0;  // the head's size
     std::uint64_t from = 0;
     std::vector<Bytes> items;
@@ -205,7 +205,8 @@ public:
     std::shared_ptr<const ValidatorSchedule> sharedSchedule() const { return m_schedule; }
     // The pooled transactions with these hashes (nullptr where not pooled):
     // what a compact proposal names is looked up here first.
-    std::vector<std::shared_ptr<const MempoolEntry>> pooled(const std::vector<crypto::Hash256>& hashes) const {
+    std::vector<std::shared_ptr<const MempoolEntry>> pooled(
+        const std::vector<crypto::Hash256>& hashes) const {
         return m_mempool->find(hashes);
     }
     Result<Block> block(std::uint64_t height) const;
@@ -240,7 +241,9 @@ private:
     void afterCommit(const ExecutedBlock& executed);
     // The validator set a governance write in `executed` schedules, if any.
     Status collectScheduledSet(ExecutedBlock& executed) const;
-    app::BlockContext blockContext(const BlockHeader& h) const { return {h.height, h.timeMs, m_schedule.get()}; }
+    app::BlockContext blockContext(const BlockHeader& h) const {
+        return {h.height, h.timeMs, m_schedule.get()};
+    }
     // Stops the node for good (queries and admission answer UNAVAILABLE).
     void markFailed(const Status& failure);
 
@@ -257,7 +260,7 @@ private:
 
     mutable std::mutex m_commitMutex;
     mutable std::shared_mutex m_stateMutex;
-    state::StateTree m_tree;            // guarded by m_stateMutex (and m_commitMutex for tip pairing)
+    state::StateTree m_tree;  // guarded by m_stateMutex (and m_commitMutex for tip pairing)
     // Every state key hash that any executed block wrote (a superset of the
     // tree's keys): "absent" without walking the tree, for the common case
     // of a new key. Filled before the tree changes; its own thread-safety.
@@ -266,7 +269,7 @@ private:
 
     mutable std::mutex m_tipMutex;
     std::condition_variable m_tipChanged;
-    crypto::Hash256Map<Status> m_dropped;  // guarded by m_tipMutex
+    crypto::Hash256Map<Status> m_dropped;        // guarded by m_tipMutex
     std::deque<crypto::Hash256> m_droppedOrder;  // guarded by m_tipMutex
 
     std::mutex m_wakeMutex;

@@ -19,7 +19,8 @@ Bytes itemKey(ByteView base, std::uint64_t index) {
 
 Status ListingCheck::add(ByteView item) {
     if (m_seen.size() >= m_head.size()) {
-        return Status::invalidArgument("the listing has more items than the log's " + std::to_string(m_head.size()));
+        return Status::invalidArgument("the listing has more items than the log's " +
+                                       std::to_string(m_head.size()));
     }
     m_seen.append(merkle::leafHash(item));
     return Status::ok();
@@ -27,11 +28,12 @@ Status ListingCheck::add(ByteView item) {
 
 Status ListingCheck::finish() const {
     if (m_seen.size() != m_head.size()) {
-        return Status::failedPrecondition("the listing has " + std::to_string(m_seen.size()) + " of the log's " +
-                                          std::to_string(m_head.size()) + " items");
+        return Status::failedPrecondition("the listing has " + std::to_string(m_seen.size()) +
+                                          " of the log's " + std::to_string(m_head.size()) + " items");
     }
     if (!(m_seen.root() == m_head.root())) {
-        return Status::unauthenticated("the listed items are not the log's: their root differs from the proven head");
+        return Status::unauthenticated(
+            "the listed items are not the log's: their root differs from the proven head");
     }
     return Status::ok();
 }

@@ -42,7 +42,8 @@ Status Authority::validate() const {
         }
     }
     for (const auto& m : members) {
-        if (m.name.size() > kMaxNameLength) return Status::invalidArgument("an authority member's name is too long");
+        if (m.name.size() > kMaxNameLength)
+            return Status::invalidArgument("an authority member's name is too long");
     }
     if (threshold < 1 || threshold > members.size()) {
         return Status::invalidArgument("authority threshold must be 1 to " + std::to_string(members.size()) +
@@ -53,7 +54,12 @@ Status Authority::validate() const {
 
 Bytes Authority::encode() const {
     Writer w;
-    w.u8(kVersion).str(id).str(role).u32(threshold).u64(sinceHeight).u32(static_cast<std::uint32_t>(members.size()));
+    w.u8(kVersion)
+        .str(id)
+        .str(role)
+        .u32(threshold)
+        .u64(sinceHeight)
+        .u32(static_cast<std::uint32_t>(members.size()));
     for (const auto& m : members) w.fixed(m.key.bytes()).str(m.name);
     return std::move(w).take();
 }
@@ -86,32 +92,36 @@ Result<Authority> Authority::decode(ByteView bytes) {
 }
 
 const AuthorityMember* Authority::find(const crypto::PublicKey& key) const {
-    auto it = std::lower_bound(members.begin(), members.end(), key,
-                               [](const AuthorityMember& m, const crypto::PublicKey& k) { return m.key < k; });
+    auto it =
+        std::lower_bound(members.begin(), members.end(), key,
+                         [](const AuthorityMember& m, const crypto::PublicKey& k) { return m.key < k; });
     return it != members.end() && it->key == key ? &*it : nullptr;
 }
 
-Status Authority::verifyQuorum(const crypto::Hash256& digest, const std::vector<AuthoritySignature>& signatures) const {
+Status Authority::verifyQuorum(const crypto::Hash256& digest,
+                               const std::vector<AuthoritySignature>& signatures) const {
     std::size_t valid = 0;
     const crypto::PublicKey* previous = nullptr;
     for (const auto& s : signatures) {
         if (previous != nullptr && !(*previous < s.validator)) {
-            return Status::invalidArgument("authority signatures must be in ascending key order, without duplicates");
+            return Status::invalidArgument(
+                "authority signatures must be in ascending key order, without duplicates");
         }
         previous = &s.validator;
         if (find(s.validator) == nullptr) {
-            return Status::unauthenticated("signed by " + s.validator.hex() + ", who is not a member of authority '" +
-                                           id + "'");
+            return Status::unauthenticated("signed by " + s.validator.hex() +
+                                           ", who is not a member of authority '" + id + "'");
         }
         if (!crypto::verify(s.validator, digest, s.signature)) {
-            return Status::unauthenticated("invalid signature by " + s.validator.hex() + " of authority '" + id + "'");
+            return Status::unauthenticated("invalid signature by " + s.validator.hex() + " of authority '" +
+                                           id + "'");
         }
         ++valid;
     }
     if (valid < threshold) {
         return Status::permissionDenied(std::to_string(valid) + " of the " + std::to_string(members.size()) +
-                                        " members of authority '" + id + "' signed; " + std::to_string(threshold) +
-                                        " must");
+                                        " members of authority '" + id + "' signed; " +
+                                        std::to_string(threshold) + " must");
     }
     return Status::ok();
 }

@@ -54,7 +54,8 @@ struct Authority {
     // `threshold` distinct members, in ascending key order. INVALID_ARGUMENT
     // for order or duplicates, UNAUTHENTICATED for a non-member or a bad
     // signature, PERMISSION_DENIED when too few signed.
-    Status verifyQuorum(const crypto::Hash256& digest, const std::vector<AuthoritySignature>& signatures) const;
+    Status verifyQuorum(const crypto::Hash256& digest,
+                        const std::vector<AuthoritySignature>& signatures) const;
 };
 
 // "fides/authority/" || id, and "fides/authority-revoked/" || id.

@@ -95,8 +95,8 @@ Result<Commit> Commit::decode(ByteView bytes) {
     return c;
 }
 
-crypto::Hash256 precommitDigest(const std::string& chainId, std::uint64_t height,
-                                std::uint32_t round, const crypto::Hash256& blockHash) {
+crypto::Hash256 precommitDigest(const std::string& chainId, std::uint64_t height, std::uint32_t round,
+                                const crypto::Hash256& blockHash) {
     Writer w;
     w.u8(kPrecommitType).str(chainId).u64(height).u32(round).fixed(blockHash.bytes());
     return crypto::taggedHash(kVoteTag, w.bytes());

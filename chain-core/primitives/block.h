@@ -69,8 +69,8 @@ struct Commit {
 
 // The digest a validator signs to precommit `blockHash` at (height, round):
 // taggedHash("fides/vote/v1", u8 type=2 || chainId || height || round || blockHash).
-crypto::Hash256 precommitDigest(const std::string& chainId, std::uint64_t height,
-                                std::uint32_t round, const crypto::Hash256& blockHash);
+crypto::Hash256 precommitDigest(const std::string& chainId, std::uint64_t height, std::uint32_t round,
+                                const crypto::Hash256& blockHash);
 
 struct Block {
     BlockHeader header;

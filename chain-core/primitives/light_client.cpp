@@ -5,7 +5,9 @@
 
 namespace fides {
 
-LightClient::LightClient(const Genesis& genesis) : m_chainId(genesis.chainId) { m_sets.emplace(1, genesis.validators); }
+LightClient::LightClient(const Genesis& genesis) : m_chainId(genesis.chainId) {
+    m_sets.emplace(1, genesis.validators);
+}
 
 const ValidatorSet& LightClient::setAt(std::uint64_t height) const {
     auto it = m_sets.upper_bound(std::max<std::uint64_t>(height, 1));
@@ -27,13 +29,15 @@ Status LightClient::learnSet(std::uint64_t fromHeight, const ValidatorSet& set, 
     }
     if (fromHeight < 2) return Status::invalidArgument("a validator-set change starts at height 2 or later");
     if (fromHeight <= latestChange()) {
-        return Status::failedPrecondition("validator-set changes must be learned in height order (latest known from " +
-                                          std::to_string(latestChange()) + ")");
+        return Status::failedPrecondition(
+            "validator-set changes must be learned in height order (latest known from " +
+            std::to_string(latestChange()) + ")");
     }
     FIDES_ASSIGN_OR_RETURN(VerifiedHeader h, verify(announcingHeader, announcingCommit));
     if (h.header.height != fromHeight - 1) {
-        return Status::invalidArgument("the announcing header is for height " + std::to_string(h.header.height) +
-                                       ", expected " + std::to_string(fromHeight - 1));
+        return Status::invalidArgument("the announcing header is for height " +
+                                       std::to_string(h.header.height) + ", expected " +
+                                       std::to_string(fromHeight - 1));
     }
     if (h.header.nextValidatorSetHash != set.hash()) {
         return Status::unauthenticated("header " + std::to_string(h.header.height) +
@@ -49,7 +53,8 @@ Status LightClient::learnSet(std::uint64_t fromHeight, const ValidatorSet& set, 
 Result<VerifiedHeader> LightClient::verify(ByteView headerBytes, ByteView commitBytes) const {
     FIDES_ASSIGN_OR_RETURN(BlockHeader header, BlockHeader::decode(headerBytes));
     if (header.chainId != m_chainId) {
-        return Status::invalidArgument("header is for chain '" + header.chainId + "', expected '" + m_chainId + "'");
+        return Status::invalidArgument("header is for chain '" + header.chainId + "', expected '" +
+                                       m_chainId + "'");
     }
     const ValidatorSet& set = setAt(header.height);
     if (header.validatorSetHash != set.hash()) {

@@ -64,9 +64,8 @@ Hash256 nodeHash(const Hash256& left, const Hash256& right) {
 Hash256 emptyRoot() {
     // SHA-256 of the empty string.
     static const Hash256 kEmpty(std::array<std::uint8_t, Hash256::kSize>{
-        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
-        0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-        0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55});
+        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+        0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55});
     return kEmpty;
 }
 
@@ -76,8 +75,7 @@ Hash256 rootFromLeafHashes(const std::vector<Hash256>& leafHashes) {
     return rangeRoot(leafHashes.data(), leafHashes.size(), sha);
 }
 
-Result<std::vector<Hash256>> inclusionProof(const std::vector<Hash256>& leafHashes,
-                                            std::uint64_t index) {
+Result<std::vector<Hash256>> inclusionProof(const std::vector<Hash256>& leafHashes, std::uint64_t index) {
     const std::size_t n = leafHashes.size();
     if (index >= n) {
         return Status::invalidArgument("inclusion proof: leaf index " + std::to_string(index) +
@@ -106,8 +104,7 @@ Result<std::vector<Hash256>> inclusionProof(const std::vector<Hash256>& leafHash
     return path;
 }
 
-Result<std::vector<Hash256>> consistencyProof(const std::vector<Hash256>& leafHashes,
-                                              std::uint64_t oldSize) {
+Result<std::vector<Hash256>> consistencyProof(const std::vector<Hash256>& leafHashes, std::uint64_t oldSize) {
     const std::size_t n = leafHashes.size();
     if (oldSize == 0 || oldSize > n) {
         return Status::invalidArgument("consistency proof: old size " + std::to_string(oldSize) +

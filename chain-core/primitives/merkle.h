@@ -25,12 +25,10 @@ Hash256 rootFromLeafHashes(const std::vector<Hash256>& leafHashes);
 
 // Inclusion path for leaf `index` in a tree over `leafHashes`
 // (RFC 9162 PATH(m, D[n])), ordered from the leaf upwards.
-Result<std::vector<Hash256>> inclusionProof(const std::vector<Hash256>& leafHashes,
-                                            std::uint64_t index);
+Result<std::vector<Hash256>> inclusionProof(const std::vector<Hash256>& leafHashes, std::uint64_t index);
 // Consistency proof between the first `oldSize` leaves and all of them
 // (RFC 9162 PROOF(m, D[n])).
-Result<std::vector<Hash256>> consistencyProof(const std::vector<Hash256>& leafHashes,
-                                              std::uint64_t oldSize);
+Result<std::vector<Hash256>> consistencyProof(const std::vector<Hash256>& leafHashes, std::uint64_t oldSize);
 
 // The compact form of an append-only tree: its size and the roots of its
 // perfect subtrees, largest first (one per set bit of the size), from which
@@ -60,12 +58,10 @@ private:
 
 // RFC 9162 §2.1.3.2: true if `proof` shows `leafHash` at `index` in the tree
 // of `treeSize` leaves with root `root`.
-[[nodiscard]] bool verifyInclusion(const Hash256& leafHash, std::uint64_t index,
-                                   std::uint64_t treeSize, const std::vector<Hash256>& proof,
-                                   const Hash256& root);
+[[nodiscard]] bool verifyInclusion(const Hash256& leafHash, std::uint64_t index, std::uint64_t treeSize,
+                                   const std::vector<Hash256>& proof, const Hash256& root);
 // RFC 9162 §2.1.4.2.
-[[nodiscard]] bool verifyConsistency(std::uint64_t oldSize, std::uint64_t newSize,
-                                     const Hash256& oldRoot, const Hash256& newRoot,
-                                     const std::vector<Hash256>& proof);
+[[nodiscard]] bool verifyConsistency(std::uint64_t oldSize, std::uint64_t newSize, const Hash256& oldRoot,
+                                     const Hash256& newRoot, const std::vector<Hash256>& proof);
 
 }  // namespace fides::merkle

@@ -16,8 +16,8 @@ Result<VerifiedHeader> verifySignedHeader(const ValidatorSet& validators, const 
     if (out.header.validatorSetHash != validators.hash()) {
         return Status::unauthenticated("header names a validator set other than the trusted one");
     }
-    FIDES_RETURN_IF_ERROR(validators.verifyCommit(chainId, out.header.height, out.header.hash(),
-                                                  out.commit, &out.signedPower));
+    FIDES_RETURN_IF_ERROR(
+        validators.verifyCommit(chainId, out.header.height, out.header.hash(), out.commit, &out.signedPower));
     out.totalPower = validators.totalPower();
     out.signatures = out.commit.signatures.size();
     return out;

@@ -31,9 +31,7 @@ Bytes Transaction::signingBytes() const {
     return std::move(w).take();
 }
 
-crypto::Hash256 Transaction::signingDigest() const {
-    return crypto::taggedHash(kTxTag, signingBytes());
-}
+crypto::Hash256 Transaction::signingDigest() const { return crypto::taggedHash(kTxTag, signingBytes()); }
 
 Bytes Transaction::encode() const {
     Writer w;
@@ -74,9 +72,7 @@ void Transaction::sign(const crypto::SecretKey& key) {
     signature = crypto::sign(key, signingDigest());
 }
 
-bool Transaction::verifySignature() const {
-    return crypto::verify(signer, signingDigest(), signature);
-}
+bool Transaction::verifySignature() const { return crypto::verify(signer, signingDigest(), signature); }
 
 Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t nonce,
@@ -93,7 +89,8 @@ Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type
 
 Transaction makeSignedTransaction(const std::string& chainId, std::uint16_t type, Bytes payload,
                                   const crypto::SecretKey& signer, std::uint64_t expiryUnixSeconds) {
-    return makeSignedTransaction(chainId, type, std::move(payload), signer, crypto::randomU64(), expiryUnixSeconds);
+    return makeSignedTransaction(chainId, type, std::move(payload), signer, crypto::randomU64(),
+                                 expiryUnixSeconds);
 }
 
 }  // namespace fides

@@ -37,7 +37,8 @@ Status ValidatorSchedule::add(std::uint64_t fromHeight, ValidatorSet set) {
 
 bool ValidatorSchedule::everMember(const crypto::PublicKey& key) const {
     std::lock_guard lock(m_mutex);
-    return std::any_of(m_sets.begin(), m_sets.end(), [&](const auto& e) { return e.second->find(key) != nullptr; });
+    return std::any_of(m_sets.begin(), m_sets.end(),
+                       [&](const auto& e) { return e.second->find(key) != nullptr; });
 }
 
 std::vector<std::pair<std::uint64_t, ValidatorSchedule::SetPtr>> ValidatorSchedule::entries() const {

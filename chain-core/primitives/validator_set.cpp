@@ -11,7 +11,8 @@ namespace fides {
 Result<ValidatorSet> ValidatorSet::create(std::vector<Validator> validators) {
     if (validators.empty()) return Status::invalidArgument("validator set is empty");
     if (validators.size() > kMaxValidators) {
-        return Status::invalidArgument("validator set has more than " + std::to_string(kMaxValidators) + " members");
+        return Status::invalidArgument("validator set has more than " + std::to_string(kMaxValidators) +
+                                       " members");
     }
     std::sort(validators.begin(), validators.end(),
               [](const Validator& a, const Validator& b) { return a.publicKey < b.publicKey; });
@@ -38,8 +39,9 @@ Result<ValidatorSet> ValidatorSet::create(std::vector<Validator> validators) {
 }
 
 const Validator* ValidatorSet::find(const crypto::PublicKey& key) const {
-    auto it = std::lower_bound(m_validators.begin(), m_validators.end(), key,
-                               [](const Validator& v, const crypto::PublicKey& k) { return v.publicKey < k; });
+    auto it =
+        std::lower_bound(m_validators.begin(), m_validators.end(), key,
+                         [](const Validator& v, const crypto::PublicKey& k) { return v.publicKey < k; });
     if (it == m_validators.end() || it->publicKey != key) return nullptr;
     return &*it;
 }
@@ -85,14 +87,16 @@ Result<ValidatorSet> ValidatorSet::decodeFull(ByteView bytes) {
 }
 
 Result<std::uint64_t> ValidatorSet::signedPower(const crypto::Hash256& digest,
-                                               const std::vector<CommitSig>& signatures, const char* what) const {
+                                                const std::vector<CommitSig>& signatures,
+                                                const char* what) const {
     std::uint64_t power = 0;
     const crypto::PublicKey* previous = nullptr;
     for (const auto& s : signatures) {
         // Strictly ascending keys: no duplicates, and one encoding per list.
         if (previous != nullptr && !(*previous < s.validator)) {
-            return Status::invalidArgument(std::string(what) +
-                                           " signatures must be in ascending validator key order, without duplicates");
+            return Status::invalidArgument(
+                std::string(what) +
+                " signatures must be in ascending validator key order, without duplicates");
         }
         previous = &s.validator;
         const Validator* v = find(s.validator);
@@ -101,7 +105,8 @@ Result<std::uint64_t> ValidatorSet::signedPower(const crypto::Hash256& digest,
                                            ", which is not in the validator set");
         }
         if (!crypto::verify(s.validator, digest, s.signature)) {
-            return Status::unauthenticated("invalid " + std::string(what) + " signature by " + s.validator.hex());
+            return Status::unauthenticated("invalid " + std::string(what) + " signature by " +
+                                           s.validator.hex());
         }
         power += v->power;
     }
@@ -118,14 +123,13 @@ Status ValidatorSet::verifyCommit(const std::string& chainId, std::uint64_t heig
     if (commit.blockHash != blockHash) {
         return Status::invalidArgument("commit is for another block");
     }
-    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power,
-                           signedPower(precommitDigest(chainId, height, commit.round, blockHash), commit.signatures,
-                                       "commit"));
+    FIDES_ASSIGN_OR_RETURN(
+        const std::uint64_t power,
+        signedPower(precommitDigest(chainId, height, commit.round, blockHash), commit.signatures, "commit"));
     if (signedPowerOut != nullptr) *signedPowerOut = power;
     if (!isQuorum(power)) {
         return Status::unauthenticated("commit carries " + std::to_string(power) + " of " +
-                                       std::to_string(m_total) +
-                                       " voting power, more than 2/3 is required");
+                                       std::to_string(m_total) + " voting power, more than 2/3 is required");
     }
     return Status::ok();
 }

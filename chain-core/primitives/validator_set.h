@@ -59,9 +59,8 @@ public:
     // OK iff `commit` is for (chainId, height, blockHash) and carries valid
     // precommit signatures from distinct members holding more than 2/3 of
     // the total power. Reports the signed power through `signedPowerOut`.
-    Status verifyCommit(const std::string& chainId, std::uint64_t height,
-                        const crypto::Hash256& blockHash, const Commit& commit,
-                        std::uint64_t* signedPowerOut = nullptr) const;
+    Status verifyCommit(const std::string& chainId, std::uint64_t height, const crypto::Hash256& blockHash,
+                        const Commit& commit, std::uint64_t* signedPowerOut = nullptr) const;
 
 private:
     std::vector<Validator> m_validators;

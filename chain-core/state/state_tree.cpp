@@ -103,9 +103,7 @@ struct StateTree::Node::Internal final : StateTree::Node {
 };
 
 StateTree::Node::Leaf& StateTree::Node::asLeaf() { return static_cast<Leaf&>(*this); }
-const StateTree::Node::Leaf& StateTree::Node::asLeaf() const {
-    return static_cast<const Leaf&>(*this);
-}
+const StateTree::Node::Leaf& StateTree::Node::asLeaf() const { return static_cast<const Leaf&>(*this); }
 StateTree::Node::Internal& StateTree::Node::asInternal() { return static_cast<Internal&>(*this); }
 const StateTree::Node::Internal& StateTree::Node::asInternal() const {
     return static_cast<const Internal&>(*this);
@@ -247,8 +245,10 @@ bool verifyStateProof(const Hash256& root, ByteView key, const std::optional<Byt
 StateTree::StateTree() : m_epoch(nextStamp()), m_generation(nextStamp()) {}
 StateTree::~StateTree() = default;
 StateTree::StateTree(StateTree&& other) noexcept
-    : m_root(std::move(other.m_root)), m_size(std::exchange(other.m_size, 0)),
-      m_epoch(std::exchange(other.m_epoch, nextStamp())), m_generation(nextStamp()) {
+    : m_root(std::move(other.m_root)),
+      m_size(std::exchange(other.m_size, 0)),
+      m_epoch(std::exchange(other.m_epoch, nextStamp())),
+      m_generation(nextStamp()) {
     other.m_generation = nextStamp();
 }
 StateTree& StateTree::operator=(StateTree&& other) noexcept {
@@ -349,9 +349,10 @@ bool StateTree::erase(const Hash256& keyHash) {
 }
 
 StateTree::Version StateTree::speculate(std::vector<std::pair<Hash256, Hash256>> writes,
-                                       const std::vector<Hash256>& erasures) {
+                                        const std::vector<Hash256>& erasures) {
     // Stable: of two writes of one key, the later one still goes in last.
-    std::stable_sort(writes.begin(), writes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(writes.begin(), writes.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     root();  // the shared nodes' hashes are final, so the version never writes to them
     // The tree's own nodes become shared with the version: from now on the
     // tree copies them before changing them.

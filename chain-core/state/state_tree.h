@@ -48,8 +48,8 @@ struct StateProof {
 // Verifies `proof` for `key` against `root`. If `value` is set, succeeds only
 // if the proof shows key -> value (inclusion); if it is nullopt, succeeds only
 // if the proof shows the key absent.
-[[nodiscard]] bool verifyStateProof(const Hash256& root, ByteView key,
-                                    const std::optional<Bytes>& value, const StateProof& proof);
+[[nodiscard]] bool verifyStateProof(const Hash256& root, ByteView key, const std::optional<Bytes>& value,
+                                    const StateProof& proof);
 
 class StateTree {
     struct Node;
@@ -88,7 +88,8 @@ public:
     // win), then `erasures` removed (keys absent are ignored); the tree
     // itself does not change. The writes go in in key-hash order, so that
     // consecutive ones walk shared paths still in cache.
-    Version speculate(std::vector<std::pair<Hash256, Hash256>> writes, const std::vector<Hash256>& erasures = {});
+    Version speculate(std::vector<std::pair<Hash256, Hash256>> writes,
+                      const std::vector<Hash256>& erasures = {});
     // Moves the tree to `version` if it was built on the tree as it is now;
     // false (and no change) if the tree changed since.
     bool adopt(const Version& version);

@@ -157,8 +157,8 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
             return setMeta(w, "buckets_from", "0");
         }
         if (*storedChain != chainId) {
-            return Status::failedPrecondition("store " + path + " belongs to chain '" + *storedChain + "', not '" +
-                                              chainId + "'");
+            return Status::failedPrecondition("store " + path + " belongs to chain '" + *storedChain +
+                                              "', not '" + chainId + "'");
         }
         FIDES_ASSIGN_OR_RETURN(auto version, metaValue(w, "schema_version"));
         FIDES_ASSIGN_OR_RETURN(auto top, w.prepare("SELECT COALESCE(MAX(height), 0) FROM blocks"));
@@ -167,8 +167,9 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
         top.reset();  // DROP TABLE needs no statement running
         if (version && *version == "1") return s->migrateFromVersion1(w, s->m_height.load());
         if (!version || *version != std::to_string(kSchemaVersion)) {
-            return Status::failedPrecondition("store " + path + " has schema version '" + version.value_or("") +
-                                              "', this build reads versions 1 and " + std::to_string(kSchemaVersion));
+            return Status::failedPrecondition("store " + path + " has schema version '" +
+                                              version.value_or("") + "', this build reads versions 1 and " +
+                                              std::to_string(kSchemaVersion));
         }
         return Status::ok();
     }();
@@ -182,7 +183,8 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
         std::uint64_t v = 0;
         const char* end = from ? from->data() + from->size() : nullptr;
         if (!from || from->empty() || std::from_chars(from->data(), end, v).ptr != end) {
-            return Status::dataLoss("store " + path + " is damaged: its meta row 'buckets_from' is missing or invalid");
+            return Status::dataLoss("store " + path +
+                                    " is damaged: its meta row 'buckets_from' is missing or invalid");
         }
         s->m_bucketsFrom = v;
     }
@@ -195,11 +197,13 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path, co
     // statement journal for it and copies every page it touches there first
     // (encrypted by SQLCipher: one extra page encryption per written key).
     // A plain UPDATE, and a plain INSERT when it changed nothing, need none.
-    FIDES_ASSIGN_OR_RETURN(s->m_updateState, w.prepare("UPDATE state SET value = ?, height = ? WHERE khash = ?"));
+    FIDES_ASSIGN_OR_RETURN(s->m_updateState,
+                           w.prepare("UPDATE state SET value = ?, height = ? WHERE khash = ?"));
     FIDES_ASSIGN_OR_RETURN(s->m_insertState,
                            w.prepare("INSERT INTO state (khash, key, value, height) VALUES (?, ?, ?, ?)"));
     FIDES_ASSIGN_OR_RETURN(s->m_deleteState, w.prepare("DELETE FROM state WHERE khash = ?"));
-    FIDES_ASSIGN_OR_RETURN(s->m_insertWrites, w.prepare("INSERT INTO recent_writes (height, writes) VALUES (?, ?)"));
+    FIDES_ASSIGN_OR_RETURN(s->m_insertWrites,
+                           w.prepare("INSERT INTO recent_writes (height, writes) VALUES (?, ?)"));
     FIDES_ASSIGN_OR_RETURN(s->m_deleteWrites, w.prepare("DELETE FROM recent_writes WHERE height <= ?"));
     for (auto& reader : s->m_readers) {
         // Readers do point lookups and fetch whole blocks: a smaller cache each
@@ -232,13 +236,17 @@ Status BlockStore::migrateFromVersion1(Database& w, std::uint64_t height) {
     FIDES_RETURN_IF_ERROR(w.exec(kSchema));
     {
         FIDES_ASSIGN_OR_RETURN(auto all, w.prepare("SELECT key, value, height FROM state_v1"));
-        FIDES_ASSIGN_OR_RETURN(auto ins, w.prepare("INSERT INTO state (khash, key, value, height) VALUES (?, ?, ?, ?)"));
+        FIDES_ASSIGN_OR_RETURN(
+            auto ins, w.prepare("INSERT INTO state (khash, key, value, height) VALUES (?, ?, ?, ?)"));
         while (true) {
             FIDES_ASSIGN_OR_RETURN(bool row, all.step());
             if (!row) break;
             const Bytes k = all.columnBlob(0);
-            FIDES_RETURN_IF_ERROR(
-                ins.bind(1, crypto::sha256(k).bytes()).bind(2, k).bind(3, all.columnBlob(1)).bind(4, all.columnInt(2)).run());
+            FIDES_RETURN_IF_ERROR(ins.bind(1, crypto::sha256(k).bytes())
+                                      .bind(2, k)
+                                      .bind(3, all.columnBlob(1))
+                                      .bind(4, all.columnInt(2))
+                                      .run());
         }
     }
     FIDES_RETURN_IF_ERROR(w.exec("DROP TABLE state_v1"));
@@ -254,10 +262,12 @@ Status BlockStore::loadPending() {
     std::uint64_t from = m_bucketsFrom + 1;
     if (top >= kBuckets) from = std::max<std::uint64_t>(from, top - kBuckets + 1);
     if (from > top) return Status::ok();
-    FIDES_ASSIGN_OR_RETURN(auto selWrites, m_writer->prepare("SELECT writes FROM recent_writes WHERE height = ?"));
+    FIDES_ASSIGN_OR_RETURN(auto selWrites,
+                           m_writer->prepare("SELECT writes FROM recent_writes WHERE height = ?"));
     for (std::uint64_t h = from; h <= top; ++h) {
         const auto damaged = [&](const std::string& what) {
-            return Status::dataLoss("the " + what + " of block " + std::to_string(h) + " is damaged or missing");
+            return Status::dataLoss("the " + what + " of block " + std::to_string(h) +
+                                    " is damaged or missing");
         };
         selWrites.bind(1, static_cast<std::int64_t>(h));
         FIDES_ASSIGN_OR_RETURN(bool row, selWrites.step());
@@ -294,7 +304,8 @@ std::size_t BlockStore::pendingRows() const {
     return n;
 }
 
-Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const std::vector<crypto::Hash256>& txHashes,
+Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height,
+                               const std::vector<crypto::Hash256>& txHashes,
                                const std::vector<StateWrite>& writes) {
     // Only the writer changes m_pending, and it holds m_writeMutex: reading
     // it here needs no lock. Rows go in hash order, so each page of the
@@ -332,7 +343,8 @@ Status BlockStore::mergeBucket(std::size_t bucket, std::uint64_t height, const s
     // This block's writes win over pending ones of the same key (and a later
     // write of the block over an earlier one): stable order, last one kept,
     // with the first one's hint (whether the row is in the table).
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return *a.khash < *b.khash; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return *a.khash < *b.khash; });
     std::size_t out = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (out > 0 && *rows[out - 1].khash == *rows[i].khash) {
@@ -398,8 +410,8 @@ Status BlockStore::append(const Block& block, const std::vector<crypto::Hash256>
         for (const auto& th : txHashes) {
             FIDES_ASSIGN_OR_RETURN(auto stored, findTx(th));
             if (stored) {
-                return Status::alreadyExists("storing block: transaction " + th.hex() + " was stored at height " +
-                                             std::to_string(stored->height));
+                return Status::alreadyExists("storing block: transaction " + th.hex() +
+                                             " was stored at height " + std::to_string(stored->height));
             }
         }
     }
@@ -509,7 +521,8 @@ Result<std::optional<TxLocation>> BlockStore::findTx(const crypto::Hash256& txHa
     auto row = st.step();
     std::optional<TxLocation> loc;
     if (row && *row) {
-        loc = TxLocation{static_cast<std::uint64_t>(st.columnInt(0)), static_cast<std::uint32_t>(st.columnInt(1))};
+        loc = TxLocation{static_cast<std::uint64_t>(st.columnInt(0)),
+                         static_cast<std::uint32_t>(st.columnInt(1))};
     }
     st.reset();
     if (!row) return row.status();

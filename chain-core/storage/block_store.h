@@ -81,7 +81,8 @@ public:
     // Appends block height()+1 atomically with its transaction index rows
     // and state writes. `txHashes[i]` must be txHash(block.transactions[i]):
     // the store trusts it (a reopen recomputes it from the body).
-    Status append(const Block& block, const std::vector<crypto::Hash256>& txHashes, std::vector<StateWrite> writes);
+    Status append(const Block& block, const std::vector<crypto::Hash256>& txHashes,
+                  std::vector<StateWrite> writes);
 
     Result<Block> block(std::uint64_t height) const;
     Result<std::optional<TxLocation>> findTx(const crypto::Hash256& txHash) const;

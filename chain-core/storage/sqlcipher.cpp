@@ -14,7 +14,8 @@ Status sqlError(sqlite3* db, const std::string& what) {
     std::string msg = what + ": " + sqlite3_errmsg(db);
     if ((code & 0xff) == SQLITE_FULL) return Status::resourceExhausted(msg);
     if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) return Status::dataLoss(msg);
-    if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) return Status::alreadyExists(msg);
+    if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE)
+        return Status::alreadyExists(msg);
     return Status::internal(msg);
 }
 }  // namespace
@@ -41,7 +42,8 @@ namespace {
 int bindBlob(sqlite3_stmt* stmt, int index, ByteView v, sqlite3_destructor_type lifetime) {
     // Zero-length blobs must still be blobs, not NULL.
     static const std::uint8_t kEmpty = 0;
-    return sqlite3_bind_blob(stmt, index, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()), lifetime);
+    return sqlite3_bind_blob(stmt, index, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()),
+                             lifetime);
 }
 }  // namespace
 
@@ -86,8 +88,8 @@ Bytes Statement::columnBlob(int col) const {
     return Bytes(p, p + n);
 }
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path, const StoreKey& key,
-                                                 bool create, int cacheMiB) {
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, const StoreKey& key, bool create,
+                                                 int cacheMiB) {
     if (key.size() != 32) return Status::invalidArgument("store key must be 256 bits");
     const bool existed = std::filesystem::exists(path);
     if (!existed && !create) return Status::notFound("store " + path + " does not exist");

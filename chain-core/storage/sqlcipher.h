@@ -56,8 +56,8 @@ public:
     // key, 4096-byte pages, WAL, synchronous=FULL and a page cache of
     // `cacheMiB`. A wrong key is FAILED_PRECONDITION and nothing is written
     // to the file.
-    static Result<std::unique_ptr<Database>> open(const std::string& path, const StoreKey& key,
-                                                  bool create, int cacheMiB = 128);
+    static Result<std::unique_ptr<Database>> open(const std::string& path, const StoreKey& key, bool create,
+                                                  int cacheMiB = 128);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;

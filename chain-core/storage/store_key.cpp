@@ -25,8 +25,8 @@ constexpr std::size_t kMaxFileBytes = 4096;
 
 Result<StoreKey> loadKeyFile(const std::string& path) {
     FIDES_RETURN_IF_ERROR(checkPrivateFile(path, "store key file"));
-    FIDES_ASSIGN_OR_RETURN(auto raw, readWholeFile<Botan::secure_vector<std::uint8_t>>(path, kMaxFileBytes,
-                                                                                  "cannot read " + path));
+    FIDES_ASSIGN_OR_RETURN(auto raw, readWholeFile<Botan::secure_vector<std::uint8_t>>(
+                                         path, kMaxFileBytes, "cannot read " + path));
     std::size_t b = 0;
     std::size_t e = raw.size();
     while (b < e && std::isspace(raw[b])) ++b;
@@ -36,7 +36,8 @@ Result<StoreKey> loadKeyFile(const std::string& path) {
     }
     StoreKey key(kKeySize);
     try {
-        std::size_t n = Botan::hex_decode(key.data(), reinterpret_cast<const char*>(raw.data() + b), e - b, false);
+        std::size_t n =
+            Botan::hex_decode(key.data(), reinterpret_cast<const char*>(raw.data() + b), e - b, false);
         if (n != kKeySize) return Status::invalidArgument("store key file " + path + " is not valid hex");
     } catch (const std::exception&) {
         return Status::invalidArgument("store key file " + path + " is not valid hex");
@@ -67,7 +68,8 @@ Result<StoreKey> deriveFromPassphrase(const std::string& passphrase, const std::
         salt = std::move(*existing);
         if (salt.size() != kSaltSize) return Status::dataLoss("salt file " + saltPath + " is damaged");
     } else if (!createSalt) {
-        return Status::dataLoss("salt file " + saltPath + " is missing; without it the store key cannot be derived");
+        return Status::dataLoss("salt file " + saltPath +
+                                " is missing; without it the store key cannot be derived");
     } else {
         salt.resize(kSaltSize);
         crypto::randomBytes(salt.data(), salt.size());

@@ -13,7 +13,8 @@ namespace {
 template <class T>
 void appendBigEndian(Bytes& out, T v) {
     std::array<std::uint8_t, sizeof(T)> b{};
-    for (std::size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+        b[i] = static_cast<std::uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
     out.insert(out.end(), b.begin(), b.end());
 }
 }  // namespace
@@ -41,8 +42,8 @@ Writer& Writer::var(ByteView bytes) {
 
 Status Reader::need(std::size_t n) const {
     if (m_in.size() - m_pos < n) {
-        return Status::invalidArgument("truncated encoding: need " + std::to_string(n) +
-                                       " bytes at offset " + std::to_string(m_pos) + ", have " +
+        return Status::invalidArgument("truncated encoding: need " + std::to_string(n) + " bytes at offset " +
+                                       std::to_string(m_pos) + ", have " +
                                        std::to_string(m_in.size() - m_pos));
     }
     return Status::ok();

@@ -46,8 +46,7 @@ private:
 
 class Reader {
 public:
-    explicit Reader(ByteView in, std::size_t maxVarLength = 16u << 20)
-        : m_in(in), m_maxVar(maxVarLength) {}
+    explicit Reader(ByteView in, std::size_t maxVarLength = 16u << 20) : m_in(in), m_maxVar(maxVarLength) {}
 
     Status u8(std::uint8_t& v);
     Status u16(std::uint16_t& v);

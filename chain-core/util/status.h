@@ -67,7 +67,7 @@ private:
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : m_v(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : m_v(std::move(value)) {}        // NOLINT(google-explicit-constructor)
     Result(Status status) : m_v(std::move(status)) {  // NOLINT(google-explicit-constructor)
         assert(!std::get<Status>(m_v).isOk() && "Result constructed from an OK status");
     }
@@ -92,9 +92,9 @@ private:
 }  // namespace fides
 
 // Propagates a non-OK Status from an expression returning Status.
-#define FIDES_RETURN_IF_ERROR(expr)              \
-    do {                                         \
-        ::fides::Status fides_status_ = (expr);  \
+#define FIDES_RETURN_IF_ERROR(expr)                      \
+    do {                                                 \
+        ::fides::Status fides_status_ = (expr);          \
         if (!fides_status_.isOk()) return fides_status_; \
     } while (0)
 

@@ -12,7 +12,8 @@ std::vector<Setting> allSettings(const AppModule& module) {
     return out;
 }
 
-Result<SettingValues> resolveSettings(const AppModule& module, const RawSection& section, const std::string& path) {
+Result<SettingValues> resolveSettings(const AppModule& module, const RawSection& section,
+                                      const std::string& path) {
     const std::vector<Setting> declared = allSettings(module);
     SettingValues values;
     std::string names;
@@ -23,16 +24,17 @@ Result<SettingValues> resolveSettings(const AppModule& module, const RawSection&
     for (const auto& [key, raw] : section) {
         auto it = values.find(key);
         if (it == values.end()) {
-            return Status::invalidArgument(path + ":" + std::to_string(raw.line) + ": unknown setting '" + key +
-                                           "' in [" + module.name() + "] (settings: " + names + ")");
+            return Status::invalidArgument(path + ":" + std::to_string(raw.line) + ": unknown setting '" +
+                                           key + "' in [" + module.name() + "] (settings: " + names + ")");
         }
         it->second = raw.value;
     }
     const std::string& serve = values.at(kServeRpc);
     if (serve != "true" && serve != "false") {
         const auto at = section.find(kServeRpc);
-        return Status::invalidArgument(path + ":" + std::to_string(at->second.line) + ": " + kServeRpc + " in [" +
-                                       module.name() + "] must be true or false, got '" + serve + "'");
+        return Status::invalidArgument(path + ":" + std::to_string(at->second.line) + ": " + kServeRpc +
+                                       " in [" + module.name() + "] must be true or false, got '" + serve +
+                                       "'");
     }
     return values;
 }

@@ -68,7 +68,8 @@ std::vector<Setting> allSettings(const AppModule& module);
 // The values of `section` for `module`: every key declared (defaults filled
 // in), unknown keys refused with INVALID_ARGUMENT "<path>:<line>: unknown
 // setting 'k' in [name] (settings: a, b)"; serve_rpc must be true or false.
-Result<SettingValues> resolveSettings(const AppModule& module, const RawSection& section, const std::string& path);
+Result<SettingValues> resolveSettings(const AppModule& module, const RawSection& section,
+                                      const std::string& path);
 // The commented "[name]" section init writes into node.conf.
 std::string configSection(const AppModule& module);
 

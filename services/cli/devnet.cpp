@@ -11,8 +11,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -128,7 +128,8 @@ int stopAll(const fs::path& dir) {
 int showStatus(const fs::path& dir) {
     const auto hs = homes(dir);
     if (hs.empty()) {
-        std::cout << "devnet: none in " << dir.string() << " (start one with `fides devnet start`)" << std::endl;
+        std::cout << "devnet: none in " << dir.string() << " (start one with `fides devnet start`)"
+                  << std::endl;
         return 4;
     }
     int up = 0;
@@ -147,11 +148,11 @@ int showStatus(const fs::path& dir) {
                 ++up;
             }
         }
-        std::printf("%-10zu %-8s %-17s %-7s %s\n", i, running ? std::to_string(pid).c_str() : "-", rpc.c_str(),
-                    height.c_str(), hash.c_str());
+        std::printf("%-10zu %-8s %-17s %-7s %s\n", i, running ? std::to_string(pid).c_str() : "-",
+                    rpc.c_str(), height.c_str(), hash.c_str());
     }
-    std::cout << up << " of " << hs.size() << " validators answering; genesis: " << (dir / "genesis.json").string()
-              << std::endl;
+    std::cout << up << " of " << hs.size()
+              << " validators answering; genesis: " << (dir / "genesis.json").string() << std::endl;
     return up == static_cast<int>(hs.size()) ? 0 : 4;
 }
 
@@ -160,8 +161,10 @@ int start(const fs::path& dir, const DevnetOptions& o) {
     if (homes(dir).empty()) {
         std::error_code ec;
         fs::create_directories(dir.parent_path().empty() ? fs::path(".") : dir.parent_path(), ec);
-        std::vector<std::string> argv{nodeBin, "testnet", "--out", dir.string(), "--validators",
-                                      std::to_string(o.validators), "--base-port", std::to_string(o.basePort)};
+        std::vector<std::string> argv{nodeBin,        "testnet",
+                                      "--out",        dir.string(),
+                                      "--validators", std::to_string(o.validators),
+                                      "--base-port",  std::to_string(o.basePort)};
         const pid_t pid = spawnDetached(argv, dir.string() + ".init.log");
         int st = 0;
         if (pid <= 0 || ::waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {

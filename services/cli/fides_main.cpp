@@ -14,14 +14,14 @@
 // is provably NOT registered, 2 usage error, 3 verification failed (the node's
 // answer does not check out), 4 the node refused or could not be reached.
 #include "client/node_client.h"
+#include "crypto/key_file.h"
 #include "devnet.h"
 #include "governance.h"
-#include "terminal_text.h"
-#include "crypto/key_file.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
 #include "primitives/light_client.h"
 #include "primitives/proof.h"
+#include "terminal_text.h"
 
 #include <CLI/CLI.hpp>
 
@@ -121,7 +121,8 @@ int cmdProve(const client::NodeClient& c, const std::string& file, const std::st
     }
     const std::string signers = std::to_string(v->signatures) + " validator signature(s), " +
                                 std::to_string(v->signedPower) + "/" + std::to_string(v->totalPower) +
-                                " voting power, checked locally against " + genesisPath + changesFollowed(lc, v->provenAtHeight);
+                                " voting power, checked locally against " + genesisPath +
+                                changesFollowed(lc, v->provenAtHeight);
     if (!v->registered) {
         std::cout << "NOT REGISTERED: document " << doc->hex() << "\n"
                   << "  absence proven against block " << v->provenAtHeight << " (" << signers << ")\n";
@@ -150,14 +151,16 @@ int cmdBlock(const client::NodeClient& c, std::uint64_t height, const std::strin
             return fail(client::isVerificationFailure(s) ? 3 : 4, s.toString());
         }
         auto vh = lc.verify(asBytes(b->signed_header().header()), asBytes(b->signed_header().commit()));
-        if (!vh) return fail(3, "block " + std::to_string(height) + " does not verify: " + vh.status().message());
+        if (!vh)
+            return fail(3, "block " + std::to_string(height) + " does not verify: " + vh.status().message());
         std::vector<Bytes> txs;
         for (const auto& t : b->transactions()) txs.emplace_back(t.begin(), t.end());
         if (Block::computeTxRoot(txs) != header->txRoot || txs.size() != header->txCount) {
             return fail(3, "block body does not match its header's transaction root");
         }
-        verified = "verified (" + std::to_string(vh->signatures) + " signature(s), " + std::to_string(vh->signedPower) +
-                   "/" + std::to_string(vh->totalPower) + " power" + changesFollowed(lc, vh->header.height) + ")";
+        verified = "verified (" + std::to_string(vh->signatures) + " signature(s), " +
+                   std::to_string(vh->signedPower) + "/" + std::to_string(vh->totalPower) + " power" +
+                   changesFollowed(lc, vh->header.height) + ")";
     }
     const auto& h = *header;
     std::cout << "height:        " << h.height << "\n"
@@ -188,7 +191,8 @@ int main(int argc, char** argv) {
     std::string file;
     std::string label;
     const char* home = std::getenv("HOME");
-    std::string keyPath = envOr("FIDES_CLIENT_KEY", std::string(home ? home : ".") + "/.config/fides/client.key");
+    std::string keyPath =
+        envOr("FIDES_CLIENT_KEY", std::string(home ? home : ".") + "/.config/fides/client.key");
     auto* notarize = app.add_subcommand("notarize", "register a file's SHA-256 on the ledger");
     notarize->add_option("FILE", file, "the document")->required();
     notarize->add_option("--label", label, "public label (at most 256 bytes)");
@@ -200,10 +204,12 @@ int main(int argc, char** argv) {
     blockCmd->add_option("HEIGHT", height, "block height")->required();
     std::string devnetAction;
     fides::cli::DevnetOptions devnet;
-    auto* devnetCmd = app.add_subcommand("devnet", "a local network of validators: start, status, stop, reset");
+    auto* devnetCmd =
+        app.add_subcommand("devnet", "a local network of validators: start, status, stop, reset");
     devnetCmd->add_option("ACTION", devnetAction, "start | status | stop | reset")->required();
     devnetCmd->add_option("--dir", devnet.dir, "the network's folder")->capture_default_str();
-    devnetCmd->add_option("--validators", devnet.validators, "validators (when creating)")->capture_default_str();
+    devnetCmd->add_option("--validators", devnet.validators, "validators (when creating)")
+        ->capture_default_str();
     devnetCmd->add_option("--base-port", devnet.basePort, "validator i: RPC base + 2i, peers base + 2i + 1")
         ->capture_default_str();
     fides::cli::GovernanceCommands governance(app, node, genesis);
@@ -218,7 +224,8 @@ int main(int argc, char** argv) {
     if (*status) return cmdStatus(c);
     if (*notarize) return cmdNotarize(c, file, label, keyPath);
     if (*prove) {
-        if (genesis.empty()) return fail(2, "prove needs the trusted genesis: --genesis FILE or FIDES_GENESIS");
+        if (genesis.empty())
+            return fail(2, "prove needs the trusted genesis: --genesis FILE or FIDES_GENESIS");
         return cmdProve(c, file, genesis);
     }
     if (*blockCmd) return cmdBlock(c, height, genesis);

@@ -1,6 +1,5 @@
 // `fides validators` and `fides governance …` (see governance.h).
 #include "governance.h"
-#include "terminal_text.h"
 
 #include "client/node_client.h"
 #include "consensus/governance.h"
@@ -8,6 +7,7 @@
 #include "crypto/random.h"
 #include "primitives/genesis.h"
 #include "primitives/light_client.h"
+#include "terminal_text.h"
 #include "util/encoding.h"
 
 #include <CLI/CLI.hpp>
@@ -56,7 +56,6 @@ int nodeFailure(const Status& s) { return client::isVerificationFailure(s) ? 3 :
 std::string plural(std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
 }
-
 
 std::string setSummary(const ValidatorSet& set) {
     return plural(set.validators().size(), "validator", "validators") + ", total power " +

@@ -72,8 +72,8 @@ Result<v1::GetStatusResponse> NodeClient::status() const {
 }
 
 namespace {
-Result<v1::GetBlockResponse> getBlock(v1::NodeService::Stub& stub, grpc::ClientContext& ctx, std::uint64_t height,
-                                      bool headerOnly) {
+Result<v1::GetBlockResponse> getBlock(v1::NodeService::Stub& stub, grpc::ClientContext& ctx,
+                                      std::uint64_t height, bool headerOnly) {
     v1::GetBlockRequest req;
     req.set_height(height);
     req.set_header_only(headerOnly);
@@ -132,16 +132,19 @@ Result<CommitAck> NodeClient::submitAndWait(const Bytes& tx) const {
 Result<CommitAck> NodeClient::notarize(const crypto::SecretKey& key, const crypto::Hash256& documentHash,
                                        const std::string& label, std::chrono::seconds ttl) const {
     if (label.size() > notary::kMaxLabelLength) {
-        return Status::invalidArgument("label is longer than " + std::to_string(notary::kMaxLabelLength) + " bytes");
+        return Status::invalidArgument("label is longer than " + std::to_string(notary::kMaxLabelLength) +
+                                       " bytes");
     }
     FIDES_ASSIGN_OR_RETURN(auto st, status());
     const auto now = static_cast<std::uint64_t>(std::time(nullptr));
-    const Transaction tx = notary::makeNotarizeTx(st.chain_id(), key, documentHash, label, crypto::randomU64(),
-                                                  now + static_cast<std::uint64_t>(ttl.count()));
+    const Transaction tx =
+        notary::makeNotarizeTx(st.chain_id(), key, documentHash, label, crypto::randomU64(),
+                               now + static_cast<std::uint64_t>(ttl.count()));
     return submitAndWait(tx.encode());
 }
 
-Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(const crypto::Hash256& documentHash) const {
+Result<notary::NotarizationEvidence> NodeClient::notarizationEvidence(
+    const crypto::Hash256& documentHash) const {
     notary::NotarizationEvidence ev;
     {
         grpc::ClientContext ctx;
@@ -209,22 +212,22 @@ Result<ValidatorSet> decodeEntry(const v1::ValidatorSetEntry& e) {
 // counts become UNAVAILABLE; the node's own code stays in the message.
 Status nodeError(const Status& remote, const std::string& context) {
     if (!isVerificationFailure(remote)) return remote.withContext(context);
-    return Status(Code::Unavailable, context + ": the node answered " + codeName(remote.code()) + ": " +
-                                         remote.message());
+    return Status(Code::Unavailable,
+                  context + ": the node answered " + codeName(remote.code()) + ": " + remote.message());
 }
 
 // Learns `set` from `from` if it is new to the client and a committed header
 // (the node is at `height`) has announced it.
-Status learnFromNode(const NodeClient& node, LightClient& lightClient, std::uint64_t from, const ValidatorSet& set,
-                     std::uint64_t height) {
+Status learnFromNode(const NodeClient& node, LightClient& lightClient, std::uint64_t from,
+                     const ValidatorSet& set, std::uint64_t height) {
     if (from <= lightClient.latestChange() || from - 1 > height) return Status::ok();
     const std::string context = "validator set from height " + std::to_string(from);
     auto announcing = node.signedHeader(from - 1);
     if (!announcing) {
-        return nodeError(announcing.status(), context + ": fetching its announcing block " + std::to_string(from - 1));
+        return nodeError(announcing.status(),
+                         context + ": fetching its announcing block " + std::to_string(from - 1));
     }
-    return lightClient
-        .learnSet(from, set, asBytes(announcing->header()), asBytes(announcing->commit()))
+    return lightClient.learnSet(from, set, asBytes(announcing->header()), asBytes(announcing->commit()))
         .withContext(context);
 }
 }  // namespace
@@ -289,7 +292,8 @@ Result<node::v1::QueryStatesResponse> NodeClient::queryStates(const std::vector<
     return resp;
 }
 
-Result<node::v1::ListLogResponse> NodeClient::listLogPage(ByteView base, std::uint64_t from, std::uint32_t limit) const {
+Result<node::v1::ListLogResponse> NodeClient::listLogPage(ByteView base, std::uint64_t from,
+                                                          std::uint32_t limit) const {
     grpc::ClientContext ctx;
     prepare(ctx);
     v1::ListLogRequest req;
@@ -304,14 +308,14 @@ Result<node::v1::ListLogResponse> NodeClient::listLogPage(ByteView base, std::ui
 Result<VerifiedState> verifyStateAnswer(const LightClient& lightClient, ByteView key,
                                         const node::v1::QueryStateResponse& answer) {
     VerifiedState out;
-    FIDES_ASSIGN_OR_RETURN(out.header,
-                           lightClient.verify(asBytes(answer.signed_header().header()),
-                                              asBytes(answer.signed_header().commit())));
+    FIDES_ASSIGN_OR_RETURN(out.header, lightClient.verify(asBytes(answer.signed_header().header()),
+                                                          asBytes(answer.signed_header().commit())));
     auto proof = state::StateProof::decode(asBytes(answer.proof()));
     if (!proof) return Status::unauthenticated("state proof does not decode: " + proof.status().message());
     if (answer.found()) out.value = bytes(answer.value());
     if (!state::verifyStateProof(out.header.header.stateRoot, key, out.value, *proof)) {
-        return Status::unauthenticated("the state proof does not show the answer under the header's state root");
+        return Status::unauthenticated(
+            "the state proof does not show the answer under the header's state root");
     }
     return out;
 }
@@ -321,11 +325,12 @@ Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& 
                                                              const node::v1::QueryStatesResponse& answer,
                                                              VerifiedHeader* headerOut) {
     if (static_cast<std::size_t>(answer.entries_size()) != keys.size()) {
-        return Status::unauthenticated("the answer has " + std::to_string(answer.entries_size()) + " entries for " +
-                                       std::to_string(keys.size()) + " keys");
+        return Status::unauthenticated("the answer has " + std::to_string(answer.entries_size()) +
+                                       " entries for " + std::to_string(keys.size()) + " keys");
     }
-    FIDES_ASSIGN_OR_RETURN(VerifiedHeader header, lightClient.verify(asBytes(answer.signed_header().header()),
-                                                                     asBytes(answer.signed_header().commit())));
+    FIDES_ASSIGN_OR_RETURN(VerifiedHeader header,
+                           lightClient.verify(asBytes(answer.signed_header().header()),
+                                              asBytes(answer.signed_header().commit())));
     std::vector<std::optional<Bytes>> values;
     values.reserve(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -335,7 +340,8 @@ Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& 
         std::optional<Bytes> value;
         if (e.found()) value = bytes(e.value());
         if (!state::verifyStateProof(header.header.stateRoot, keys[i], value, *proof)) {
-            return Status::unauthenticated("the proof of key " + std::to_string(i) + " does not show its answer");
+            return Status::unauthenticated("the proof of key " + std::to_string(i) +
+                                           " does not show its answer");
         }
         values.push_back(std::move(value));
     }
@@ -346,11 +352,13 @@ Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& 
 Result<VerifiedLog> fetchVerifiedLog(const NodeClient& node, const LightClient& lightClient, ByteView base,
                                      std::uint32_t pageItems) {
     FIDES_ASSIGN_OR_RETURN(auto first, node.listLogPage(base, 0, pageItems));
-    FIDES_ASSIGN_OR_RETURN(VerifiedState head, verifyStateAnswer(lightClient, applog::headKey(base), first.head()));
+    FIDES_ASSIGN_OR_RETURN(VerifiedState head,
+                           verifyStateAnswer(lightClient, applog::headKey(base), first.head()));
     merkle::Frontier frontier;
     if (head.value) {
         auto f = merkle::Frontier::decode(*head.value);
-        if (!f) return Status::unauthenticated("the proven log head does not decode: " + f.status().message());
+        if (!f)
+            return Status::unauthenticated("the proven log head does not decode: " + f.status().message());
         frontier = std::move(*f);
     }
     // Later pages may come from later heads (the log grew): the items of the
@@ -368,8 +376,8 @@ Result<VerifiedLog> fetchVerifiedLog(const NodeClient& node, const LightClient& 
         }
         if (check.fed() == check.size()) break;
         if (page.items_size() == 0) {
-            return Status::unauthenticated("the node stopped listing at item " + std::to_string(check.fed()) + " of " +
-                                           std::to_string(check.size()));
+            return Status::unauthenticated("the node stopped listing at item " + std::to_string(check.fed()) +
+                                           " of " + std::to_string(check.size()));
         }
         FIDES_ASSIGN_OR_RETURN(page, node.listLogPage(base, check.fed(), pageItems));
     }

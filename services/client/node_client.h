@@ -50,12 +50,14 @@ public:
     // Registers a document: reads the node's chain id, signs a notarisation
     // (random nonce, expiry `ttl` from now) and waits for its commit.
     Result<CommitAck> notarize(const crypto::SecretKey& key, const crypto::Hash256& documentHash,
-                               const std::string& label, std::chrono::seconds ttl = std::chrono::hours(1)) const;
+                               const std::string& label,
+                               std::chrono::seconds ttl = std::chrono::hours(1)) const;
     Result<notary::NotarizationEvidence> notarizationEvidence(const crypto::Hash256& documentHash) const;
     // Several keys proven against one header (unverified).
     Result<node::v1::QueryStatesResponse> queryStates(const std::vector<Bytes>& keys) const;
     // One page of an append log (unverified).
-    Result<node::v1::ListLogResponse> listLogPage(ByteView base, std::uint64_t from, std::uint32_t limit) const;
+    Result<node::v1::ListLogResponse> listLogPage(ByteView base, std::uint64_t from,
+                                                  std::uint32_t limit) const;
     node::v1::NodeService::Stub& stub() { return *m_stub; }
 
 private:

@@ -6,13 +6,13 @@
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration
 // error, 3 the store cannot be opened (wrong key, damaged, other chain),
 // 4 the RPC address cannot be bound, 5 another fides-node uses the home.
-#include "crypto/key_file.h"
 #include "consensus/evidence_app.h"
 #include "consensus/wal.h"
-#include "node/consensus_driver.h"
-#include "p2p/peer_network.h"
+#include "crypto/key_file.h"
 #include "daemon/app_modules.h"
 #include "daemon/node_home.h"
+#include "node/consensus_driver.h"
+#include "p2p/peer_network.h"
 #include "rpc/node_service.h"
 #include "storage/store_key.h"
 #include "util/private_file.h"
@@ -28,8 +28,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -68,13 +68,14 @@ std::string moduleConfig() {
 // Each module's application from its node.conf section; a section no module
 // claims, an unknown setting or a bad value is a configuration error.
 fides::Result<std::vector<std::unique_ptr<fides::app::Application>>> moduleApplications(
-    const fides::daemon::NodeSettings& settings, std::vector<std::unique_ptr<fides::appmodule::AppModule>>& modules,
-    std::vector<bool>& serveRpc) {
+    const fides::daemon::NodeSettings& settings,
+    std::vector<std::unique_ptr<fides::appmodule::AppModule>>& modules, std::vector<bool>& serveRpc) {
     using namespace fides;
     std::string names;
     for (const auto& m : modules) names += (names.empty() ? "" : ", ") + m->name();
     for (const auto& [section, values] : settings.sections) {
-        const bool known = std::any_of(modules.begin(), modules.end(), [&](const auto& m) { return m->name() == section; });
+        const bool known =
+            std::any_of(modules.begin(), modules.end(), [&](const auto& m) { return m->name() == section; });
         if (!known) {
             return Status::invalidArgument(settings.configPath + ": unknown section [" + section +
                                            "] (application modules: " + names + ")");
@@ -83,10 +84,10 @@ fides::Result<std::vector<std::unique_ptr<fides::app::Application>>> moduleAppli
     std::vector<std::unique_ptr<app::Application>> apps;
     for (const auto& m : modules) {
         const auto it = settings.sections.find(m->name());
-        FIDES_ASSIGN_OR_RETURN(auto values, appmodule::resolveSettings(*m, it == settings.sections.end()
-                                                                                ? appmodule::RawSection{}
-                                                                                : it->second,
-                                                                        settings.configPath));
+        FIDES_ASSIGN_OR_RETURN(auto values,
+                               appmodule::resolveSettings(
+                                   *m, it == settings.sections.end() ? appmodule::RawSection{} : it->second,
+                                   settings.configPath));
         serveRpc.push_back(values.at(appmodule::kServeRpc) == "true");
         auto a = m->createApplication(values);
         if (!a) return a.status().withContext("application module '" + m->name() + "'");
@@ -101,7 +102,9 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     if (!settings) return fail(2, settings.status().message());
     // Before any file of the home is read or written.
     auto homeLock = daemon::lockHome(home);
-    if (!homeLock) return fail(homeLock.status().code() == Code::FailedPrecondition ? 5 : 1, homeLock.status().message());
+    if (!homeLock)
+        return fail(homeLock.status().code() == Code::FailedPrecondition ? 5 : 1,
+                    homeLock.status().message());
     if (!rpcOverride.empty()) settings->rpcListen = rpcOverride;
     if (!storeKeyOverride.empty()) settings->storeKeyFile = storeKeyOverride;
     spdlog::set_level(spdlog::level::from_str(settings->logLevel));
@@ -130,7 +133,8 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     if (consensusMode) {
         // Straight into the string (no stream buffer keeps a copy of the key).
         const auto readPem = [](const std::string& path, const char* setting) {
-            return readWholeFile<std::string>(path, 1 << 20, std::string("cannot read ") + setting + " " + path);
+            return readWholeFile<std::string>(path, 1 << 20,
+                                              std::string("cannot read ") + setting + " " + path);
         };
         if (Status st = checkPrivateFile(settings->tlsKeyFile, "TLS key file (tls_key_file)"); !st) {
             return fail(2, st.message());
@@ -167,8 +171,8 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     if (!node) {
         const Code code = node.status().code();
         const bool storeProblem = code == Code::FailedPrecondition || code == Code::DataLoss;
-        const bool configProblem = code == Code::InvalidArgument || code == Code::NotFound ||
-                                   code == Code::PermissionDenied;
+        const bool configProblem =
+            code == Code::InvalidArgument || code == Code::NotFound || code == Code::PermissionDenied;
         return fail(storeProblem ? 3 : configProblem ? 2 : 1, node.status().message());
     }
     (*node)->start();
@@ -212,13 +216,14 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         // the event thread, and only a running (or stopped) driver frees them.
         // On the way out the driver stops before the network.
         network->attach(driver.get());
-        std::cout << "fides-node: peers on " << settings->p2pListen.substr(0, settings->p2pListen.rfind(':')) << ":"
-                  << network->port() << std::endl;
+        std::cout << "fides-node: peers on " << settings->p2pListen.substr(0, settings->p2pListen.rfind(':'))
+                  << ":" << network->port() << std::endl;
     } else {
         Botan::secure_scrub_memory(keyBytes.data(), keyBytes.size());
     }
     rpc::NodeServiceImpl::AdmittedHook gossip;
-    if (network) gossip = [&network](const std::vector<ByteView>& txs) { network->broadcastTransactions(txs); };
+    if (network)
+        gossip = [&network](const std::vector<ByteView>& txs) { network->broadcastTransactions(txs); };
     // The modules' own services (fides.<module>.v1), beside NodeService.
     std::vector<std::unique_ptr<grpc::Service>> services;
     std::vector<std::string> serviceNames;
@@ -227,7 +232,8 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
         for (auto& s : modules[i]->createServices(**node)) services.push_back(std::move(s));
         for (auto& n : modules[i]->serviceNames()) serviceNames.push_back(std::move(n));
     }
-    auto server = rpc::RpcServer::start(**node, settings->rpcListen, gossip, std::move(services), serviceNames);
+    auto server =
+        rpc::RpcServer::start(**node, settings->rpcListen, gossip, std::move(services), serviceNames);
     if (!server) {
         if (driver) driver->stop();
         if (network) network->stop();
@@ -241,8 +247,10 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     int rc = 0;
     Status failure;
     while (g_stop == 0) {
-        if (!(*node)->health().isOk()) failure = (*node)->health();
-        else if (driver && !driver->health().isOk()) failure = driver->health();
+        if (!(*node)->health().isOk())
+            failure = (*node)->health();
+        else if (driver && !driver->health().isOk())
+            failure = driver->health();
         if (!failure.isOk()) {
             rc = 1;
             break;
@@ -265,7 +273,8 @@ int runWalRepair(const std::string& home, std::uint64_t height, bool confirmed) 
     // Never under a running node (it may be appending to the log).
     auto homeLock = fides::daemon::lockHome(home);
     if (!homeLock) {
-        return fail(homeLock.status().code() == fides::Code::FailedPrecondition ? 5 : 1, homeLock.status().message());
+        return fail(homeLock.status().code() == fides::Code::FailedPrecondition ? 5 : 1,
+                    homeLock.status().message());
     }
     const std::string dir = settings->consensusWalDir;
     if (height == 0) {
@@ -273,11 +282,13 @@ int runWalRepair(const std::string& home, std::uint64_t height, bool confirmed) 
         if (height == 0) return fail(2, "no consensus write-ahead log in " + dir);
     }
     if (!confirmed) {
-        return fail(2, "refusing without --yes-i-understand: cutting " + fides::consensus::Wal::pathFor(dir, height) +
-                           " may make this validator forget messages it signed at height " + std::to_string(height));
+        return fail(
+            2, "refusing without --yes-i-understand: cutting " + fides::consensus::Wal::pathFor(dir, height) +
+                   " may make this validator forget messages it signed at height " + std::to_string(height));
     }
     auto removed = fides::consensus::Wal::repair(dir, height);
-    if (!removed) return fail(removed.status().code() == fides::Code::NotFound ? 2 : 1, removed.status().message());
+    if (!removed)
+        return fail(removed.status().code() == fides::Code::NotFound ? 2 : 1, removed.status().message());
     std::cout << "wal-repair: " << fides::consensus::Wal::pathFor(dir, height) << ": removed " << *removed
               << " bytes" << std::endl;
     return 0;
@@ -311,23 +322,27 @@ int main(int argc, char** argv) {
     std::uint64_t repairHeight = 0;
     bool repairConfirmed = false;
     auto* repairCmd = app.add_subcommand(
-        "wal-repair", "cut a damaged consensus write-ahead log at its first bad record (see doc/spec/consensus.md)");
+        "wal-repair",
+        "cut a damaged consensus write-ahead log at its first bad record (see doc/spec/consensus.md)");
     repairCmd->add_option("--home", repairHome, "home folder")->required();
     repairCmd->add_option("--height", repairHeight, "the log's height (default: the highest present)");
-    repairCmd->add_flag("--yes-i-understand", repairConfirmed,
-                        "confirm: the validator may forget messages it signed at that height; run this only when "
-                        "the other validators have moved past it");
+    repairCmd->add_flag(
+        "--yes-i-understand", repairConfirmed,
+        "confirm: the validator may forget messages it signed at that height; run this only when "
+        "the other validators have moved past it");
     fides::daemon::TestnetOptions testnet;
     auto* testnetCmd = app.add_subcommand("testnet", "create homes for a local network of validators");
     testnetCmd->add_option("--out", testnet.out, "folder for the validators' homes")->required();
     testnetCmd->add_option("--validators", testnet.validators, "number of validators")->capture_default_str();
-    testnetCmd->add_option("--standby", testnet.standby,
-                           "extra homes not in genesis, following the chain until governance adds them")
+    testnetCmd
+        ->add_option("--standby", testnet.standby,
+                     "extra homes not in genesis, following the chain until governance adds them")
         ->capture_default_str();
     testnetCmd->add_option("--chain-id", testnet.chainId, "chain id")->capture_default_str();
     testnetCmd->add_option("--host", testnet.host, "address the validators listen on")->capture_default_str();
-    testnetCmd->add_option("--base-port", testnet.basePort,
-                           "validator i: RPC on base + 2i, peers on base + 2i + 1")->capture_default_str();
+    testnetCmd
+        ->add_option("--base-port", testnet.basePort, "validator i: RPC on base + 2i, peers on base + 2i + 1")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -348,8 +363,8 @@ int main(int argc, char** argv) {
         testnet.moduleConfig = moduleConfig();
         fides::Status st = fides::daemon::initTestnet(testnet);
         if (!st) return fail(2, st.message());
-        std::cout << "created " << testnet.validators << " validator homes in " << testnet.out
-                  << " (chain '" << testnet.chainId << "')" << std::endl;
+        std::cout << "created " << testnet.validators << " validator homes in " << testnet.out << " (chain '"
+                  << testnet.chainId << "')" << std::endl;
         return 0;
     }
     return runStart(home, rpcListen, storeKeyFile);

@@ -6,16 +6,16 @@
 #include "storage/store_key.h"
 #include "util/private_file.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 namespace fides::daemon {
 
@@ -98,7 +98,8 @@ Result<std::uint64_t> number(const std::string& key, const std::string& value) {
         if (used != value.size()) throw std::invalid_argument(value);
         return static_cast<std::uint64_t>(v);
     } catch (const std::exception&) {
-        return Status::invalidArgument("setting " + key + " must be a non-negative integer, got '" + value + "'");
+        return Status::invalidArgument("setting " + key + " must be a non-negative integer, got '" + value +
+                                       "'");
     }
 }
 
@@ -132,17 +133,18 @@ Status setConf(std::string& conf, const std::string& key, const std::string& val
     return Status::ok();
 }
 std::uint64_t nowMs() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
 }
 
 // What every validator home holds: config/ (owner only) and data/, the
 // validator key, a store key file unless the passphrase is used, genesis,
 // and node.conf from the template with `settings` applied and the modules'
 // sections appended.
-Status writeHome(const fs::path& home, const crypto::SecretKey& key, const Genesis& genesis, bool storeKeyFile,
-                 const std::vector<std::pair<std::string, std::string>>& settings, const std::string& moduleConfig) {
+Status writeHome(const fs::path& home, const crypto::SecretKey& key, const Genesis& genesis,
+                 bool storeKeyFile, const std::vector<std::pair<std::string, std::string>>& settings,
+                 const std::string& moduleConfig) {
     std::error_code ec;
     fs::create_directories(home / "config", ec);
     if (!ec) fs::create_directories(home / "data", ec);
@@ -170,7 +172,6 @@ Status initHome(const InitOptions& o) {
     FIDES_ASSIGN_OR_RETURN(g.validators, ValidatorSet::create({{validatorKey.publicKey(), 10, o.moniker}}));
     return writeHome(home, validatorKey, g, !o.passphrase, {}, o.moduleConfig);
 }
-
 
 Status initTestnet(const TestnetOptions& o) {
     if (o.validators < 1 || o.validators > 64) return Status::invalidArgument("validators must be 1 to 64");
@@ -212,7 +213,8 @@ Status initTestnet(const TestnetOptions& o) {
                                          {"peers", peers}},
                                         o.moduleConfig));
         FIDES_RETURN_IF_ERROR(writeText(home / "config" / "ca.pem", ca.certPem, false));
-        FIDES_ASSIGN_OR_RETURN(p2p::PemPair cert, p2p::issueNodeCertificate(ca, "validator-" + std::to_string(i)));
+        FIDES_ASSIGN_OR_RETURN(p2p::PemPair cert,
+                               p2p::issueNodeCertificate(ca, "validator-" + std::to_string(i)));
         FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.pem", cert.certPem, false));
         FIDES_RETURN_IF_ERROR(writeText(home / "config" / "node.key", cert.keyPem, true));
     }
@@ -226,7 +228,8 @@ HomeLock::~HomeLock() {
 Result<HomeLock> lockHome(const std::string& home) {
     const fs::path path = fs::path(home) / "fides-node.lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::internal("cannot create the lock file " + path.string() + ": " + std::strerror(errno));
+    if (fd < 0)
+        return Status::internal("cannot create the lock file " + path.string() + ": " + std::strerror(errno));
     HomeLock lock(fd);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK) {
@@ -237,8 +240,8 @@ Result<HomeLock> lockHome(const std::string& home) {
         std::string owner = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string();
         while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
         return Status::failedPrecondition("the home " + home + " is in use by fides-node process " +
-                                          (owner.empty() ? std::string("(unknown)") : owner) +
-                                          " (lock " + path.string() + "); stop it first");
+                                          (owner.empty() ? std::string("(unknown)") : owner) + " (lock " +
+                                          path.string() + "); stop it first");
     }
     // Ours: record who holds it, for the message above.
     const std::string me = std::to_string(::getpid()) + "\n";
@@ -251,7 +254,8 @@ Result<HomeLock> lockHome(const std::string& home) {
 Result<NodeSettings> loadSettings(const std::string& home) {
     const std::string path = (fs::path(home) / "config" / "node.conf").string();
     std::ifstream in(path);
-    if (!in) return Status::notFound("cannot read " + path + " (run `fides-node init --home " + home + "` first)");
+    if (!in)
+        return Status::notFound("cannot read " + path + " (run `fides-node init --home " + home + "` first)");
     NodeSettings s;
     s.configPath = path;
     std::string line;
@@ -264,11 +268,13 @@ Result<NodeSettings> loadSettings(const std::string& home) {
         if (line.empty()) continue;
         const std::string where = path + ":" + std::to_string(lineNo);
         if (line.front() == '[') {
-            const std::string name = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : std::string();
+            const std::string name =
+                line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : std::string();
             const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
                 return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
             });
-            if (!valid) return Status::invalidArgument(where + ": expected a section '[name]' (lower case, digits)");
+            if (!valid)
+                return Status::invalidArgument(where + ": expected a section '[name]' (lower case, digits)");
             auto [it, fresh] = s.sections.try_emplace(name);
             if (!fresh) return Status::invalidArgument(where + ": section [" + name + "] appears twice");
             section = &it->second;
@@ -282,7 +288,8 @@ Result<NodeSettings> loadSettings(const std::string& home) {
         const std::string value = trim(line.substr(eq + 1));
         if (section != nullptr) {
             if (!section->try_emplace(key, appmodule::RawValue{value, lineNo}).second) {
-                return Status::invalidArgument(where + ": setting '" + key + "' appears twice in its section");
+                return Status::invalidArgument(where + ": setting '" + key +
+                                               "' appears twice in its section");
             }
             continue;
         }
@@ -293,37 +300,65 @@ Result<NodeSettings> loadSettings(const std::string& home) {
         };
         std::uint64_t ms = 0;
         Status st;
-        if (key == "rpc_listen") s.rpcListen = value;
-        else if (key == "genesis_file") s.genesisFile = value;
-        else if (key == "validator_key_file") s.validatorKeyFile = value;
-        else if (key == "store_path") s.storePath = value;
-        else if (key == "store_key_file") s.storeKeyFile = value;
-        else if (key == "log_level") s.logLevel = value;
-        else if (key == "p2p_listen") s.p2pListen = value;
-        else if (key == "peers") s.peers = value;
-        else if (key == "tls_ca_file") s.tlsCaFile = value;
-        else if (key == "tls_cert_file") s.tlsCertFile = value;
-        else if (key == "tls_key_file") s.tlsKeyFile = value;
-        else if (key == "consensus_wal_dir") s.consensusWalDir = value;
-        else if (key == "timeout_propose_ms") st = num(s.timeoutProposeMs);
-        else if (key == "timeout_vote_ms") st = num(s.timeoutVoteMs);
-        else if (key == "timeout_delta_ms") st = num(s.timeoutDeltaMs);
-        else if (key == "commit_pause_ms") st = num(s.commitPauseMs);
-        else if (key == "empty_block_pause_ms") st = num(s.emptyBlockPauseMs);
-        else if (key == "max_block_transactions") st = num(s.node.maxBlockTransactions);
-        else if (key == "batch_wait_ms") { st = num(ms); s.node.batchWait = std::chrono::milliseconds(ms); }
-        else if (key == "empty_block_interval_ms") { st = num(ms); s.node.emptyBlockInterval = std::chrono::milliseconds(ms); }
-        else if (key == "mempool_max_transactions") st = num(s.node.mempool.maxTransactions);
-        else if (key == "mempool_max_bytes") st = num(s.node.mempool.maxBytes);
-        else if (key == "max_tx_ttl_seconds") { st = num(ms); s.node.maxTxTtl = std::chrono::seconds(ms); }
-        else return Status::invalidArgument(path + ":" + std::to_string(lineNo) + ": unknown setting '" + key + "'");
+        if (key == "rpc_listen")
+            s.rpcListen = value;
+        else if (key == "genesis_file")
+            s.genesisFile = value;
+        else if (key == "validator_key_file")
+            s.validatorKeyFile = value;
+        else if (key == "store_path")
+            s.storePath = value;
+        else if (key == "store_key_file")
+            s.storeKeyFile = value;
+        else if (key == "log_level")
+            s.logLevel = value;
+        else if (key == "p2p_listen")
+            s.p2pListen = value;
+        else if (key == "peers")
+            s.peers = value;
+        else if (key == "tls_ca_file")
+            s.tlsCaFile = value;
+        else if (key == "tls_cert_file")
+            s.tlsCertFile = value;
+        else if (key == "tls_key_file")
+            s.tlsKeyFile = value;
+        else if (key == "consensus_wal_dir")
+            s.consensusWalDir = value;
+        else if (key == "timeout_propose_ms")
+            st = num(s.timeoutProposeMs);
+        else if (key == "timeout_vote_ms")
+            st = num(s.timeoutVoteMs);
+        else if (key == "timeout_delta_ms")
+            st = num(s.timeoutDeltaMs);
+        else if (key == "commit_pause_ms")
+            st = num(s.commitPauseMs);
+        else if (key == "empty_block_pause_ms")
+            st = num(s.emptyBlockPauseMs);
+        else if (key == "max_block_transactions")
+            st = num(s.node.maxBlockTransactions);
+        else if (key == "batch_wait_ms") {
+            st = num(ms);
+            s.node.batchWait = std::chrono::milliseconds(ms);
+        } else if (key == "empty_block_interval_ms") {
+            st = num(ms);
+            s.node.emptyBlockInterval = std::chrono::milliseconds(ms);
+        } else if (key == "mempool_max_transactions")
+            st = num(s.node.mempool.maxTransactions);
+        else if (key == "mempool_max_bytes")
+            st = num(s.node.mempool.maxBytes);
+        else if (key == "max_tx_ttl_seconds") {
+            st = num(ms);
+            s.node.maxTxTtl = std::chrono::seconds(ms);
+        } else
+            return Status::invalidArgument(path + ":" + std::to_string(lineNo) + ": unknown setting '" + key +
+                                           "'");
         if (!st) return st.withContext(path + ":" + std::to_string(lineNo));
     }
     if (s.node.maxBlockTransactions == 0 || s.node.maxBlockTransactions > limits::kMaxBlockTransactions) {
-        return Status::invalidArgument(path + ": max_block_transactions must be 1 to " +
-                                       std::to_string(limits::kMaxBlockTransactions) +
-                                       " (it bounds the blocks this validator proposes; every validator accepts "
-                                       "blocks of up to that many)");
+        return Status::invalidArgument(
+            path + ": max_block_transactions must be 1 to " + std::to_string(limits::kMaxBlockTransactions) +
+            " (it bounds the blocks this validator proposes; every validator accepts "
+            "blocks of up to that many)");
     }
     s.genesisFile = resolve(home, s.genesisFile);
     s.validatorKeyFile = resolve(home, s.validatorKeyFile);

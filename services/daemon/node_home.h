@@ -68,7 +68,7 @@ struct InitOptions {
     std::string home;
     std::string chainId = "fides-local";
     std::string moniker = "validator-0";
-    bool passphrase = false;  // store key from a passphrase instead of a key file
+    bool passphrase = false;   // store key from a passphrase instead of a key file
     std::string moduleConfig;  // appended to node.conf: the application modules' sections
 };
 

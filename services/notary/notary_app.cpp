@@ -8,7 +8,7 @@ namespace fides::notary {
 
 namespace {
 constexpr std::string_view kKeyPrefix = "notary/doc/";
-}
+}  // namespace
 
 Bytes NotarizePayload::encode() const {
     Writer w;
@@ -32,7 +32,13 @@ Result<NotarizePayload> NotarizePayload::decode(ByteView bytes) {
 Bytes Registration::encode() const {
     Writer w;
     w.reserve(1 + 8 + 4 + 2 * crypto::Hash256::kSize + 8 + 4 + label.size());
-    w.u8(kVersion).u64(height).u32(index).fixed(txHash.bytes()).fixed(registrant.bytes()).u64(timeMs).str(label);
+    w.u8(kVersion)
+        .u64(height)
+        .u32(index)
+        .fixed(txHash.bytes())
+        .fixed(registrant.bytes())
+        .u64(timeMs)
+        .str(label);
     return std::move(w).take();
 }
 
@@ -63,10 +69,10 @@ Bytes documentKey(const crypto::Hash256& documentHash) {
 }
 
 Transaction makeNotarizeTx(const std::string& chainId, const crypto::SecretKey& key,
-                           const crypto::Hash256& documentHash, const std::string& label,
-                           std::uint64_t nonce, std::uint64_t expiryUnixSeconds) {
-    return makeSignedTransaction(chainId, kNotarizeTxType, NotarizePayload{documentHash, label}.encode(), key, nonce,
-                                 expiryUnixSeconds);
+                           const crypto::Hash256& documentHash, const std::string& label, std::uint64_t nonce,
+                           std::uint64_t expiryUnixSeconds) {
+    return makeSignedTransaction(chainId, kNotarizeTxType, NotarizePayload{documentHash, label}.encode(), key,
+                                 nonce, expiryUnixSeconds);
 }
 
 Status NotaryApp::checkTx(const Transaction& tx, const app::StateReader& committed) const {

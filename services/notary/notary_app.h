@@ -53,8 +53,8 @@ Bytes documentKey(const crypto::Hash256& documentHash);
 
 // Builds and signs a notarisation transaction.
 Transaction makeNotarizeTx(const std::string& chainId, const crypto::SecretKey& key,
-                           const crypto::Hash256& documentHash, const std::string& label,
-                           std::uint64_t nonce, std::uint64_t expiryUnixSeconds);
+                           const crypto::Hash256& documentHash, const std::string& label, std::uint64_t nonce,
+                           std::uint64_t expiryUnixSeconds);
 
 class NotaryApp final : public app::Application {
 public:

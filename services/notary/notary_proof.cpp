@@ -10,7 +10,8 @@ Result<NotarizationVerdict> verifyNotarization(const Genesis& genesis, const cry
     return verifyNotarization(LightClient(genesis), documentHash, ev);
 }
 
-Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient, const crypto::Hash256& documentHash,
+Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient,
+                                               const crypto::Hash256& documentHash,
                                                const NotarizationEvidence& ev) {
     NotarizationVerdict v;
     FIDES_ASSIGN_OR_RETURN(VerifiedHeader sh, lightClient.verify(ev.stateHeader, ev.stateCommit));
@@ -36,7 +37,8 @@ Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient, c
     }
     FIDES_RETURN_IF_ERROR(verifyTxInclusion(th.header, ev.transaction, ev.txIndex, ev.inclusionProof));
     FIDES_ASSIGN_OR_RETURN(Transaction tx, Transaction::decode(ev.transaction));
-    if (!tx.verifySignature()) return Status::unauthenticated("registering transaction's signature is invalid");
+    if (!tx.verifySignature())
+        return Status::unauthenticated("registering transaction's signature is invalid");
     if (tx.type != kNotarizeTxType) {
         return Status::unauthenticated("registering transaction is not a notarisation");
     }

@@ -48,7 +48,8 @@ struct NotarizationVerdict {
     std::uint64_t totalPower = 0;
 };
 
-Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient, const crypto::Hash256& documentHash,
+Result<NotarizationVerdict> verifyNotarization(const LightClient& lightClient,
+                                               const crypto::Hash256& documentHash,
                                                const NotarizationEvidence& evidence);
 // The same, trusting only the genesis set (LightClient(genesis)): refuses
 // headers signed after a validator-set change.

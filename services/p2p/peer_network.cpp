@@ -4,18 +4,18 @@
 #include "fides/p2p/v1/p2p.grpc.pb.h"
 #include "util/encoding.h"
 
-#include <algorithm>
 #include <botan/mem_ops.h>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <map>
-#include <set>
-#include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace fides::p2p {
@@ -33,7 +33,6 @@ constexpr int kMaxTxRequest = 20'000;
 // the sender) per admitted transaction. Consensus messages never wait.
 constexpr std::chrono::milliseconds kTxLinger{2};
 
-
 // The digest of the certificate the other end of a TLS stream presented.
 Result<crypto::Hash256> peerCertificate(const std::shared_ptr<const grpc::AuthContext>& auth) {
     if (auth == nullptr) return Status::unauthenticated("the link has no TLS session");
@@ -48,9 +47,7 @@ void wipe(std::string& secret) {
     secret.clear();
 }
 
-std::string freshNonce() {
-    return toStdString(crypto::randomArray<32>());
-}
+std::string freshNonce() { return toStdString(crypto::randomArray<32>()); }
 }  // namespace
 
 crypto::Hash256 authDigest(const std::string& chainId, ByteView peerNonce, const crypto::PublicKey& signer,
@@ -78,11 +75,13 @@ Result<std::vector<PeerAddress>> parsePeers(const std::string& list) {
         while (!item.empty() && item.back() == ' ') item.pop_back();
         if (item.empty()) continue;
         const auto at = item.find('@');
-        if (at == std::string::npos) return Status::invalidArgument("peer '" + item + "' is not key@host:port");
+        if (at == std::string::npos)
+            return Status::invalidArgument("peer '" + item + "' is not key@host:port");
         auto key = crypto::PublicKey::fromHex(item.substr(0, at));
         if (!key) return Status::invalidArgument("peer '" + item + "' has an invalid public key");
         const std::string addr = item.substr(at + 1);
-        if (addr.find(':') == std::string::npos) return Status::invalidArgument("peer '" + item + "' has no port");
+        if (addr.find(':') == std::string::npos)
+            return Status::invalidArgument("peer '" + item + "' has no port");
         out.push_back({*key, addr});
     }
     return out;
@@ -92,8 +91,12 @@ class PeerNetwork::Impl final : public v1::Peer::Service {
 public:
     Impl(P2pConfig config, const Genesis& genesis, crypto::SecretKey key, node::Node& node,
          const crypto::Hash256& ownCertificate)
-        : m_config(std::move(config)), m_genesis(genesis), m_key(std::move(key)), m_public(m_key.publicKey()),
-          m_ownCertificate(ownCertificate), m_node(node) {}
+        : m_config(std::move(config)),
+          m_genesis(genesis),
+          m_key(std::move(key)),
+          m_public(m_key.publicKey()),
+          m_ownCertificate(ownCertificate),
+          m_node(node) {}
 
     struct Outbound {
         PeerAddress peer;
@@ -101,27 +104,31 @@ public:
         std::unique_ptr<v1::Peer::Stub> stub;
         std::mutex mutex;
         std::condition_variable cv;
-        std::deque<v1::PeerMessage> queue;  // guarded by mutex
-        std::vector<std::string> txs;       // guarded by mutex; moved into messages
+        std::deque<v1::PeerMessage> queue;      // guarded by mutex
+        std::vector<std::string> txs;           // guarded by mutex; moved into messages
         grpc::ClientContext* active = nullptr;  // guarded by mutex
         std::atomic<bool> connected{false};
         std::thread thread;
     };
 
-    grpc::Status Connect(grpc::ServerContext* ctx, grpc::ServerReaderWriter<v1::PeerMessage, v1::PeerMessage>* stream) override;
-    grpc::Status GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req, v1::GetBlockResponse* resp) override;
+    grpc::Status Connect(grpc::ServerContext* ctx,
+                         grpc::ServerReaderWriter<v1::PeerMessage, v1::PeerMessage>* stream) override;
+    grpc::Status GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req,
+                          v1::GetBlockResponse* resp) override;
     grpc::Status GetTransactions(grpc::ServerContext*, const v1::GetTransactionsRequest* req,
                                  v1::GetTransactionsResponse* resp) override;
 
     void startOutbound();
     void senderLoop(Outbound& out);
-    Status clientHandshake(grpc::ClientContext& ctx, grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream,
+    Status clientHandshake(grpc::ClientContext& ctx,
+                           grpc::ClientReaderWriter<v1::PeerMessage, v1::PeerMessage>& stream,
                            const PeerAddress& peer);
     void enqueue(const v1::PeerMessage& m);
     void stop();
     std::optional<Block> askForBlock(Outbound& out, std::uint64_t height, std::chrono::milliseconds deadline);
     // Asks up to `maxPeers` connected peers in turn.
-    std::optional<Block> fetchFromPeers(std::uint64_t height, std::size_t maxPeers, std::chrono::milliseconds deadline);
+    std::optional<Block> fetchFromPeers(std::uint64_t height, std::size_t maxPeers,
+                                        std::chrono::milliseconds deadline);
     // Fault injection for tests (FIDES_P2P_FAULTS=path): the file lists peer
     // keys (hex, one per line) whose links are cut both ways.
     bool blocked(const crypto::PublicKey& peer);
@@ -134,12 +141,13 @@ public:
     std::int64_t refusedFor(const crypto::PublicKey& peer);
     static constexpr std::chrono::seconds kRefuseFor{60};
     std::mutex m_refusedMutex;
-    std::map<crypto::PublicKey, std::chrono::steady_clock::time_point> m_refused;  // guarded by m_refusedMutex
+    std::map<crypto::PublicKey, std::chrono::steady_clock::time_point>
+        m_refused;                          // guarded by m_refusedMutex
     std::atomic<bool> m_anyRefused{false};  // a cheap check for the common case
 
     std::string m_faultsPath;
     std::mutex m_faultsMutex;
-    std::set<crypto::PublicKey> m_faults;           // guarded by m_faultsMutex
+    std::set<crypto::PublicKey> m_faults;                // guarded by m_faultsMutex
     std::chrono::steady_clock::time_point m_faultsRead;  // guarded by m_faultsMutex
 
     P2pConfig m_config;
@@ -171,12 +179,13 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     const bool configured = std::any_of(m_config.peers.begin(), m_config.peers.end(),
                                         [&](const PeerAddress& p) { return p.key == *key; });
     if (!configured && !m_node.validatorSchedule().everMember(*key)) {
-        return {grpc::StatusCode::UNAUTHENTICATED, "peer key " + key->hex() + " is not a validator of this chain"};
+        return {grpc::StatusCode::UNAUTHENTICATED,
+                "peer key " + key->hex() + " is not a validator of this chain"};
     }
     if (const auto seconds = refusedFor(*key); seconds > 0) {
-        return {grpc::StatusCode::PERMISSION_DENIED, "validator " + key->hex() + " is refused for " +
-                                                         std::to_string(seconds) +
-                                                         " s more: its link delivered an unauthenticated message"};
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                "validator " + key->hex() + " is refused for " + std::to_string(seconds) +
+                    " s more: its link delivered an unauthenticated message"};
     }
     if (hello.nonce().size() != 32) return {grpc::StatusCode::INVALID_ARGUMENT, "nonce must be 32 bytes"};
     const std::string nonce = freshNonce();
@@ -190,24 +199,27 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     if (!stream->Read(&m) || !m.has_auth()) return {grpc::StatusCode::INVALID_ARGUMENT, "expected an auth"};
     auto sig = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
     if (!sig ||
-        !crypto::verify(*key, authDigest(m_genesis.chainId, asBytes(nonce), *key, m_public, *dialler, m_ownCertificate),
-                        *sig)) {
+        !crypto::verify(
+            *key, authDigest(m_genesis.chainId, asBytes(nonce), *key, m_public, *dialler, m_ownCertificate),
+            *sig)) {
         spdlog::warn("p2p: {} failed to prove validator key {} on this link", ctx->peer(), key->hex());
         return {grpc::StatusCode::UNAUTHENTICATED,
-                "validator key not proven for this link (a signature over this nonce, both keys and both certificates)"};
+                "validator key not proven for this link (a signature over this nonce, both keys and both "
+                "certificates)"};
     }
     v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(toStdString(
-        crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(hello.nonce()), m_public, *key, *dialler, m_ownCertificate))
-            .bytes()));
+    auth.mutable_auth()->set_signature(
+        toStdString(crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(hello.nonce()), m_public, *key,
+                                                   *dialler, m_ownCertificate))
+                        .bytes()));
     if (!stream->Write(auth)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
     spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
 
     while (!m_stop.load() && stream->Read(&m)) {
         if (refusedFor(*key) > 0) {  // one atomic load while nobody is refused
             return {grpc::StatusCode::PERMISSION_DENIED,
-                    "link closed: it delivered an unauthenticated message; validator " + key->hex() + " is refused for " +
-                        std::to_string(kRefuseFor.count()) + " s"};
+                    "link closed: it delivered an unauthenticated message; validator " + key->hex() +
+                        " is refused for " + std::to_string(kRefuseFor.count()) + " s"};
         }
         if (blocked(*key)) continue;  // injected fault
         node::ConsensusDriver* driver = m_driver.load();
@@ -235,7 +247,8 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     return grpc::Status::OK;
 }
 
-grpc::Status PeerNetwork::Impl::GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req, v1::GetBlockResponse* resp) {
+grpc::Status PeerNetwork::Impl::GetBlock(grpc::ServerContext*, const v1::GetBlockRequest* req,
+                                         v1::GetBlockResponse* resp) {
     auto b = m_node.block(req->height());
     if (!b) return {grpc::StatusCode::NOT_FOUND, b.status().message()};
     resp->set_header(toStdString(b->header.encode()));
@@ -244,12 +257,14 @@ grpc::Status PeerNetwork::Impl::GetBlock(grpc::ServerContext*, const v1::GetBloc
     return grpc::Status::OK;
 }
 
-grpc::Status PeerNetwork::Impl::GetTransactions(grpc::ServerContext* ctx, const v1::GetTransactionsRequest* req,
+grpc::Status PeerNetwork::Impl::GetTransactions(grpc::ServerContext* ctx,
+                                                const v1::GetTransactionsRequest* req,
                                                 v1::GetTransactionsResponse* resp) {
     (void)ctx;
     if (req->hashes_size() > kMaxTxRequest) {
         return {grpc::StatusCode::INVALID_ARGUMENT, std::to_string(req->hashes_size()) +
-                                                        " hashes requested, at most " + std::to_string(kMaxTxRequest)};
+                                                        " hashes requested, at most " +
+                                                        std::to_string(kMaxTxRequest)};
     }
     std::vector<crypto::Hash256> hashes;
     hashes.reserve(static_cast<std::size_t>(req->hashes_size()));
@@ -275,7 +290,8 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
     if (!stream.Write(hello)) return Status::unavailable("cannot reach " + peer.address);
     v1::PeerMessage m;
     if (!stream.Read(&m) || !m.has_hello()) return Status::unavailable("no hello from " + peer.address);
-    if (m.hello().chain_id() != m_genesis.chainId) return Status::failedPrecondition(peer.address + " is on another chain");
+    if (m.hello().chain_id() != m_genesis.chainId)
+        return Status::failedPrecondition(peer.address + " is on another chain");
     auto key = crypto::PublicKey::fromBytes(asBytes(m.hello().validator_public_key()));
     if (!key || *key != peer.key) {
         return Status::unauthenticated(peer.address + " is not the validator configured for it");
@@ -287,15 +303,16 @@ Status PeerNetwork::Impl::clientHandshake(grpc::ClientContext& ctx,
     auto acceptor = peerCertificate(ctx.auth_context());
     if (!acceptor) return acceptor.status().withContext(peer.address);
     v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(toStdString(
-        crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(m.hello().nonce()), m_public, peer.key,
-                                       m_ownCertificate, *acceptor))
-            .bytes()));
+    auth.mutable_auth()->set_signature(
+        toStdString(crypto::sign(m_key, authDigest(m_genesis.chainId, asBytes(m.hello().nonce()), m_public,
+                                                   peer.key, m_ownCertificate, *acceptor))
+                        .bytes()));
     if (!stream.Write(auth)) return Status::unavailable(peer.address + " went away");
     if (!stream.Read(&m) || !m.has_auth()) return Status::unauthenticated(peer.address + " refused our key");
     auto sig = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
-    if (!sig || !crypto::verify(peer.key, authDigest(m_genesis.chainId, asBytes(nonce), peer.key, m_public,
-                                                     m_ownCertificate, *acceptor),
+    if (!sig || !crypto::verify(peer.key,
+                                authDigest(m_genesis.chainId, asBytes(nonce), peer.key, m_public,
+                                           m_ownCertificate, *acceptor),
                                 *sig)) {
         return Status::unauthenticated(peer.address + " failed to prove its validator key");
     }
@@ -312,8 +329,9 @@ void PeerNetwork::Impl::refuse(const crypto::PublicKey& peer, const Status& why)
         m_anyRefused.store(true);
         if (already) return;  // logged when the refusal began
     }
-    spdlog::warn("p2p: the link of validator {} delivered an unauthenticated message ({}); refusing it for {} s",
-                 peer.hex().substr(0, 16), why.message(), kRefuseFor.count());
+    spdlog::warn(
+        "p2p: the link of validator {} delivered an unauthenticated message ({}); refusing it for {} s",
+        peer.hex().substr(0, 16), why.message(), kRefuseFor.count());
 }
 
 std::int64_t PeerNetwork::Impl::refusedFor(const crypto::PublicKey& peer) {
@@ -464,7 +482,8 @@ Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(P2pConfig config, const 
         return ownCertificate.status().withContext("the node's TLS certificate");
     }
     std::unique_ptr<PeerNetwork> net(new PeerNetwork());
-    net->m_impl = std::make_unique<Impl>(std::move(config), genesis, std::move(validatorKey), node, *ownCertificate);
+    net->m_impl =
+        std::make_unique<Impl>(std::move(config), genesis, std::move(validatorKey), node, *ownCertificate);
     Impl& impl = *net->m_impl;
     grpc::SslServerCredentialsOptions sopts(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     sopts.pem_root_certs = impl.m_config.caPem;
@@ -536,7 +555,7 @@ void PeerNetwork::broadcastTransactions(const std::vector<ByteView>& encoded) {
 }
 
 std::optional<Block> PeerNetwork::Impl::askForBlock(Outbound& out, std::uint64_t height,
-                                                   std::chrono::milliseconds deadline) {
+                                                    std::chrono::milliseconds deadline) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + deadline);
     v1::GetBlockRequest req;

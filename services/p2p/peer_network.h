@@ -41,7 +41,7 @@
 
 namespace grpc {
 class Server;
-}
+}  // namespace grpc
 
 namespace fides::p2p {
 

@@ -18,7 +18,7 @@ namespace fides::p2p {
 inline constexpr const char* kTlsServerName = "fides-node";
 
 struct PemPair {
-    std::string keyPem;   // PKCS#8, unencrypted: keep the file mode 0600
+    std::string keyPem;  // PKCS#8, unencrypted: keep the file mode 0600
     std::string certPem;
 };
 

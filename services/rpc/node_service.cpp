@@ -45,7 +45,8 @@ grpc::Status toGrpc(const Status& s) {
     return {code, s.message()};
 }
 
-grpc::Status NodeServiceImpl::SubmitTransaction(grpc::ServerContext* ctx, const v1::SubmitTransactionRequest* req,
+grpc::Status NodeServiceImpl::SubmitTransaction(grpc::ServerContext* ctx,
+                                                const v1::SubmitTransactionRequest* req,
                                                 v1::SubmitTransactionResponse* resp) {
     auto hash = m_node.submit(view(req->transaction()));
     if (!hash) return toGrpc(hash.status());
@@ -93,7 +94,8 @@ grpc::Status NodeServiceImpl::SubmitTransactions(grpc::ServerContext* ctx,
                     r->set_position(position);
                     r->set_code(static_cast<int>(toGrpc(hash.status()).error_code()));
                     r->set_message(hash.status().message());
-                    if (txs[i].size() <= limits::kMaxTransactionSize) r->set_tx_hash(toStdString(txHash(txs[i]).bytes()));
+                    if (txs[i].size() <= limits::kMaxTransactionSize)
+                        r->set_tx_hash(toStdString(txHash(txs[i]).bytes()));
                 }
             }
             ++position;
@@ -195,9 +197,9 @@ grpc::Status NodeServiceImpl::SubscribeBlocks(grpc::ServerContext* ctx, const v1
 grpc::Status NodeServiceImpl::QueryStates(grpc::ServerContext*, const v1::QueryStatesRequest* req,
                                           v1::QueryStatesResponse* resp) {
     if (req->keys_size() == 0 || static_cast<std::size_t>(req->keys_size()) > node::Node::kMaxQueryKeys) {
-        return {grpc::StatusCode::INVALID_ARGUMENT,
-                "ask for 1 to " + std::to_string(node::Node::kMaxQueryKeys) + " keys, not " +
-                    std::to_string(req->keys_size())};
+        return {grpc::StatusCode::INVALID_ARGUMENT, "ask for 1 to " +
+                                                        std::to_string(node::Node::kMaxQueryKeys) +
+                                                        " keys, not " + std::to_string(req->keys_size())};
     }
     std::vector<Bytes> keys;
     keys.reserve(static_cast<std::size_t>(req->keys_size()));
@@ -220,7 +222,8 @@ grpc::Status NodeServiceImpl::QueryStates(grpc::ServerContext*, const v1::QueryS
     return grpc::Status::OK;
 }
 
-grpc::Status NodeServiceImpl::ListLog(grpc::ServerContext*, const v1::ListLogRequest* req, v1::ListLogResponse* resp) {
+grpc::Status NodeServiceImpl::ListLog(grpc::ServerContext*, const v1::ListLogRequest* req,
+                                      v1::ListLogResponse* resp) {
     auto page = m_node.listLog(view(req->base()), req->from(), req->limit());
     if (!page) return toGrpc(page.status());
     auto* head = resp->mutable_head();

@@ -15,12 +15,14 @@
 #include "crypto/key_file.h"
 #include "crypto/random.h"
 #include "fides/p2p/v1/p2p.grpc.pb.h"
+#include "node_process.h"
 #include "notary/notary_app.h"
 #include "p2p/peer_network.h"
 #include "p2p/tls_certs.h"
 #include "primitives/light_client.h"
 #include "primitives/proof.h"
-#include "node_process.h"
+
+#include <grpcpp/grpcpp.h>
 
 #include <QDir>
 #include <QProcess>
@@ -28,8 +30,6 @@
 #include <QtTest>
 
 #include <unistd.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <array>
 #include <atomic>
@@ -71,9 +71,10 @@ public:
         m_base = fides::test::freePortBlock(2 * m_n);
         if (m_base == 0) return false;
         QProcess p;
-        p.start(binary("fides-node"), {"testnet", "--out", m_dir.path(), "--validators", QString::number(m_n - m_standby),
-                                       "--standby", QString::number(m_standby), "--chain-id", "e2e-chain",
-                                       "--base-port", QString::number(m_base)});
+        p.start(
+            binary("fides-node"),
+            {"testnet", "--out", m_dir.path(), "--validators", QString::number(m_n - m_standby), "--standby",
+             QString::number(m_standby), "--chain-id", "e2e-chain", "--base-port", QString::number(m_base)});
         if (!p.waitForFinished(60000) || p.exitCode() != 0) {
             qWarning() << p.readAllStandardError();
             return false;
@@ -158,7 +159,8 @@ public:
     bool start(int i) {
         auto& proc = m_procs[static_cast<std::size_t>(i)];
         proc = std::make_unique<QProcess>();
-        proc->setStandardErrorFile(m_dir.path() + "/validator-" + QString::number(i) + ".log", QIODevice::Append);
+        proc->setStandardErrorFile(m_dir.path() + "/validator-" + QString::number(i) + ".log",
+                                   QIODevice::Append);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("FIDES_P2P_FAULTS", faultsPath(i));
         proc->setProcessEnvironment(env);
@@ -184,7 +186,9 @@ public:
         }
         proc.reset();
     }
-    void signal(int i, int sig) { ::kill(static_cast<pid_t>(m_procs[static_cast<std::size_t>(i)]->processId()), sig); }
+    void signal(int i, int sig) {
+        ::kill(static_cast<pid_t>(m_procs[static_cast<std::size_t>(i)]->processId()), sig);
+    }
     bool running(int i) const {
         const auto& p = m_procs[static_cast<std::size_t>(i)];
         return p && p->state() == QProcess::Running;
@@ -221,8 +225,12 @@ public:
             for (int i = 0; i < m_n; ++i) {
                 auto b = clients[static_cast<std::size_t>(i)]->block(h);
                 QVERIFY2(b, qPrintable(QString("validator %1 lacks block %2").arg(i).arg(h)));
-                auto vh = light.verify(asBytes(b->signed_header().header()), asBytes(b->signed_header().commit()));
-                QVERIFY2(vh, qPrintable(QString("block %1 on validator %2: %3").arg(h).arg(i).arg(vh.status().toString().c_str())));
+                auto vh =
+                    light.verify(asBytes(b->signed_header().header()), asBytes(b->signed_header().commit()));
+                QVERIFY2(vh, qPrintable(QString("block %1 on validator %2: %3")
+                                            .arg(h)
+                                            .arg(i)
+                                            .arg(vh.status().toString().c_str())));
                 const crypto::Hash256 hash = vh->header.hash();
                 if (!ref) ref = hash;
                 QVERIFY2(*ref == hash, qPrintable(QString("two different blocks at height %1").arg(h)));
@@ -298,19 +306,22 @@ using PeerStream = grpc::ClientReaderWriter<p2p::v1::PeerMessage, p2p::v1::PeerM
 // proof, which is left in `reply`; false when the stream ended first.
 bool linkAs(PeerStream& stream, const std::string& chainId, const crypto::PublicKey& claimed,
             const crypto::SecretKey& signer, const std::array<std::uint8_t, 32>& nonce,
-            const std::function<crypto::Hash256(ByteView acceptorNonce)>& digest, p2p::v1::PeerMessage& reply) {
+            const std::function<crypto::Hash256(ByteView acceptorNonce)>& digest,
+            p2p::v1::PeerMessage& reply) {
     p2p::v1::PeerMessage m;
     m.mutable_hello()->set_chain_id(chainId);
     m.mutable_hello()->set_validator_public_key(toStdString(claimed.bytes()));
     m.mutable_hello()->set_nonce(toStdString(nonce));
     if (!stream.Write(m) || !stream.Read(&reply) || !reply.has_hello()) return false;
     p2p::v1::PeerMessage auth;
-    auth.mutable_auth()->set_signature(toStdString(crypto::sign(signer, digest(asBytes(reply.hello().nonce()))).bytes()));
+    auth.mutable_auth()->set_signature(
+        toStdString(crypto::sign(signer, digest(asBytes(reply.hello().nonce()))).bytes()));
     return stream.Write(auth) && stream.Read(&reply) && reply.has_auth();
 }
 
-grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, const crypto::PublicKey& claimed,
-                       const crypto::SecretKey& signer, const crypto::PublicKey& acceptorKey,
+grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId,
+                       const crypto::PublicKey& claimed, const crypto::SecretKey& signer,
+                       const crypto::PublicKey& acceptorKey,
                        const std::function<crypto::Hash256(ByteView acceptorNonce)>& digest,
                        const std::function<crypto::Hash256(ByteView ourNonce)>& acceptorDigest) {
     grpc::ClientContext ctx;
@@ -320,10 +331,12 @@ grpc::Status handshake(p2p::v1::Peer::Stub& stub, const std::string& chainId, co
     p2p::v1::PeerMessage m;
     if (linkAs(*stream, chainId, claimed, signer, nonce, digest, m)) {
         auto theirs = crypto::Signature::fromBytes(asBytes(m.auth().signature()));
-        const bool proven = theirs && crypto::verify(acceptorKey, acceptorDigest({nonce.data(), nonce.size()}), *theirs);
+        const bool proven =
+            theirs && crypto::verify(acceptorKey, acceptorDigest({nonce.data(), nonce.size()}), *theirs);
         ctx.TryCancel();
         (void)stream->Finish();
-        return proven ? grpc::Status::OK : grpc::Status(grpc::StatusCode::DATA_LOSS, "acceptor's proof does not verify");
+        return proven ? grpc::Status::OK
+                      : grpc::Status(grpc::StatusCode::DATA_LOSS, "acceptor's proof does not verify");
     }
     return stream->Finish();
 }
@@ -338,10 +351,12 @@ public:
     std::function<crypto::Hash256(ByteView diallerNonce, const crypto::PublicKey& dialler)> digest;
     std::atomic<int> proofsSent{0};
 
-    grpc::Status Connect(grpc::ServerContext*,
-                         grpc::ServerReaderWriter<p2p::v1::PeerMessage, p2p::v1::PeerMessage>* stream) override {
+    grpc::Status Connect(
+        grpc::ServerContext*,
+        grpc::ServerReaderWriter<p2p::v1::PeerMessage, p2p::v1::PeerMessage>* stream) override {
         p2p::v1::PeerMessage m;
-        if (!stream->Read(&m) || !m.has_hello()) return {grpc::StatusCode::INVALID_ARGUMENT, "expected a hello"};
+        if (!stream->Read(&m) || !m.has_hello())
+            return {grpc::StatusCode::INVALID_ARGUMENT, "expected a hello"};
         const std::string diallerNonce = m.hello().nonce();
         auto dialler = crypto::PublicKey::fromBytes(asBytes(m.hello().validator_public_key()));
         if (!dialler) return {grpc::StatusCode::INVALID_ARGUMENT, "bad key"};
@@ -351,7 +366,8 @@ public:
         reply.mutable_hello()->set_nonce(toStdString(crypto::randomArray<32>()));
         if (!stream->Write(reply) || !stream->Read(&m) || !m.has_auth()) return grpc::Status::OK;
         p2p::v1::PeerMessage auth;
-        auth.mutable_auth()->set_signature(toStdString(crypto::sign(m_signer, digest(asBytes(diallerNonce), *dialler)).bytes()));
+        auth.mutable_auth()->set_signature(
+            toStdString(crypto::sign(m_signer, digest(asBytes(diallerNonce), *dialler)).bytes()));
         ++proofsSent;
         if (!stream->Write(auth)) return grpc::Status::OK;
         while (stream->Read(&m)) {
@@ -374,8 +390,8 @@ struct Mallory {
     crypto::Hash256 cert1;
 
     static std::optional<Mallory> make(const Devnet& net) {
-        auto tls = p2p::issueNodeCertificate({readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")},
-                                             "mallory");
+        auto tls = p2p::issueNodeCertificate(
+            {readText(net.dir() + "/ca.key"), readText(net.dir() + "/ca.pem")}, "mallory");
         if (!tls) return std::nullopt;
         auto cert = p2p::certificateDigest(tls->certPem);
         auto cert0 = p2p::certificateDigest(readText(net.home(0) + "/config/node.pem"));
@@ -392,7 +408,8 @@ struct Mallory {
         opts.pem_cert_chain = tls.certPem;
         grpc::ChannelArguments args;
         args.SetSslTargetNameOverride(p2p::kTlsServerName);
-        return p2p::v1::Peer::NewStub(grpc::CreateCustomChannel(net.p2p(i), grpc::SslCredentials(opts), args));
+        return p2p::v1::Peer::NewStub(
+            grpc::CreateCustomChannel(net.p2p(i), grpc::SslCredentials(opts), args));
     }
 };
 
@@ -402,8 +419,9 @@ int countInFile(const QString& path, const QByteArray& needle) {
     return static_cast<int>(f.readAll().count(needle));
 }
 
-std::vector<std::pair<crypto::Hash256, std::uint64_t>> load(const Devnet& net, int validators, std::chrono::milliseconds duration,
-                                                           const std::set<int>& skip = {}) {
+std::vector<std::pair<crypto::Hash256, std::uint64_t>> load(const Devnet& net, int validators,
+                                                            std::chrono::milliseconds duration,
+                                                            const std::set<int>& skip = {}) {
     std::vector<std::pair<crypto::Hash256, std::uint64_t>> acks;
     const auto key = crypto::SecretKey::generate();
     const auto end = std::chrono::steady_clock::now() + duration;
@@ -461,29 +479,35 @@ private slots:
         };
 
         const auto stranger = crypto::SecretKey::generate();
-        auto st = handshake(*stub, chain, stranger.publicKey(), stranger, key0,
-                            [&](ByteView n) { return p2p::authDigest(chain, n, stranger.publicKey(), key0, m->cert, m->cert0); },
-                            ourView);
+        auto st = handshake(
+            *stub, chain, stranger.publicKey(), stranger, key0,
+            [&](ByteView n) {
+                return p2p::authDigest(chain, n, stranger.publicKey(), key0, m->cert, m->cert0);
+            },
+            ourView);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
         QVERIFY2(st.error_message().find("not a validator") != std::string::npos, st.error_message().c_str());
 
         // Validator 1 dialled Mallory (key 3, certificate M) and signed the
         // nonce Mallory relayed from validator 0.
-        st = handshake(*stub, chain, key1, secret1, key0,
-                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key3, m->cert1, m->cert); }, ourView);
+        st = handshake(
+            *stub, chain, key1, secret1, key0,
+            [&](ByteView n) { return p2p::authDigest(chain, n, key1, key3, m->cert1, m->cert); }, ourView);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
         QVERIFY2(st.error_message().find("not proven") != std::string::npos, st.error_message().c_str());
 
         // Validator 1 dialled validator 0's address and reached Mallory,
         // who presented certificate M and relayed the nonce.
-        st = handshake(*stub, chain, key1, secret1, key0,
-                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, m->cert1, m->cert); }, ourView);
+        st = handshake(
+            *stub, chain, key1, secret1, key0,
+            [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, m->cert1, m->cert); }, ourView);
         QCOMPARE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
         // Validator 1's key proven for this very link (whatever certificate
         // carries it): accepted.
-        st = handshake(*stub, chain, key1, secret1, key0,
-                       [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, m->cert, m->cert0); }, ourView);
+        st = handshake(
+            *stub, chain, key1, secret1, key0,
+            [&](ByteView n) { return p2p::authDigest(chain, n, key1, key0, m->cert, m->cert0); }, ourView);
         QVERIFY2(st.ok(), st.error_message().c_str());
         QVERIFY(countInFile(net.logPath(0), "failed to prove validator key") >= 2);
     }
@@ -519,7 +543,8 @@ private slots:
 
         QVERIFY(net.start(0));
         const QByteArray linked = QByteArray("outbound link to ") + net.p2p(1).c_str();
-        QTRY_VERIFY_WITH_TIMEOUT(countInFile(net.logPath(0), "failed to prove its validator key") >= 1, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(countInFile(net.logPath(0), "failed to prove its validator key") >= 1,
+                                 20000);
         QVERIFY(impostor.proofsSent.load() >= 1);
         QCOMPARE(countInFile(net.logPath(0), linked), 0);
         honest = true;
@@ -546,13 +571,16 @@ private slots:
         const auto key0 = net.key(0);
         const auto key3 = net.key(3);
         const auto secret3 = net.secretKey(3);
-        const auto proof = [&](ByteView n) { return p2p::authDigest(chain, n, key3, key0, m->cert, m->cert0); };
+        const auto proof = [&](ByteView n) {
+            return p2p::authDigest(chain, n, key3, key0, m->cert, m->cert0);
+        };
 
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + 30s);
         auto stream = stub->Connect(&ctx);
         p2p::v1::PeerMessage reply;
-        QVERIFY(linkAs(*stream, chain, key3, secret3, crypto::randomArray<32>(), proof, reply));  // linked as validator 3
+        QVERIFY(linkAs(*stream, chain, key3, secret3, crypto::randomArray<32>(), proof,
+                       reply));  // linked as validator 3
 
         // Forged votes for the height validator 0 is at (and the next), until
         // the stream is closed.
@@ -578,12 +606,14 @@ private slots:
         }
         const grpc::Status closed = stream->Finish();
         QCOMPARE(closed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-        QVERIFY2(closed.error_message().find("unauthenticated message") != std::string::npos, closed.error_message().c_str());
+        QVERIFY2(closed.error_message().find("unauthenticated message") != std::string::npos,
+                 closed.error_message().c_str());
         QVERIFY(countInFile(net.logPath(0), "delivered an unauthenticated message") >= 1);
 
         // A new link under the key is refused before its proof is checked.
-        const auto st = handshake(*stub, chain, key3, secret3, key0, proof,
-                                  [&](ByteView n) { return p2p::authDigest(chain, n, key0, key3, m->cert, m->cert0); });
+        const auto st = handshake(*stub, chain, key3, secret3, key0, proof, [&](ByteView n) {
+            return p2p::authDigest(chain, n, key0, key3, m->cert, m->cert0);
+        });
         QCOMPARE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
         QVERIFY2(st.error_message().find("is refused for") != std::string::npos, st.error_message().c_str());
 
@@ -620,14 +650,15 @@ private slots:
         net.kill(victim);  // SIGKILL
         const std::uint64_t atKill = net.minHeight({victim});
         auto acks = load(net, n, 3s, {victim});
-        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({victim}) >= atKill + 3, 60000);  // the chain goes on without it
+        QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({victim}) >= atKill + 3,
+                                 60000);  // the chain goes on without it
         QVERIFY(net.start(victim));
         const std::uint64_t target = net.minHeight({victim});
         QElapsedTimer t;
         t.start();
         QTRY_VERIFY_WITH_TIMEOUT(net.height(victim) >= target, 20000);
-        qInfo("n=%d: killed validator %d (proposer of height %llu), back in sync (height %llu) after %lld ms", n, victim,
-              static_cast<unsigned long long>(atKill + 1), static_cast<unsigned long long>(target),
+        qInfo("n=%d: killed validator %d (proposer of height %llu), back in sync (height %llu) after %lld ms",
+              n, victim, static_cast<unsigned long long>(atKill + 1), static_cast<unsigned long long>(target),
               static_cast<long long>(t.elapsed()));
         net.checkInvariants(acks);
     }
@@ -645,7 +676,8 @@ private slots:
         const std::uint64_t paused = net.minHeight({1});
         QTest::qWait(10000);
         const std::uint64_t during = net.minHeight({1});
-        QVERIFY2(during >= paused + n, qPrintable(QString("only %1 blocks in 10 s without validator 1").arg(during - paused)));
+        QVERIFY2(during >= paused + n,
+                 qPrintable(QString("only %1 blocks in 10 s without validator 1").arg(during - paused)));
         net.signal(1, SIGCONT);
         const std::uint64_t target = net.minHeight({1});
         QElapsedTimer t;
@@ -664,7 +696,7 @@ private slots:
     void governanceAddsAndRemovesUnderLoad_data() { sizes(); }
     void governanceAddsAndRemovesUnderLoad() {
         QFETCH(int, n);
-        const int joining = n;       // the standby home
+        const int joining = n;  // the standby home
         const int leaving = n - 1;
         Devnet net(n, 1);
         QVERIFY(net.create());
@@ -694,7 +726,8 @@ private slots:
         std::this_thread::sleep_for(1s);  // under load
         client::NodeClient c0(net.rpc(0), 30s);
         auto ack = c0.submitAndWait(
-            consensus::makeGovernanceTx(net.genesis().chainId, crypto::SecretKey::generate(), gov, expiry).encode());
+            consensus::makeGovernanceTx(net.genesis().chainId, crypto::SecretKey::generate(), gov, expiry)
+                .encode());
         QVERIFY2(ack, ack.status().toString().c_str());
         const std::uint64_t activation = ack->height + ValidatorSchedule::kActivationDelay;
         loader.join();
@@ -719,7 +752,8 @@ private slots:
             auto commit = Commit::decode(asBytes(b->signed_header().commit()));
             QVERIFY(header && commit);
             const ValidatorSet& expected = h < activation ? base : *next;
-            QVERIFY2(header->validatorSetHash == expected.hash(), qPrintable(QString("set of height %1").arg(h)));
+            QVERIFY2(header->validatorSetHash == expected.hash(),
+                     qPrintable(QString("set of height %1").arg(h)));
             QVERIFY(header->nextValidatorSetHash == (h + 1 < activation ? base : *next).hash());
             for (const auto& sig : commit->signatures) {
                 if (h >= activation) QVERIFY2(sig.validator != removed, "the removed validator signed");
@@ -734,15 +768,19 @@ private slots:
             previousTime = header->timeMs;
         }
         QVERIFY2(joinedSigned, "the added validator never signed");
-        QVERIFY2(longestGapMs < 5000, qPrintable(QString("the chain paused %1 ms around the change").arg(longestGapMs)));
+        QVERIFY2(longestGapMs < 5000,
+                 qPrintable(QString("the chain paused %1 ms around the change").arg(longestGapMs)));
         // The removed validator is not needed any more: the chain goes on without it.
         net.kill(leaving);
         const std::uint64_t at = net.minHeight({leaving});
         QTRY_VERIFY_WITH_TIMEOUT(net.minHeight({leaving}) >= at + 3, 30000);
-        qInfo("set changed at height %llu (committed at %llu) under load of %zu notarisations; longest gap around it "
-              "%llu ms; chain at %llu without the removed validator",
-              static_cast<unsigned long long>(activation), static_cast<unsigned long long>(ack->height), acks.size(),
-              static_cast<unsigned long long>(longestGapMs), static_cast<unsigned long long>(net.minHeight({leaving})));
+        qInfo(
+            "set changed at height %llu (committed at %llu) under load of %zu notarisations; longest gap "
+            "around it "
+            "%llu ms; chain at %llu without the removed validator",
+            static_cast<unsigned long long>(activation), static_cast<unsigned long long>(ack->height),
+            acks.size(), static_cast<unsigned long long>(longestGapMs),
+            static_cast<unsigned long long>(net.minHeight({leaving})));
     }
 
     void walCutMidRecordRestartsSafely_data() { sizes(); }
@@ -786,10 +824,12 @@ private slots:
         const QString dup = net.dir() + "/duplicate-of-" + QString::number(twin);
         QVERIFY(QDir().mkpath(dup + "/config"));
         QVERIFY(QDir().mkpath(dup + "/data"));
-        for (const char* f : {"validator.key", "store.key", "genesis.json", "ca.pem", "node.pem", "node.key", "node.conf"}) {
+        for (const char* f :
+             {"validator.key", "store.key", "genesis.json", "ca.pem", "node.pem", "node.key", "node.conf"}) {
             QVERIFY(QFile::copy(net.home(twin) + "/config/" + f, dup + "/config/" + f));
         }
-        QFile::setPermissions(dup + "/config/validator.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        QFile::setPermissions(dup + "/config/validator.key",
+                              QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         QFile::setPermissions(dup + "/config/store.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         QFile::setPermissions(dup + "/config/node.key", QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         {
@@ -818,7 +858,8 @@ private slots:
         int equivocations = 0;
         const auto detected = [&] {
             equivocations = 0;
-            for (int i = 0; i < twin; ++i) equivocations += countInFile(net.logPath(i), "signed two different votes");
+            for (int i = 0; i < twin; ++i)
+                equivocations += countInFile(net.logPath(i), "signed two different votes");
             return equivocations;
         };
         QTRY_VERIFY2_WITH_TIMEOUT(detected() > 0, "the other validators saw no conflicting votes", 30000);
@@ -827,9 +868,11 @@ private slots:
         int onChain = 0;
         QTRY_VERIFY_WITH_TIMEOUT((onChain = evidenceOnChainAgainst(net, accused)) > 0, 20000);
         net.checkInvariants(acks);  // no two different blocks at any height, on any honest node
-        qInfo("duplicate validator: chain at %llu with no conflicting commits; %d equivocation(s) detected by the "
-              "other validators, %d evidence record(s) committed naming it",
-              static_cast<unsigned long long>(net.minHeight()), equivocations, onChain);
+        qInfo(
+            "duplicate validator: chain at %llu with no conflicting commits; %d equivocation(s) detected by "
+            "the "
+            "other validators, %d evidence record(s) committed naming it",
+            static_cast<unsigned long long>(net.minHeight()), equivocations, onChain);
     }
 
     void partitionsHaltOrContinueThenHeal_data() { sizes(); }
@@ -868,9 +911,11 @@ private slots:
         const std::uint64_t target = net.minHeight({lone});
         QTRY_VERIFY_WITH_TIMEOUT(net.height(lone) >= target, 20000);
         net.checkInvariants({});
-        qInfo("n=%d: halves stalled at %llu and resumed; an isolated validator fell behind at %llu and caught up to %llu",
-              n, static_cast<unsigned long long>(highest), static_cast<unsigned long long>(isolatedAt),
-              static_cast<unsigned long long>(net.height(lone)));
+        qInfo(
+            "n=%d: halves stalled at %llu and resumed; an isolated validator fell behind at %llu and caught "
+            "up to %llu",
+            n, static_cast<unsigned long long>(highest), static_cast<unsigned long long>(isolatedAt),
+            static_cast<unsigned long long>(net.height(lone)));
     }
 
     // Scenario 4: f + 1 paused (2 of 4, 3 of 7): no quorum, the chain halts
@@ -901,8 +946,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(net.minHeight() >= stalled + 3, 60000);
         net.checkInvariants({});
         for (int i = 0; i < n; ++i) QVERIFY(net.running(i));
-        qInfo("n=%d: %d paused, halted at %llu, resumed to %llu", n, f + 1, static_cast<unsigned long long>(stalled),
-              static_cast<unsigned long long>(net.minHeight()));
+        qInfo("n=%d: %d paused, halted at %llu, resumed to %llu", n, f + 1,
+              static_cast<unsigned long long>(stalled), static_cast<unsigned long long>(net.minHeight()));
     }
 
 private:

@@ -5,8 +5,8 @@
 #include "crypto/random.h"
 #include "fides/notary/v1/notary.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "notary/notary_proof.h"
 #include "node_process.h"
+#include "notary/notary_proof.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,7 +19,8 @@ namespace nv1 = fides::notary::v1;
 
 namespace {
 
-grpc::Status getEvidence(const std::string& address, const std::string& documentHash, nv1::GetEvidenceResponse* out) {
+grpc::Status getEvidence(const std::string& address, const std::string& documentHash,
+                         nv1::GetEvidenceResponse* out) {
     auto stub = nv1::NotaryService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -39,7 +40,8 @@ notary::NotarizationEvidence toEvidence(const nv1::GetEvidenceResponse& r) {
     ev.transaction = bytes(r.transaction());
     ev.txHeight = r.tx_height();
     ev.txIndex = r.tx_index();
-    for (const auto& p : r.inclusion_proof()) ev.inclusionProof.push_back(*crypto::Hash256::fromBytes(bytes(p)));
+    for (const auto& p : r.inclusion_proof())
+        ev.inclusionProof.push_back(*crypto::Hash256::fromBytes(bytes(p)));
     ev.txHeader = bytes(r.tx_header());
     ev.txCommit = bytes(r.tx_commit());
     return ev;
@@ -106,7 +108,8 @@ private slots:
         QVERIFY2(st.error_message().find("document_hash must be 32 bytes") != std::string::npos,
                  st.error_message().c_str());
 
-        auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(node.address(), grpc::InsecureChannelCredentials()));
+        auto health = grpc::health::v1::Health::NewStub(
+            grpc::CreateChannel(node.address(), grpc::InsecureChannelCredentials()));
         grpc::ClientContext ctx;
         grpc::health::v1::HealthCheckRequest req;
         req.set_service("fides.notary.v1.NotaryService");
@@ -140,7 +143,8 @@ private slots:
             {"", "\n[voting]\nx = 1\n", "unknown section [voting] (application modules: notary)"},
             {"serve_rpc = true", "serve_rpc = true\ncolour = blue",
              "unknown setting 'colour' in [notary] (settings: serve_rpc)"},
-            {"serve_rpc = true", "serve_rpc = maybe", "serve_rpc in [notary] must be true or false, got 'maybe'"},
+            {"serve_rpc = true", "serve_rpc = maybe",
+             "serve_rpc in [notary] must be true or false, got 'maybe'"},
             {"", "\n[notary]\n", "section [notary] appears twice"},
             {"", "\n[Bad Name]\n", "expected a section '[name]'"},
         };

@@ -43,12 +43,15 @@ private:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("FIDES_NODE", QString::fromStdString(m_node.address()));
         env.insert("FIDES_CLIENT_KEY", m_work.filePath("client.key"));
-        if (genesis.isEmpty()) env.remove("FIDES_GENESIS");
-        else env.insert("FIDES_GENESIS", genesis);
+        if (genesis.isEmpty())
+            env.remove("FIDES_GENESIS");
+        else
+            env.insert("FIDES_GENESIS", genesis);
         p.setProcessEnvironment(env);
         p.start(NodeProcess::binary("fides"), args);
         if (!p.waitForFinished(30000)) p.kill();
-        return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+        return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
     }
 
     QString writeFile(const QString& name, const QByteArray& content) {
@@ -294,7 +297,9 @@ private slots:
         const int base = fides::test::freePortBlock(8);
         QVERIFY(base != 0);
         const QStringList where{"--dir", net};
-        Run r = fides(QStringList{"devnet", "start", "--validators", "4", "--base-port", QString::number(base)} + where);
+        Run r =
+            fides(QStringList{"devnet", "start", "--validators", "4", "--base-port", QString::number(base)} +
+                  where);
         QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
         r = fides(QStringList{"devnet", "status"} + where);
         QCOMPARE(r.code, 0);
@@ -307,7 +312,8 @@ private slots:
             QVERIFY(pids.back() > 0 && ::kill(static_cast<pid_t>(pids.back()), 0) == 0);
         }
         // Starting again leaves the running validators alone.
-        r = fides(QStringList{"devnet", "start", "--validators", "4", "--base-port", QString::number(base)} + where);
+        r = fides(QStringList{"devnet", "start", "--validators", "4", "--base-port", QString::number(base)} +
+                  where);
         QCOMPARE(r.code, 0);
         QFile pid0(net + "/validator-0.pid");
         QVERIFY(pid0.open(QIODevice::ReadOnly));
@@ -333,7 +339,8 @@ private slots:
         r = fides(QStringList{"devnet", "stop"} + where);
         QCOMPARE(r.code, 0);
         QVERIFY2(r.out.contains("stopped 0 validator(s)"), qPrintable(r.out));
-        QVERIFY2(!bystander.waitForFinished(500), "devnet stop signalled a process that is not its validator");
+        QVERIFY2(!bystander.waitForFinished(500),
+                 "devnet stop signalled a process that is not its validator");
         bystander.kill();
         bystander.waitForFinished();
 

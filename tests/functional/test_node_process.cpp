@@ -5,16 +5,16 @@
 #include "crypto/random.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "node_process.h"
 #include "notary/notary_app.h"
 #include "notary/notary_proof.h"
-#include "node_process.h"
-#include "test_files.h"
 #include "primitives/block.h"
+#include "test_files.h"
 
 #include <grpcpp/grpcpp.h>
 
-#include <QFile>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QtTest>
 
@@ -32,7 +32,8 @@ namespace {
 std::uint64_t expiry() { return static_cast<std::uint64_t>(std::time(nullptr)) + 3600; }
 
 Transaction notarizeTx(const std::string& chainId, const crypto::SecretKey& key, const std::string& doc) {
-    return notary::makeNotarizeTx(chainId, key, crypto::sha256(asBytes(doc)), "", crypto::randomU64(), expiry());
+    return notary::makeNotarizeTx(chainId, key, crypto::sha256(asBytes(doc)), "", crypto::randomU64(),
+                                  expiry());
 }
 
 grpc::StatusCode rawSubmit(client::NodeClient& c, const std::string& bytes) {
@@ -43,8 +44,6 @@ grpc::StatusCode rawSubmit(client::NodeClient& c, const std::string& bytes) {
     v1::SubmitTransactionResponse resp;
     return c.stub().SubmitTransaction(&ctx, req, &resp).error_code();
 }
-
-
 
 }  // namespace
 
@@ -60,7 +59,8 @@ private slots:
         auto genesis = Genesis::load(node.genesisPath().toStdString());
         QVERIFY(genesis);
         const auto user = crypto::SecretKey::generate();
-        const crypto::Hash256 doc = crypto::sha256(asBytes(std::string("minutes of the council, 2026-11-21")));
+        const crypto::Hash256 doc =
+            crypto::sha256(asBytes(std::string("minutes of the council, 2026-11-21")));
         Transaction tx = notary::makeNotarizeTx(genesis->chainId, user, doc, "council minutes", 42, expiry());
         auto ack = c.submitAndWait(tx.encode());
         QVERIFY2(ack, ack.status().toString().c_str());
@@ -100,14 +100,16 @@ private slots:
         const auto doc = crypto::sha256(asBytes("multi"));
         QVERIFY(c.notarize(crypto::SecretKey::generate(), doc, ""));
         const LightClient light(*genesis);
-        const std::vector<Bytes> keys = {notary::documentKey(doc), notary::documentKey(crypto::sha256(asBytes("no")))};
+        const std::vector<Bytes> keys = {notary::documentKey(doc),
+                                         notary::documentKey(crypto::sha256(asBytes("no")))};
         auto answer = c.queryStates(keys);
         QVERIFY2(answer, answer.status().toString().c_str());
         auto values = client::verifyStatesAnswer(light, keys, *answer);
         QVERIFY2(values, values.status().toString().c_str());
         QVERIFY((*values)[0] && !(*values)[1]);
         QCOMPARE(c.queryStates({}).status().code(), Code::InvalidArgument);
-        QCOMPARE(c.queryStates(std::vector<Bytes>(1001, toBytes("k"))).status().code(), Code::InvalidArgument);
+        QCOMPARE(c.queryStates(std::vector<Bytes>(1001, toBytes("k"))).status().code(),
+                 Code::InvalidArgument);
         const Status longKey = c.queryStates({Bytes(1025, 'k')}).status();
         QCOMPARE(longKey.code(), Code::InvalidArgument);
         QVERIFY2(longKey.message().find("1 to 1024 bytes") != std::string::npos, longKey.message().c_str());
@@ -166,7 +168,8 @@ private slots:
         grpc::reflection::v1alpha::ServerReflectionResponse resp;
         QVERIFY(stream->Read(&resp));
         QStringList names;
-        for (const auto& s : resp.list_services_response().service()) names << QString::fromStdString(s.name());
+        for (const auto& s : resp.list_services_response().service())
+            names << QString::fromStdString(s.name());
         QVERIFY2(names.contains("fides.node.v1.NodeService"), qPrintable(names.join(", ")));
         QVERIFY2(names.contains("grpc.health.v1.Health"), qPrintable(names.join(", ")));
         // And the API's descriptors can be fetched, as grpcurl would.
@@ -276,8 +279,8 @@ private slots:
             client::NodeClient c(address, std::chrono::seconds(5));
             const auto key = crypto::SecretKey::generate();
             while (!stop.load()) {
-                Transaction tx = notarizeTx(chainId, key, "load " + std::to_string(id) + "/" +
-                                                              std::to_string(counter.fetch_add(1)));
+                Transaction tx = notarizeTx(
+                    chainId, key, "load " + std::to_string(id) + "/" + std::to_string(counter.fetch_add(1)));
                 auto ack = c.submitAndWait(tx.encode());
                 if (!ack) {
                     if (ack.status().code() == Code::Unavailable) break;  // node is gone
@@ -297,7 +300,8 @@ private slots:
                 auto writer = c.stub().SubmitTransactions(&ctx, &resp);
                 v1::SubmitTransactionsRequest batch;
                 for (int i = 0; i < 200; ++i) {
-                    batch.add_transactions(toStdString(notarizeTx(chainId, key, "bulk " + std::to_string(counter.fetch_add(1))).encode()));
+                    batch.add_transactions(toStdString(
+                        notarizeTx(chainId, key, "bulk " + std::to_string(counter.fetch_add(1))).encode()));
                 }
                 if (!writer->Write(batch)) break;
                 writer->WritesDone();
@@ -329,7 +333,8 @@ private slots:
         // The chain continues from where it was, linked to the old tip.
         const auto tip = c.block(status->height());
         QVERIFY(tip);
-        auto ack = c.submitAndWait(notarizeTx(chainId, crypto::SecretKey::generate(), "after restart").encode());
+        auto ack =
+            c.submitAndWait(notarizeTx(chainId, crypto::SecretKey::generate(), "after restart").encode());
         QVERIFY2(ack, ack.status().toString().c_str());
         QCOMPARE(ack->height, status->height() + 1);
         auto next = c.block(ack->height);
@@ -358,9 +363,11 @@ private slots:
         f.close();
         auto run = [&](const QStringList& extra) {
             QProcess p;
-            p.start(NodeProcess::binary("fides-node"), QStringList{"wal-repair", "--home", node.home()} + extra);
+            p.start(NodeProcess::binary("fides-node"),
+                    QStringList{"wal-repair", "--home", node.home()} + extra);
             p.waitForFinished(15000);
-            return std::make_pair(p.exitCode(), QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()));
+            return std::make_pair(p.exitCode(),
+                                  QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()));
         };
         auto [refused, why] = run({});
         QCOMPARE(refused, 2);
@@ -381,14 +388,16 @@ private slots:
         const int base = fides::test::freePortBlock(4);
         QVERIFY(base != 0);
         QProcess testnet;
-        testnet.start(NodeProcess::binary("fides-node"), {"testnet", "--out", dir.path(), "--validators", "2", "--chain-id",
-                                                          "tls-files", "--base-port", QString::number(base)});
+        testnet.start(NodeProcess::binary("fides-node"),
+                      {"testnet", "--out", dir.path(), "--validators", "2", "--chain-id", "tls-files",
+                       "--base-port", QString::number(base)});
         QVERIFY(testnet.waitForFinished(30000));
         QCOMPARE(testnet.exitCode(), 0);
         const QString home = dir.path() + "/validator-0";
         const auto run = [&](QString* err) {
             QProcess p;
-            p.start(NodeProcess::binary("fides-node"), {"start", "--home", home, "--rpc-listen", "127.0.0.1:0"});
+            p.start(NodeProcess::binary("fides-node"),
+                    {"start", "--home", home, "--rpc-listen", "127.0.0.1:0"});
             if (!p.waitForFinished(15000)) {
                 p.kill();
                 p.waitForFinished();

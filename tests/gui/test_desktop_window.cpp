@@ -60,13 +60,15 @@ void TestDesktopWindow::initTestCase() {
     QProcess init;
     init.start(kNodeBinary, {QStringLiteral("init"), QStringLiteral("--home"), m_home});
     QVERIFY(init.waitForFinished(30000));
-    QVERIFY2(init.exitStatus() == QProcess::NormalExit && init.exitCode() == 0, init.readAllStandardError().constData());
+    QVERIFY2(init.exitStatus() == QProcess::NormalExit && init.exitCode() == 0,
+             init.readAllStandardError().constData());
 
     m_node.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_node.start(kNodeBinary, {QStringLiteral("start"), QStringLiteral("--home"), m_home,
                                QStringLiteral("--rpc-listen"), QStringLiteral("127.0.0.1:0")});
     QVERIFY(m_node.waitForStarted(10000));
-    static const QRegularExpression listening(QStringLiteral("fides-node: listening on (127\\.0\\.0\\.1:\\d+)"));
+    static const QRegularExpression listening(
+        QStringLiteral("fides-node: listening on (127\\.0\\.0\\.1:\\d+)"));
     QByteArray out;
     QDeadlineTimer deadline(30000);
     while (m_address.isEmpty() && !deadline.hasExpired() && m_node.state() == QProcess::Running) {
@@ -80,9 +82,9 @@ void TestDesktopWindow::initTestCase() {
     if (m_address.isEmpty()) {
         const QString why = m_node.state() == QProcess::Running
                                 ? QStringLiteral("no \"listening on\" line within 30 s")
-                                : m_node.exitStatus() == QProcess::CrashExit
-                                      ? QStringLiteral("it crashed")
-                                      : QStringLiteral("it exited with code %1").arg(m_node.exitCode());
+                            : m_node.exitStatus() == QProcess::CrashExit
+                                ? QStringLiteral("it crashed")
+                                : QStringLiteral("it exited with code %1").arg(m_node.exitCode());
         QFAIL(qPrintable(QStringLiteral("fides-node did not report its listening address: ") + why));
     }
 }
@@ -103,8 +105,8 @@ void TestDesktopWindow::notarizeThenProveThroughTheWindow() {
     auto* verdict = w.findChild<QLabel*>(QStringLiteral("proofVerdictLabel"));
     auto* details = w.findChild<QLabel*>(QStringLiteral("proofDetailsLabel"));
     auto* proveDrop = w.findChild<QWidget*>(QStringLiteral("proveDropArea"));
-    QVERIFY(connection && chainId && height && commit && labelEdit && notarized && blockList && verdict && details &&
-            proveDrop);
+    QVERIFY(connection && chainId && height && commit && labelEdit && notarized && blockList && verdict &&
+            details && proveDrop);
     QCOMPARE(blockList->model(), w.blockModel());
 
     QTRY_VERIFY_WITH_TIMEOUT(connection->text().startsWith(QStringLiteral("connected")), 15000);
@@ -126,13 +128,15 @@ void TestDesktopWindow::notarizeThenProveThroughTheWindow() {
 
     // The live list shows that block, its commit verified against the genesis.
     const QAbstractItemModel* model = blockList->model();
-    QTRY_VERIFY_WITH_TIMEOUT(model->rowCount() >= 1 &&
-                                 model->index(0, 0).data(BlockListModel::HeightRole).toULongLong() >= blockHeight,
-                             15000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        model->rowCount() >= 1 &&
+            model->index(0, 0).data(BlockListModel::HeightRole).toULongLong() >= blockHeight,
+        15000);
     bool found = false;
     for (int r = 0; r < model->rowCount(); ++r) {
         const QModelIndex i = model->index(r, 0);
-        QVERIFY2(i.data(BlockListModel::VerifiedRole).toBool(), qPrintable(i.data(Qt::ToolTipRole).toString()));
+        QVERIFY2(i.data(BlockListModel::VerifiedRole).toBool(),
+                 qPrintable(i.data(Qt::ToolTipRole).toString()));
         if (i.data(BlockListModel::HeightRole).toULongLong() == blockHeight) {
             found = true;
             QVERIFY(i.data(BlockListModel::TxCountRole).toUInt() >= 1);
@@ -160,9 +164,11 @@ void TestDesktopWindow::notarizeThenProveThroughTheWindow() {
     QDragEnterEvent enter(proveDrop->rect().center(), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(proveDrop, &enter);
     QVERIFY(enter.isAccepted());
-    QDropEvent drop(QPointF(proveDrop->rect().center()), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QDropEvent drop(QPointF(proveDrop->rect().center()), Qt::CopyAction, &mime, Qt::LeftButton,
+                    Qt::NoModifier);
     QCoreApplication::sendEvent(proveDrop, &drop);
-    QTRY_COMPARE_WITH_TIMEOUT(verdict->property("verdict").toString(), QStringLiteral("not-registered"), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(verdict->property("verdict").toString(), QStringLiteral("not-registered"),
+                              15000);
     QVERIFY(verdict->text().contains(QStringLiteral("NOT REGISTERED")));
 
     stopNode();

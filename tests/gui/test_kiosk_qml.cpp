@@ -60,15 +60,16 @@ private slots:
         status.setAddress(QStringLiteral("127.0.0.1:1"));  // nothing listens there
         QQmlApplicationEngine engine;
         engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
-        engine.setInitialProperties({{QStringLiteral("status"), QVariant::fromValue(&status)},
-                                     {QStringLiteral("fullScreen"), true}});
+        engine.setInitialProperties(
+            {{QStringLiteral("status"), QVariant::fromValue(&status)}, {QStringLiteral("fullScreen"), true}});
         engine.load(kMain);
         QCOMPARE(engine.rootObjects().size(), 1);
         auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().first());
         QVERIFY(window);
         QCOMPARE(window->visibility(), QWindow::FullScreen);
         status.start();
-        QTRY_VERIFY_WITH_TIMEOUT(textOf(window, "connectionText").contains(QStringLiteral("Not connected")), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(textOf(window, "connectionText").contains(QStringLiteral("Not connected")),
+                                 20000);
         QVERIFY(!status.lastError().isEmpty());
         QVERIFY(textOf(window, "nodeText").contains(status.lastError()));
         QCOMPARE(textOf(window, "verifiedText"), QStringLiteral("Latest block not verified"));

@@ -43,13 +43,18 @@ public:
     };
     explicit KvApp(std::shared_ptr<Log> log = std::make_shared<Log>(), std::string name = "kv",
                    std::string prefix = "kv/", std::vector<std::uint16_t> types = {kKvTxType})
-        : m_log(std::move(log)), m_name(std::move(name)), m_prefix(std::move(prefix)), m_types(std::move(types)) {}
+        : m_log(std::move(log)),
+          m_name(std::move(name)),
+          m_prefix(std::move(prefix)),
+          m_types(std::move(types)) {}
 
     std::string name() const override { return m_name; }
     std::vector<std::uint16_t> txTypes() const override { return m_types; }
     std::string statePrefix() const override { return m_prefix; }
 
-    Status checkTx(const Transaction& tx, const app::StateReader&) const override { return decode(tx).status(); }
+    Status checkTx(const Transaction& tx, const app::StateReader&) const override {
+        return decode(tx).status();
+    }
 
     Status deliverTx(const Transaction& tx, const app::TxContext&, app::BlockState& state) override {
         FIDES_ASSIGN_OR_RETURN(Op op, decode(tx));
@@ -58,7 +63,8 @@ public:
         case KvOp::Erase: return state.erase(asBytes(m_prefix + op.key));
         case KvOp::RawPut: return state.put(asBytes(op.key), Bytes(op.value.begin(), op.value.end()));
         case KvOp::RawErase: return state.erase(asBytes(op.key));
-        case KvOp::Log: return app::appendToLog(state, asBytes(m_prefix + "log"), asBytesCopy(op.value)).status();
+        case KvOp::Log:
+            return app::appendToLog(state, asBytes(m_prefix + "log"), asBytesCopy(op.value)).status();
         }
         return Status::invalidArgument("unknown op");
     }
@@ -75,7 +81,8 @@ public:
     }
     Status endBlock(const app::BlockContext& ctx, app::BlockState& state) override {
         m_log->calls.push_back("end " + std::to_string(ctx.height));
-        if (m_log->writeInEnd) return state.put(asBytes(m_prefix + "last"), asBytesCopy(std::to_string(ctx.height)));
+        if (m_log->writeInEnd)
+            return state.put(asBytes(m_prefix + "last"), asBytesCopy(std::to_string(ctx.height)));
         return Status::ok();
     }
     void committed(const app::BlockContext& ctx) override {
@@ -103,7 +110,8 @@ private:
         FIDES_RETURN_IF_ERROR(r.var(value));
         FIDES_RETURN_IF_ERROR(r.finish());
         if (op > 4) return Status::invalidArgument("unknown op");
-        return Op{static_cast<KvOp>(op), std::string(key.begin(), key.end()), std::string(value.begin(), value.end())};
+        return Op{static_cast<KvOp>(op), std::string(key.begin(), key.end()),
+                  std::string(value.begin(), value.end())};
     }
     std::shared_ptr<Log> m_log;
     std::string m_name;

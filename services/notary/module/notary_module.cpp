@@ -17,8 +17,8 @@ public:
     grpc::Status GetEvidence(grpc::ServerContext*, const v1::GetEvidenceRequest* req,
                              v1::GetEvidenceResponse* resp) override {
         if (req->document_hash().size() != crypto::Hash256::kSize) {
-            return {grpc::StatusCode::INVALID_ARGUMENT,
-                    "document_hash must be 32 bytes (SHA-256), got " + std::to_string(req->document_hash().size())};
+            return {grpc::StatusCode::INVALID_ARGUMENT, "document_hash must be 32 bytes (SHA-256), got " +
+                                                            std::to_string(req->document_hash().size())};
         }
         const auto doc = crypto::Hash256::fromBytes(asBytes(req->document_hash()));
         auto ev = gatherEvidence(m_node, *doc);

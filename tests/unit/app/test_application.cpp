@@ -8,9 +8,9 @@
 #include <QtTest>
 
 using namespace fides;
+using testing::kKvTxType;
 using testing::KvApp;
 using testing::KvOp;
-using testing::kKvTxType;
 using testing::kvPayload;
 
 namespace {
@@ -125,8 +125,9 @@ private slots:
         apps.push_back(std::make_unique<KvApp>());
         auto chain = app::MemoryChain::make(genesis(), std::move(apps));
         QVERIFY2(chain, chain.status().toString().c_str());
-        auto r = chain->runBlock(2'000, {kvTx(KvOp::Put, "a", "1"), kvTx(KvOp::RawPut, "fides/validator-set/x", "y"),
-                                         kvTx(KvOp::RawPut, "kv/b", "2")});
+        auto r = chain->runBlock(2'000,
+                                 {kvTx(KvOp::Put, "a", "1"), kvTx(KvOp::RawPut, "fides/validator-set/x", "y"),
+                                  kvTx(KvOp::RawPut, "kv/b", "2")});
         QVERIFY2(r, r.status().toString().c_str());
         QVERIFY(r->txs[0].isOk());
         QCOMPARE(r->txs[1].code(), Code::Internal);
@@ -144,8 +145,9 @@ private slots:
         QCOMPARE(valueOf(*chain, "kv/a").value(), std::string("1"));
         // Erase then put again in one block: the put wins; put then erase:
         // the erasure wins; erasing an absent key is no error.
-        auto r = chain->runBlock(3'000, {kvTx(KvOp::Erase, "a"), kvTx(KvOp::Put, "a", "3"), kvTx(KvOp::Put, "c", "4"),
-                                         kvTx(KvOp::Erase, "c"), kvTx(KvOp::Erase, "b"), kvTx(KvOp::Erase, "never")});
+        auto r = chain->runBlock(
+            3'000, {kvTx(KvOp::Erase, "a"), kvTx(KvOp::Put, "a", "3"), kvTx(KvOp::Put, "c", "4"),
+                    kvTx(KvOp::Erase, "c"), kvTx(KvOp::Erase, "b"), kvTx(KvOp::Erase, "never")});
         QVERIFY(r);
         for (const Status& st : r->txs) QVERIFY2(st.isOk(), st.toString().c_str());
         QCOMPARE(valueOf(*chain, "kv/a").value(), std::string("3"));
@@ -164,8 +166,8 @@ private slots:
         QCOMPARE(log->calls, (std::vector<std::string>{"committed 0"}));
         QVERIFY(chain->runBlock(2'000, {kvTx(KvOp::Put, "a", "1")}).isOk());
         QVERIFY(chain->runBlock(2'500, {}).isOk());  // an empty block runs the hooks too
-        QCOMPARE(log->calls, (std::vector<std::string>{"committed 0", "init 1", "begin 1", "end 1", "committed 1",
-                                                       "begin 2", "end 2", "committed 2"}));
+        QCOMPARE(log->calls, (std::vector<std::string>{"committed 0", "init 1", "begin 1", "end 1",
+                                                       "committed 1", "begin 2", "end 2", "committed 2"}));
         QCOMPARE(log->lastBlockTimeMs, 2'500u);
         QCOMPARE(log->lastValidators, 2u);  // the schedule is readable
         QCOMPARE(valueOf(*chain, "kv/last").value(), std::string("2"));
@@ -175,8 +177,9 @@ private slots:
         auto failed = chain->runBlock(3'000, {kvTx(KvOp::Put, "z", "9")});
         QVERIFY(!failed);
         QCOMPARE(failed.status().code(), Code::Unavailable);
-        QVERIFY2(failed.status().message().find("application 'kv' beginBlock of block 3") != std::string::npos,
-                 failed.status().message().c_str());
+        QVERIFY2(
+            failed.status().message().find("application 'kv' beginBlock of block 3") != std::string::npos,
+            failed.status().message().c_str());
         QCOMPARE(chain->height(), 2u);
         QVERIFY(!valueOf(*chain, "kv/z"));
         // Block times only advance.
@@ -204,7 +207,8 @@ private slots:
         auto head = app::logHead(chain->state(), base);
         QVERIFY(head);
         QCOMPARE(head->size(), items.size());
-        QCOMPARE(app::logItem(chain->state(), base, 3).value().value(), Bytes(asBytes(items[3]).begin(), asBytes(items[3]).end()));
+        QCOMPARE(app::logItem(chain->state(), base, 3).value().value(),
+                 Bytes(asBytes(items[3]).begin(), asBytes(items[3]).end()));
         QVERIFY(!app::logItem(chain->state(), base, items.size()).value());
 
         const auto check = [&](const std::vector<std::string>& listed) {
@@ -229,7 +233,8 @@ private slots:
         std::swap(swapped[0], swapped[1]);
         QCOMPARE(check(swapped).code(), Code::Unauthenticated);
         // An empty (never written) log has an empty head that an empty listing matches.
-        QVERIFY(applog::ListingCheck(app::logHead(chain->state(), asBytes("kv/none")).value()).finish().isOk());
+        QVERIFY(
+            applog::ListingCheck(app::logHead(chain->state(), asBytes("kv/none")).value()).finish().isOk());
     }
 
     void unknownTypeIsRefused() {

@@ -11,7 +11,6 @@ namespace {
 
 const std::string kChain = "chain-fake";
 
-
 }  // namespace
 
 FakeNode::FakeNode() {

@@ -23,7 +23,8 @@ BlockInfo block(quint64 height, bool verified = true) {
 
 QList<quint64> heights(const BlockListModel& m) {
     QList<quint64> out;
-    for (int r = 0; r < m.rowCount(); ++r) out << m.data(m.index(r), BlockListModel::HeightRole).toULongLong();
+    for (int r = 0; r < m.rowCount(); ++r)
+        out << m.data(m.index(r), BlockListModel::HeightRole).toULongLong();
     return out;
 }
 }  // namespace

@@ -5,7 +5,6 @@
 // (fake_node.h) the status check follows the validator-set changes since
 // the genesis, and refuses the tip when the node hides one.
 #include "client-common/node_connection.h"
-
 #include "fake_node.h"
 
 #include <QElapsedTimer>
@@ -22,7 +21,7 @@ using fides::qtclient::ProofResult;
 
 namespace {
 const QString kNowhere = QStringLiteral("127.0.0.1:1");  // nothing listens on port 1
-}
+}  // namespace
 
 class TestNodeConnection : public QObject {
     Q_OBJECT
@@ -194,7 +193,6 @@ private:
         f.write(QByteArray::fromStdString(node.genesis().toJson()));
         return f.fileName();
     }
-
 
     QTemporaryDir m_dir;
 };

@@ -16,7 +16,6 @@ using fides::testing::FakeNode;
 
 namespace {
 
-
 Result<VerifiedHeader> verifyBlock(const client::NodeClient& c, const LightClient& lc, std::uint64_t height) {
     auto b = c.block(height);
     if (!b) return b.status();

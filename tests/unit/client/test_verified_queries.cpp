@@ -25,7 +25,8 @@ public:
     explicit LyingService(node::Node& n) : m_real(n) {}
     enum class Lie { None, AlterItem, StopEarly, SwapHead, DropEntry } lie = Lie::None;
 
-    grpc::Status ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req, v1::ListLogResponse* resp) override {
+    grpc::Status ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req,
+                         v1::ListLogResponse* resp) override {
         grpc::Status st = m_real.ListLog(ctx, req, resp);
         if (!st.ok()) return st;
         if (lie == Lie::AlterItem && resp->items_size() > 3) resp->set_items(3, "forged record");
@@ -66,7 +67,8 @@ class TestVerifiedQueries : public QObject {
     int m_port = 0;
 
     Transaction kv(testing::KvOp op, const std::string& key, const std::string& value) {
-        return makeSignedTransaction(m_genesis.chainId, testing::kKvTxType, testing::kvPayload(op, key, value), m_user,
+        return makeSignedTransaction(m_genesis.chainId, testing::kKvTxType,
+                                     testing::kvPayload(op, key, value), m_user,
                                      static_cast<std::uint64_t>(std::time(nullptr)) + 600);
     }
 
@@ -81,13 +83,15 @@ private slots:
         std::vector<std::unique_ptr<app::Application>> apps;
         apps.push_back(std::make_unique<notary::NotaryApp>());
         apps.push_back(std::make_unique<testing::KvApp>());
-        auto key = crypto::SecretKey::fromBytes(Bytes(m_validator.secretBytes().begin(), m_validator.secretBytes().end()));
+        auto key = crypto::SecretKey::fromBytes(
+            Bytes(m_validator.secretBytes().begin(), m_validator.secretBytes().end()));
         auto n = node::Node::open(m_genesis, std::move(*key), storage::StoreKey(32, 5), cfg, std::move(apps));
         QVERIFY2(n, n.status().toString().c_str());
         m_node = std::move(*n);
         m_node->start();
         crypto::Hash256 last;
-        for (int i = 0; i < 25; ++i) last = *m_node->submit(kv(testing::KvOp::Log, "", "record " + std::to_string(i)).encode());
+        for (int i = 0; i < 25; ++i)
+            last = *m_node->submit(kv(testing::KvOp::Log, "", "record " + std::to_string(i)).encode());
         m_node->submit(kv(testing::KvOp::Put, "a", "1").encode()).value();
         QVERIFY(m_node->waitForCommit(last, std::chrono::steady_clock::now() + 10s));
         QTRY_COMPARE(m_node->mempoolSize(), 0u);
@@ -132,11 +136,14 @@ private slots:
         client::NodeClient c("127.0.0.1:" + std::to_string(m_port));
         const LightClient light(m_genesis);
         m_service->lie = LyingService::Lie::AlterItem;
-        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10).status().code(), Code::Unauthenticated);
+        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10).status().code(),
+                 Code::Unauthenticated);
         m_service->lie = LyingService::Lie::StopEarly;
-        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10).status().code(), Code::Unauthenticated);
+        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10).status().code(),
+                 Code::Unauthenticated);
         m_service->lie = LyingService::Lie::SwapHead;
-        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10).status().code(), Code::Unauthenticated);
+        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10).status().code(),
+                 Code::Unauthenticated);
         m_service->lie = LyingService::Lie::DropEntry;
         const std::vector<Bytes> keys = {toBytes("kv/b"), toBytes("kv/a")};
         auto answer = c.queryStates(keys);

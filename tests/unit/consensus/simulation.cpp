@@ -3,10 +3,11 @@
 #include "crypto/hash.h"
 #include "util/encoding.h"
 
+#include <queue>
+
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <queue>
 #include <random>
 #include <set>
 #include <tuple>
@@ -51,7 +52,16 @@ struct Message {
 };
 
 struct Event {
-    enum class Type { Deliver, Timeout, Tick, Crash, Recover, PartitionOn, PartitionOff, NextHeight } type = Type::Tick;
+    enum class Type {
+        Deliver,
+        Timeout,
+        Tick,
+        Crash,
+        Recover,
+        PartitionOn,
+        PartitionOff,
+        NextHeight
+    } type = Type::Tick;
     std::int64_t time = 0;
     std::uint64_t seq = 0;
     ValidatorIndex node = 0;
@@ -103,7 +113,8 @@ public:
                 return makeValue(h, i, ++m_nodes[i].valueCounter, false);
             };
             hooks.valid = [](std::uint64_t, const Value& v) { return !v.data.empty() && v.data[0] != 0xff; };
-            node.engine = std::make_unique<Engine>(cfg.powers, static_cast<ValidatorIndex>(i), timeouts, hooks);
+            node.engine =
+                std::make_unique<Engine>(cfg.powers, static_cast<ValidatorIndex>(i), timeouts, hooks);
         }
         m_group.assign(n, 0);
     }
@@ -142,7 +153,8 @@ private:
     std::priority_queue<Event, std::vector<Event>, Later> m_queue;
     std::int64_t m_now = 0;
     std::uint64_t m_seq = 0;
-    std::map<std::uint64_t, std::pair<ValueId, ValidatorIndex>> m_decided;  // first honest decision per height
+    std::map<std::uint64_t, std::pair<ValueId, ValidatorIndex>>
+        m_decided;  // first honest decision per height
     std::vector<int> m_group;
     bool m_partitioned = false;
     SimResult m_result;
@@ -204,8 +216,10 @@ void Simulation::apply(ValidatorIndex i, Effects fx) {
                 m.vote.value = splitValue(v.height, v.round, j).id;
             } else if (own && node.byzantine && m_rng.chance(0.5)) {
                 // Equivocate: nil, or a made-up value, instead of the real vote.
-                if (m_rng.chance(0.5)) m.vote.value.reset();
-                else m.vote.value = makeValue(v.height, 2000 + i, m_rng.next(), false).id;
+                if (m_rng.chance(0.5))
+                    m.vote.value.reset();
+                else
+                    m.vote.value = makeValue(v.height, 2000 + i, m_rng.next(), false).id;
             }
             send(i, j, std::move(m));
         }
@@ -227,13 +241,15 @@ void Simulation::apply(ValidatorIndex i, Effects fx) {
                           " decided " + it->second.first.hex().substr(0, 12));
             }
             if (node.decisions.count(d.height) != 0) {
-                violation("node " + std::to_string(i) + " decided height " + std::to_string(d.height) + " twice");
+                violation("node " + std::to_string(i) + " decided height " + std::to_string(d.height) +
+                          " twice");
             }
             // The certificate must really carry more than 2/3 of the power.
             std::set<ValidatorIndex> signers;
             std::uint64_t power = 0;
             for (const auto& v : d.precommits) {
-                if (v.value == d.value.id && v.type == VoteType::Precommit && signers.insert(v.validator).second) {
+                if (v.value == d.value.id && v.type == VoteType::Precommit &&
+                    signers.insert(v.validator).second) {
                     power += m_cfg.powers[v.validator];
                 }
             }
@@ -383,7 +399,8 @@ SimResult Simulation::run() {
             Effects fx;
             const TimeoutEvent base{node.engine->height(), node.engine->round(), node.engine->step()};
             fx.timeouts.push_back({base, std::chrono::milliseconds(400)});
-            fx.timeouts.push_back({{base.height, base.round, Step::Precommit}, std::chrono::milliseconds(800)});
+            fx.timeouts.push_back(
+                {{base.height, base.round, Step::Precommit}, std::chrono::milliseconds(800)});
             apply(e.node, std::move(fx));
             break;
         }
@@ -405,22 +422,25 @@ SimResult Simulation::run() {
     m_result.minHonestHeight = ~0ull;
     for (const auto& node : m_nodes) {
         if (!node.byzantine) {
-            m_result.minHonestHeight = std::min<std::uint64_t>(m_result.minHonestHeight, node.decisions.size());
+            m_result.minHonestHeight =
+                std::min<std::uint64_t>(m_result.minHonestHeight, node.decisions.size());
         }
     }
     for (ValidatorIndex i = 0; i < m_nodes.size(); ++i) {
         const Engine& en = *m_nodes[i].engine;
         char line[256];
-        std::snprintf(line, sizeof line, "\n  node %u%s power %llu: h=%llu r=%u %s%s locked=%lld valid=%lld", i,
-                      m_nodes[i].byzantine ? " (byzantine)" : "",
-                      static_cast<unsigned long long>(m_cfg.powers[i]), static_cast<unsigned long long>(en.height()),
-                      en.round(), stepName(en.step()), en.decided() ? " decided" : "",
-                      static_cast<long long>(en.lockedRound()), static_cast<long long>(en.validRound()));
+        std::snprintf(line, sizeof line, "\n  node %u%s power %llu: h=%llu r=%u %s%s locked=%lld valid=%lld",
+                      i, m_nodes[i].byzantine ? " (byzantine)" : "",
+                      static_cast<unsigned long long>(m_cfg.powers[i]),
+                      static_cast<unsigned long long>(en.height()), en.round(), stepName(en.step()),
+                      en.decided() ? " decided" : "", static_cast<long long>(en.lockedRound()),
+                      static_cast<long long>(en.validRound()));
         m_result.finalState += line;
     }
     if (m_result.safe && !m_result.live) {
         m_result.violation = "no liveness: the slowest honest node decided only " +
-                             std::to_string(m_result.minHonestHeight) + " heights by t=" + std::to_string(m_now) + "ms";
+                             std::to_string(m_result.minHonestHeight) +
+                             " heights by t=" + std::to_string(m_now) + "ms";
     }
     return m_result;
 }

@@ -29,8 +29,8 @@ struct SimConfig {
     // ones B(h, r). Used to show the checker catches a violation when the
     // byzantine power exceeds the bound.
     bool splitBrain = false;
-    std::uint64_t targetHeight = 4;         // heights every honest node must decide
-    std::int64_t gstMs = 4000;              // drops and long delays only before this
+    std::uint64_t targetHeight = 4;  // heights every honest node must decide
+    std::int64_t gstMs = 4000;       // drops and long delays only before this
     double dropBeforeGst = 0.2;
     std::int64_t maxDelayBeforeGstMs = 300;
     std::int64_t maxDelayAfterGstMs = 40;

@@ -44,7 +44,8 @@ struct Officials {
     std::vector<crypto::SecretKey> keys;
     explicit Officials(std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) keys.push_back(crypto::SecretKey::generate());
-        std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.publicKey() < b.publicKey(); });
+        std::sort(keys.begin(), keys.end(),
+                  [](const auto& a, const auto& b) { return a.publicKey() < b.publicKey(); });
     }
     Authority authority(const std::string& id, std::uint32_t threshold, std::size_t members = 0) const {
         Authority a;
@@ -57,14 +58,16 @@ struct Officials {
         return a;
     }
     // Signatures of `digest` by members `which`, in key order.
-    std::vector<AuthoritySignature> sign(const crypto::Hash256& digest, std::vector<std::size_t> which) const {
+    std::vector<AuthoritySignature> sign(const crypto::Hash256& digest,
+                                         std::vector<std::size_t> which) const {
         std::vector<AuthoritySignature> out;
         for (std::size_t i : which) out.push_back({keys[i].publicKey(), crypto::sign(keys[i], digest)});
         return out;
     }
 };
 
-Transaction proposal(const Net& net, AuthorityOp op, Authority a, std::size_t approvers, std::uint64_t nonce = 1) {
+Transaction proposal(const Net& net, AuthorityOp op, Authority a, std::size_t approvers,
+                     std::uint64_t nonce = 1) {
     AuthorityPayload p;
     p.proposal.baseSetHash = net.genesis.validators.hash();
     p.proposal.nonce = nonce;
@@ -106,20 +109,23 @@ private slots:
         QCOMPARE(a->members.size(), 3u);
         QCOMPARE(a->threshold, 2u);
         QCOMPARE(a->sinceHeight, chain.height());
-        QCOMPARE(app::requireAuthority(chain.state(), "lu-2027", "agency").status().code(), Code::PermissionDenied);
+        QCOMPARE(app::requireAuthority(chain.state(), "lu-2027", "agency").status().code(),
+                 Code::PermissionDenied);
         QCOMPARE(app::requireAuthority(chain.state(), "other", "agency").status().code(), Code::NotFound);
 
         // The same proposal again is refused (applied once), and so is a
         // second admission of the id.
         QCOMPARE(runOne(chain, admit).code(), Code::AlreadyExists);
-        QCOMPARE(runOne(chain, proposal(net, AuthorityOp::Admit, officials.authority("lu-2027", 1), 3, 2)).code(),
-                 Code::AlreadyExists);
+        QCOMPARE(
+            runOne(chain, proposal(net, AuthorityOp::Admit, officials.authority("lu-2027", 1), 3, 2)).code(),
+            Code::AlreadyExists);
 
         // Its threshold, as an application checks it.
         const crypto::Hash256 digest = crypto::sha256(asBytes("define the 2027 election"));
         QVERIFY(a->verifyQuorum(digest, officials.sign(digest, {0, 2})).isOk());
         QCOMPARE(a->verifyQuorum(digest, officials.sign(digest, {1})).code(), Code::PermissionDenied);
-        QCOMPARE(a->verifyQuorum(digest, officials.sign(digest, {2, 0})).code(), Code::InvalidArgument);  // order
+        QCOMPARE(a->verifyQuorum(digest, officials.sign(digest, {2, 0})).code(),
+                 Code::InvalidArgument);  // order
         auto forged = officials.sign(digest, {0, 1});
         forged[1].signature = forged[0].signature;
         QCOMPARE(a->verifyQuorum(digest, forged).code(), Code::Unauthenticated);
@@ -128,15 +134,18 @@ private slots:
                  Code::Unauthenticated);
 
         // Change: three of three from now on; the role cannot change.
-        QVERIFY(runOne(chain, proposal(net, AuthorityOp::Change, officials.authority("lu-2027", 3), 3, 3)).isOk());
+        QVERIFY(runOne(chain, proposal(net, AuthorityOp::Change, officials.authority("lu-2027", 3), 3, 3))
+                    .isOk());
         a = app::requireAuthority(chain.state(), "lu-2027", "election-authority");
         QCOMPARE(a->threshold, 3u);
         QCOMPARE(a->verifyQuorum(digest, officials.sign(digest, {0, 2})).code(), Code::PermissionDenied);
         Authority agency = officials.authority("lu-2027", 1);
         agency.role = "agency";
-        QCOMPARE(runOne(chain, proposal(net, AuthorityOp::Change, agency, 3, 4)).code(), Code::FailedPrecondition);
-        QCOMPARE(runOne(chain, proposal(net, AuthorityOp::Change, officials.authority("nobody", 1), 3, 5)).code(),
-                 Code::NotFound);
+        QCOMPARE(runOne(chain, proposal(net, AuthorityOp::Change, agency, 3, 4)).code(),
+                 Code::FailedPrecondition);
+        QCOMPARE(
+            runOne(chain, proposal(net, AuthorityOp::Change, officials.authority("nobody", 1), 3, 5)).code(),
+            Code::NotFound);
 
         // Revoke: gone (an absence the state proves), and its id never reused.
         Authority byId;
@@ -145,8 +154,9 @@ private slots:
         QVERIFY(!app::readAuthority(chain.state(), "lu-2027").value());
         QVERIFY(chain.state().get(revokedAuthorityKey("lu-2027")).value().has_value());
         QCOMPARE(runOne(chain, proposal(net, AuthorityOp::Revoke, byId, 4, 7)).code(), Code::NotFound);
-        QCOMPARE(runOne(chain, proposal(net, AuthorityOp::Admit, officials.authority("lu-2027", 1), 3, 8)).code(),
-                 Code::FailedPrecondition);
+        QCOMPARE(
+            runOne(chain, proposal(net, AuthorityOp::Admit, officials.authority("lu-2027", 1), 3, 8)).code(),
+            Code::FailedPrecondition);
         // Every key governance wrote is under its prefix.
         for (const auto& [k, v] : chain.state().entries()) {
             QVERIFY(std::string(k.begin(), k.end()).starts_with(consensus::kGovernanceStatePrefix));

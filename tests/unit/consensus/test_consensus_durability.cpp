@@ -40,13 +40,15 @@ struct Validators {
         set = ValidatorSet::create(vs).value();
         for (const auto& v : set.validators()) {
             for (auto& k : raw) {
-                if (k.publicKey() == v.publicKey) keys.push_back(*crypto::SecretKey::fromBytes(
-                    Bytes(k.secretBytes().begin(), k.secretBytes().end())));
+                if (k.publicKey() == v.publicKey)
+                    keys.push_back(
+                        *crypto::SecretKey::fromBytes(Bytes(k.secretBytes().begin(), k.secretBytes().end())));
             }
         }
     }
     crypto::SecretKey key(std::size_t i) const {
-        return *crypto::SecretKey::fromBytes(Bytes(keys[i].secretBytes().begin(), keys[i].secretBytes().end()));
+        return *crypto::SecretKey::fromBytes(
+            Bytes(keys[i].secretBytes().begin(), keys[i].secretBytes().end()));
     }
 };
 
@@ -74,7 +76,8 @@ Bytes fileBytes(const QString& path) {
 
 void writeFile(const QString& path, const Bytes& data) {
     QFile f(path);
-    if (f.open(QIODevice::WriteOnly | QIODevice::Truncate)) f.write(reinterpret_cast<const char*>(data.data()), data.size());
+    if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        f.write(reinterpret_cast<const char*>(data.data()), data.size());
 }
 
 // Delivers each core's output to the others until quiet; decisions are
@@ -168,7 +171,8 @@ private slots:
         QCOMPARE(ends.back(), full.size());
         for (std::size_t cut = 0; cut <= full.size(); ++cut) {
             QTemporaryDir d2;
-            writeFile(QString::fromStdString(Wal::pathFor(d2.path().toStdString(), 7)), Bytes(full.begin(), full.begin() + cut));
+            writeFile(QString::fromStdString(Wal::pathFor(d2.path().toStdString(), 7)),
+                      Bytes(full.begin(), full.begin() + cut));
             WalOpenReport rep;
             auto wal = Wal::open(d2.path().toStdString(), 7, &rep);
             QVERIFY2(wal, qPrintable(QString("cut at %1: %2").arg(cut).arg(wal.status().toString().c_str())));
@@ -178,7 +182,8 @@ private slots:
             for (std::size_t i = 0; i < complete; ++i) QCOMPARE(rep.records[i].body, bodies[i]);
             const std::size_t kept = complete == 0 ? 0 : ends[complete - 1];
             QCOMPARE(rep.droppedTailBytes, cut - kept);
-            QCOMPARE(fileBytes(QString::fromStdString(Wal::pathFor(d2.path().toStdString(), 7))).size(), kept);
+            QCOMPARE(fileBytes(QString::fromStdString(Wal::pathFor(d2.path().toStdString(), 7))).size(),
+                     kept);
         }
     }
 
@@ -186,7 +191,8 @@ private slots:
         QTemporaryDir dir;
         {
             auto wal = Wal::open(dir.path().toStdString(), 3, nullptr);
-            for (int i = 0; i < 5; ++i) QVERIFY((*wal)->append(WalKind::VoteIn, Bytes(50, static_cast<std::uint8_t>(i))).isOk());
+            for (int i = 0; i < 5; ++i)
+                QVERIFY((*wal)->append(WalKind::VoteIn, Bytes(50, static_cast<std::uint8_t>(i))).isOk());
             QVERIFY((*wal)->sync().isOk());
         }
         const QString path = QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 3));
@@ -231,8 +237,10 @@ private slots:
         auto again = signer.sign(Vote{VoteType::Prevote, 1, 0, x.id, 0}, &fresh);
         QVERIFY(again && !fresh);
         QCOMPARE(again->signature, a->signature);
-        QCOMPARE(signer.sign(Vote{VoteType::Prevote, 1, 0, y.id, 0}).status().code(), Code::FailedPrecondition);
-        QCOMPARE(signer.sign(Vote{VoteType::Prevote, 1, 0, std::nullopt, 0}).status().code(), Code::FailedPrecondition);
+        QCOMPARE(signer.sign(Vote{VoteType::Prevote, 1, 0, y.id, 0}).status().code(),
+                 Code::FailedPrecondition);
+        QCOMPARE(signer.sign(Vote{VoteType::Prevote, 1, 0, std::nullopt, 0}).status().code(),
+                 Code::FailedPrecondition);
         QVERIFY(signer.sign(Vote{VoteType::Precommit, 1, 0, x.id, 0}));
         // Going back to an earlier step or round is refused.
         QCOMPARE(signer.sign(Proposal{1, 0, y, -1, 0}).status().code(), Code::FailedPrecondition);
@@ -242,7 +250,8 @@ private slots:
         // A new guard restored from what was signed refuses the same conflicts.
         GuardedSigner restored(kChain, vs.key(0));
         QVERIFY(restored.restore(*a).isOk());
-        QCOMPARE(restored.sign(Vote{VoteType::Prevote, 1, 0, y.id, 0}).status().code(), Code::FailedPrecondition);
+        QCOMPARE(restored.sign(Vote{VoteType::Prevote, 1, 0, y.id, 0}).status().code(),
+                 Code::FailedPrecondition);
         auto same = restored.sign(Vote{VoteType::Prevote, 1, 0, x.id, 0}, &fresh);
         QVERIFY(same && !fresh);
         QCOMPARE(same->signature, a->signature);
@@ -254,7 +263,8 @@ private slots:
         std::vector<std::unique_ptr<ConsensusCore>> cores;
         std::vector<CoreOutput> outbox(4);
         for (std::size_t i = 0; i < 4; ++i) {
-            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i), hooksFor(static_cast<std::uint32_t>(i)), 1, &outbox[i]);
+            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i),
+                                         hooksFor(static_cast<std::uint32_t>(i)), 1, &outbox[i]);
             QVERIFY2(c, c.status().toString().c_str());
             cores.push_back(std::move(*c));
         }
@@ -296,7 +306,8 @@ private slots:
                 const CoreDecision& d = decided[i].back();
                 QCOMPARE(d.height, height);
                 QCOMPARE(d.value.id, decided[0].back().value.id);
-                QVERIFY2(vs.set.verifyCommit(kChain, height, d.value.id, d.commit).isOk(), "commit does not verify");
+                QVERIFY2(vs.set.verifyCommit(kChain, height, d.value.id, d.commit).isOk(),
+                         "commit does not verify");
             }
             if (height < 3) {
                 for (std::size_t i = 0; i < 4; ++i) {
@@ -320,7 +331,8 @@ private slots:
         std::vector<std::unique_ptr<ConsensusCore>> cores;
         std::vector<CoreOutput> pending(4);
         for (std::size_t i = 0; i < 4; ++i) {
-            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i), hooksFor(static_cast<std::uint32_t>(i)), 1, &pending[i]);
+            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i),
+                                         hooksFor(static_cast<std::uint32_t>(i)), 1, &pending[i]);
             QVERIFY(c);
             cores.push_back(std::move(*c));
         }
@@ -350,7 +362,8 @@ private slots:
         std::vector<std::unique_ptr<ConsensusCore>> cores;
         std::vector<CoreOutput> box(4);
         for (std::size_t i = 0; i < 4; ++i) {
-            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i), hooksFor(static_cast<std::uint32_t>(i)), 1, &box[i]);
+            auto c = ConsensusCore::open(configFor(vs, dirs[i].path()), vs.key(i),
+                                         hooksFor(static_cast<std::uint32_t>(i)), 1, &box[i]);
             QVERIFY(c);
             cores.push_back(std::move(*c));
         }
@@ -370,7 +383,8 @@ private slots:
         QCOMPARE(out->evidence[0].second.value, std::optional<ValueId>());
         QVERIFY(out->votes.empty() && out->decisions.empty());  // the engine did not move
         // Reported once.
-        out = cores[0]->onVote(signVote(kChain, vs.keys[3], Vote{VoteType::Prevote, 1, 0, blockValue(1, 77).id, 3}));
+        out = cores[0]->onVote(
+            signVote(kChain, vs.keys[3], Vote{VoteType::Prevote, 1, 0, blockValue(1, 77).id, 3}));
         QVERIFY(out);
         QVERIFY(out->evidence.empty());
         // The same late vote again is no evidence; a forged conflicting one is refused.
@@ -381,7 +395,8 @@ private slots:
         QCOMPARE(cores[0]->onVote(forged).status().code(), Code::Unauthenticated);
         // Two heights back: nothing is held any more, nothing is reported.
         QVERIFY(cores[0]->startHeight(3));
-        out = cores[0]->onVote(signVote(kChain, vs.keys[1], Vote{VoteType::Precommit, 1, 0, std::nullopt, 1}));
+        out =
+            cores[0]->onVote(signVote(kChain, vs.keys[1], Vote{VoteType::Precommit, 1, 0, std::nullopt, 1}));
         QVERIFY(out && out->evidence.empty());
     }
 
@@ -406,16 +421,21 @@ private slots:
         QCOMPARE(state.writes().size(), 1u);
         QVERIFY(state.writes().count(evidenceKey(vs.keys[2].publicKey(), 5, 1, VoteType::Precommit)) == 1);
         // The same equivocation again (reported by someone else) is refused.
-        QCOMPARE(app.deliverTx(makeEvidenceTx(kChain, crypto::SecretKey::generate(), a, b, expiry), {9, 1, 1, {}}, view).code(),
+        QCOMPARE(app.deliverTx(makeEvidenceTx(kChain, crypto::SecretKey::generate(), a, b, expiry),
+                               {9, 1, 1, {}}, view)
+                     .code(),
                  Code::AlreadyExists);
-        // Not evidence: the same vote twice, different rounds, different validators, a forged vote, an outsider.
+        // Not evidence: the same vote twice, different rounds, different validators, a forged vote, an
+        // outsider.
         auto code = [&](const SignedVote& u, const SignedVote& v) {
             return app.checkTx(makeEvidenceTx(kChain, submitter, u, v, expiry), committed).code();
         };
         const SignedVote sameAgain = signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 1, x.id, 2});
         QCOMPARE(code(a, sameAgain), Code::InvalidArgument);
-        QCOMPARE(code(a, signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 2, y.id, 2})), Code::InvalidArgument);
-        QCOMPARE(code(a, signVote(kChain, vs.keys[3], Vote{VoteType::Precommit, 5, 1, y.id, 3})), Code::InvalidArgument);
+        QCOMPARE(code(a, signVote(kChain, vs.keys[2], Vote{VoteType::Precommit, 5, 2, y.id, 2})),
+                 Code::InvalidArgument);
+        QCOMPARE(code(a, signVote(kChain, vs.keys[3], Vote{VoteType::Precommit, 5, 1, y.id, 3})),
+                 Code::InvalidArgument);
         SignedVote forged = b;
         forged.round = 1;
         forged.value = blockValue(5, 3).id;  // signature no longer matches
@@ -442,25 +462,29 @@ private slots:
             auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, &first);
             QVERIFY(core);
             // Round 0: X is proposed and gets a polka (me + two others): me locks X.
-            QVERIFY((*core)->onProposal(signProposal(kChain, vs.keys[p0], Proposal{1, 0, x, -1, static_cast<ValidatorIndex>(p0)})));
+            QVERIFY((*core)->onProposal(
+                signProposal(kChain, vs.keys[p0], Proposal{1, 0, x, -1, static_cast<ValidatorIndex>(p0)})));
             int others = 0;
             for (std::size_t i = 0; i < 4 && others < 2; ++i) {
                 if (i == me) continue;
                 ++others;
-                auto o = (*core)->onVote(signVote(kChain, vs.keys[i], Vote{VoteType::Prevote, 1, 0, x.id, static_cast<ValidatorIndex>(i)}));
+                auto o = (*core)->onVote(signVote(
+                    kChain, vs.keys[i], Vote{VoteType::Prevote, 1, 0, x.id, static_cast<ValidatorIndex>(i)}));
                 QVERIFY2(o, o.status().toString().c_str());
             }
             QCOMPARE((*core)->engine().lockedRound(), 0);
             QCOMPARE(*(*core)->engine().lockedValue(), x.id);
             QCOMPARE((*core)->engine().step(), Step::Precommit);
             WalOpenReport peek;
-            walRecordsBefore = fileBytes(QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1))).size();
+            walRecordsBefore =
+                fileBytes(QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1))).size();
             (void)peek;
         }  // "crash": the core is gone, only the WAL remains
 
         CoreOutput resumed;
         WalOpenReport report;
-        auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, &resumed, &report);
+        auto core =
+            ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, &resumed, &report);
         QVERIFY2(core, core.status().toString().c_str());
         QCOMPARE(report.droppedTailBytes, 0u);
         QCOMPARE((*core)->engine().round(), 0u);
@@ -468,7 +492,8 @@ private slots:
         QCOMPARE((*core)->engine().lockedRound(), 0);
         QCOMPARE(*(*core)->engine().lockedValue(), x.id);
         // The replay signed nothing new: the log did not grow.
-        QCOMPARE(fileBytes(QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1))).size(), walRecordsBefore);
+        QCOMPARE(fileBytes(QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1))).size(),
+                 walRecordsBefore);
         // It sends again what it holds; of its own, exactly what it had signed:
         // a prevote and a precommit for X.
         std::size_t own = 0;
@@ -484,7 +509,8 @@ private slots:
         QVERIFY((*core)->onTimeout({1, 0, Step::Precommit}));
         QCOMPARE((*core)->engine().round(), 1u);
         const Value y = blockValue(1, 88);
-        auto out = (*core)->onProposal(signProposal(kChain, vs.keys[p1], Proposal{1, 1, y, -1, static_cast<ValidatorIndex>(p1)}));
+        auto out = (*core)->onProposal(
+            signProposal(kChain, vs.keys[p1], Proposal{1, 1, y, -1, static_cast<ValidatorIndex>(p1)}));
         QVERIFY(out);
         QCOMPARE(out->votes.size(), 1u);
         QVERIFY(!out->votes[0].value.has_value());
@@ -506,11 +532,12 @@ private slots:
         {
             auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(me), hooksFor(9), 1, nullptr);
             QVERIFY(core);
-            auto out = (*core)->onProposal(signProposal(kChain, vs.keys[p0], Proposal{1, 0, x, -1, static_cast<ValidatorIndex>(p0)}));
+            auto out = (*core)->onProposal(
+                signProposal(kChain, vs.keys[p0], Proposal{1, 0, x, -1, static_cast<ValidatorIndex>(p0)}));
             QVERIFY(out);
             QCOMPARE(out->votes.size(), 1u);
             QCOMPARE(*out->votes[0].value, x.id);  // prevote for X
-        }  // crash
+        }                                          // crash
         EngineHooks nowInvalid = hooksFor(9);
         int asked = 0;
         nowInvalid.valid = [&asked](std::uint64_t, const Value&) {
@@ -536,7 +563,8 @@ private slots:
         const std::size_t p1 = schedule.proposer(1, 1);
         if (p1 != me) {
             const Value y = blockValue(1, 88);
-            auto out = (*core)->onProposal(signProposal(kChain, vs.keys[p1], Proposal{1, 1, y, -1, static_cast<ValidatorIndex>(p1)}));
+            auto out = (*core)->onProposal(
+                signProposal(kChain, vs.keys[p1], Proposal{1, 1, y, -1, static_cast<ValidatorIndex>(p1)}));
             QVERIFY(out);
             QCOMPARE(asked, 1);
         }
@@ -549,7 +577,9 @@ private slots:
             auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(0), hooksFor(1), 1, nullptr);
             QVERIFY(core);
             for (std::size_t i = 1; i < 4; ++i) {
-                QVERIFY((*core)->onVote(signVote(kChain, vs.keys[i], Vote{VoteType::Prevote, 1, 0, std::nullopt, static_cast<ValidatorIndex>(i)})));
+                QVERIFY((*core)->onVote(
+                    signVote(kChain, vs.keys[i],
+                             Vote{VoteType::Prevote, 1, 0, std::nullopt, static_cast<ValidatorIndex>(i)})));
             }
         }
         const QString path = QString::fromStdString(Wal::pathFor(dir.path().toStdString(), 1));
@@ -557,7 +587,8 @@ private slots:
         data.resize(data.size() - 5);  // the last record was being written
         writeFile(path, data);
         WalOpenReport report;
-        auto core = ConsensusCore::open(configFor(vs, dir.path()), vs.key(0), hooksFor(1), 1, nullptr, &report);
+        auto core =
+            ConsensusCore::open(configFor(vs, dir.path()), vs.key(0), hooksFor(1), 1, nullptr, &report);
         QVERIFY2(core, core.status().toString().c_str());
         QVERIFY(report.droppedTailBytes > 0);
     }

@@ -14,7 +14,8 @@ namespace {
 
 Value value(std::uint64_t h, std::uint32_t tag) {
     Value v;
-    Bytes seed{static_cast<std::uint8_t>(h), static_cast<std::uint8_t>(tag), static_cast<std::uint8_t>(tag >> 8)};
+    Bytes seed{static_cast<std::uint8_t>(h), static_cast<std::uint8_t>(tag),
+               static_cast<std::uint8_t>(tag >> 8)};
     v.id = crypto::sha256(seed);
     v.data = seed;
     return v;
@@ -39,7 +40,8 @@ class TestConsensusEngine : public QObject {
 private slots:
     void proposerScheduleIsWeightedByPower() {
         ProposerSchedule equal({1, 1, 1, 1});
-        for (std::uint64_t h = 1; h <= 8; ++h) QCOMPARE(equal.proposer(h, 0), static_cast<ValidatorIndex>((h - 1) % 4));
+        for (std::uint64_t h = 1; h <= 8; ++h)
+            QCOMPARE(equal.proposer(h, 0), static_cast<ValidatorIndex>((h - 1) % 4));
         QCOMPARE(equal.proposer(1, 1), ValidatorIndex(1));  // rounds rotate too
 
         ProposerSchedule weighted({1, 2, 3});
@@ -83,8 +85,10 @@ private slots:
                 for (const auto& d : pending[from].decisions) decided[from] = d.value.id;
                 for (ValidatorIndex to = 0; to < nodes.size(); ++to) {
                     if (to == from) continue;
-                    for (const auto& p : pending[from].proposals) next[to].append(nodes[to].onProposal(p)), any = true;
-                    for (const auto& v : pending[from].votes) next[to].append(nodes[to].onVote(v)), any = true;
+                    for (const auto& p : pending[from].proposals)
+                        next[to].append(nodes[to].onProposal(p)), any = true;
+                    for (const auto& v : pending[from].votes)
+                        next[to].append(nodes[to].onVote(v)), any = true;
                 }
             }
             pending = std::move(next);
@@ -138,7 +142,8 @@ private slots:
         Engine e = makeEngine({1, 1, 1, 1}, 3);
         e.start(1);
         const Value v = value(1, 9);
-        Decision weak{1, 0, v, {vote(VoteType::Precommit, 1, 0, v.id, 0), vote(VoteType::Precommit, 1, 0, v.id, 1)}};
+        Decision weak{
+            1, 0, v, {vote(VoteType::Precommit, 1, 0, v.id, 0), vote(VoteType::Precommit, 1, 0, v.id, 1)}};
         QVERIFY(e.onDecision(weak).decisions.empty());
         Decision dup = weak;
         dup.precommits.push_back(dup.precommits[0]);  // the same signer twice does not count
@@ -172,7 +177,9 @@ private slots:
         QCOMPARE(e.height(), 1u);
         // Height 1 decided by sync; height 2 then decides from the kept messages.
         const Value one = value(1, 1);
-        e.onDecision({1, 0, one,
+        e.onDecision({1,
+                      0,
+                      one,
                       {vote(VoteType::Precommit, 1, 0, one.id, 1), vote(VoteType::Precommit, 1, 0, one.id, 2),
                        vote(VoteType::Precommit, 1, 0, one.id, 3)}});
         Effects fx = e.start(2);

@@ -35,7 +35,8 @@ private:
             cfg.trace = trace;
             const SimResult r = run(cfg);
             const std::string where = "seed " + std::to_string(s) + " (n=" + std::to_string(n) + ", " +
-                                      scenarioName(cfg.scenario) + ", " + std::to_string(cfg.byzantine.size()) +
+                                      scenarioName(cfg.scenario) + ", " +
+                                      std::to_string(cfg.byzantine.size()) +
                                       " byzantine); replay with FIDES_SIM_SEED=" + std::to_string(s) + ": ";
             QVERIFY2(r.safe, (where + r.violation).c_str());
             QVERIFY2(r.live, (where + r.violation + r.finalState).c_str());
@@ -44,9 +45,11 @@ private:
             evidence += r.evidenceSeen;
             maxRound = std::max(maxRound, r.maxRound);
         }
-        qInfo("n=%d: %llu seeds safe and live, %llu events, %zu equivocations detected, highest deciding round %llu",
-              n, static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(events), evidence,
-              static_cast<unsigned long long>(maxRound));
+        qInfo(
+            "n=%d: %llu seeds safe and live, %llu events, %zu equivocations detected, highest deciding round "
+            "%llu",
+            n, static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(events), evidence,
+            static_cast<unsigned long long>(maxRound));
         if (one == nullptr && seeds >= 100) {
             // The faults really happened: byzantine runs produced evidence.
             QVERIFY(evidence > 0);
@@ -81,7 +84,8 @@ private slots:
             cfg.maxTimeMs = 60'000;
             if (!run(cfg).safe) ++violations;
         }
-        QVERIFY2(violations > 0, "two byzantine validators out of four never broke agreement: the checker sees nothing");
+        QVERIFY2(violations > 0,
+                 "two byzantine validators out of four never broke agreement: the checker sees nothing");
     }
 };
 

@@ -31,7 +31,9 @@ constexpr std::uint32_t kSeed = 20261121;
 
 // One random change of `b`.
 void mutateOnce(Bytes& b, std::mt19937& rng) {
-    const auto pick = [&](std::size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+    const auto pick = [&](std::size_t n) {
+        return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    };
     switch (pick(7)) {
     case 0:  // flip a bit
         if (!b.empty()) b[pick(b.size())] ^= static_cast<std::uint8_t>(1u << pick(8));
@@ -39,32 +41,37 @@ void mutateOnce(Bytes& b, std::mt19937& rng) {
     case 1:  // overwrite a byte, often with an extreme value (lengths, tags)
         if (!b.empty()) {
             static constexpr std::uint8_t kValues[] = {0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff};
-            b[pick(b.size())] = pick(2) == 0 ? kValues[pick(std::size(kValues))] : static_cast<std::uint8_t>(pick(256));
+            b[pick(b.size())] =
+                pick(2) == 0 ? kValues[pick(std::size(kValues))] : static_cast<std::uint8_t>(pick(256));
         }
         break;
     case 2:  // truncate
         b.resize(pick(b.size() + 1));
         break;
     case 3:  // insert a byte
-        b.insert(b.begin() + static_cast<std::ptrdiff_t>(pick(b.size() + 1)), static_cast<std::uint8_t>(pick(256)));
+        b.insert(b.begin() + static_cast<std::ptrdiff_t>(pick(b.size() + 1)),
+                 static_cast<std::uint8_t>(pick(256)));
         break;
     case 4:  // delete a range
         if (!b.empty()) {
             const std::size_t at = pick(b.size());
             const std::size_t n = 1 + pick(std::min<std::size_t>(16, b.size() - at));
-            b.erase(b.begin() + static_cast<std::ptrdiff_t>(at), b.begin() + static_cast<std::ptrdiff_t>(at + n));
+            b.erase(b.begin() + static_cast<std::ptrdiff_t>(at),
+                    b.begin() + static_cast<std::ptrdiff_t>(at + n));
         }
         break;
     case 5:  // repeat a range
         if (!b.empty()) {
             const std::size_t at = pick(b.size());
             const std::size_t n = 1 + pick(std::min<std::size_t>(40, b.size() - at));
-            const Bytes range(b.begin() + static_cast<std::ptrdiff_t>(at), b.begin() + static_cast<std::ptrdiff_t>(at + n));
+            const Bytes range(b.begin() + static_cast<std::ptrdiff_t>(at),
+                              b.begin() + static_cast<std::ptrdiff_t>(at + n));
             b.insert(b.begin() + static_cast<std::ptrdiff_t>(pick(b.size() + 1)), range.begin(), range.end());
         }
         break;
     default:  // append bytes
-        for (std::size_t i = 0, n = 1 + pick(8); i < n; ++i) b.push_back(static_cast<std::uint8_t>(pick(256)));
+        for (std::size_t i = 0, n = 1 + pick(8); i < n; ++i)
+            b.push_back(static_cast<std::uint8_t>(pick(256)));
         break;
     }
 }
@@ -79,7 +86,8 @@ int mutateAndCheck(const char* type, const std::vector<Bytes>& seeds,
         // The seeds themselves decode and re-encode exactly.
         const auto again = reencode(seed);
         if (!again || *again != seed) {
-            QTest::qFail(qPrintable(QString("%1: a valid encoding does not round-trip").arg(type)), __FILE__, __LINE__);
+            QTest::qFail(qPrintable(QString("%1: a valid encoding does not round-trip").arg(type)), __FILE__,
+                         __LINE__);
             return -1;
         }
         for (int round = 0; round < kRounds; ++round) {
@@ -115,7 +123,8 @@ const std::string kChain = "decoder-chain";
 
 crypto::Hash256 someHash(int i) { return crypto::sha256(asBytes("decoder seed " + std::to_string(i))); }
 
-consensus::SignedVote someVote(const crypto::SecretKey& key, consensus::VoteType type, std::optional<crypto::Hash256> value) {
+consensus::SignedVote someVote(const crypto::SecretKey& key, consensus::VoteType type,
+                               std::optional<crypto::Hash256> value) {
     consensus::Vote v;
     v.type = type;
     v.height = 77;
@@ -139,7 +148,8 @@ private:
 
 private slots:
     void transactions() {
-        const std::vector<Bytes> seeds{someTransaction("").encode(), someTransaction("a label of some length").encode()};
+        const std::vector<Bytes> seeds{someTransaction("").encode(),
+                                       someTransaction("a label of some length").encode()};
         const int n = mutateAndCheck("Transaction", seeds, via<Transaction>());
         QVERIFY(n >= 0);
         qInfo("Transaction: %d of %d mutations decoded, all canonical", n, 2 * kRounds);
@@ -205,7 +215,8 @@ private slots:
     }
 
     void governanceAndValidatorSets() {
-        auto set = ValidatorSet::create({{m_a.publicKey(), 10, "state IT centre"}, {m_b.publicKey(), 7, "DPA"}});
+        auto set =
+            ValidatorSet::create({{m_a.publicKey(), 10, "state IT centre"}, {m_b.publicKey(), 7, "DPA"}});
         QVERIFY(set);
         QVERIFY(mutateAndCheck("ValidatorSet", {set->encodeFull()}, [](ByteView b) -> std::optional<Bytes> {
                     auto r = ValidatorSet::decodeFull(b);
@@ -229,7 +240,8 @@ private slots:
         g.proposal.changes = {add, rotate};
         g.approve(kChain, m_a);
         g.approve(kChain, m_b);
-        QVERIFY(mutateAndCheck("GovernanceProposal", {g.proposal.encode()}, via<consensus::GovernanceProposal>()) >= 0);
+        QVERIFY(mutateAndCheck("GovernanceProposal", {g.proposal.encode()},
+                               via<consensus::GovernanceProposal>()) >= 0);
         QVERIFY(mutateAndCheck("GovernancePayload", {g.encode()}, via<consensus::GovernancePayload>()) >= 0);
     }
 
@@ -238,7 +250,8 @@ private slots:
         a.id = "election-authority.lu-2027";
         a.role = "election-authority";
         a.members = {{m_a.publicKey(), "returning officer"}, {m_b.publicKey(), "deputy"}};
-        std::sort(a.members.begin(), a.members.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+        std::sort(a.members.begin(), a.members.end(),
+                  [](const auto& x, const auto& y) { return x.key < y.key; });
         a.threshold = 2;
         a.sinceHeight = 42;
         QVERIFY(mutateAndCheck("Authority", {a.encode()}, via<Authority>()) >= 0);
@@ -257,13 +270,14 @@ private slots:
         revoke.approve(kChain, m_b);
         QVERIFY(mutateAndCheck("AuthorityProposal", {admit.proposal.encode(), revoke.proposal.encode()},
                                via<consensus::AuthorityProposal>()) >= 0);
-        QVERIFY(mutateAndCheck("AuthorityPayload", {admit.encode(), revoke.encode()}, via<consensus::AuthorityPayload>()) >=
-                0);
+        QVERIFY(mutateAndCheck("AuthorityPayload", {admit.encode(), revoke.encode()},
+                               via<consensus::AuthorityPayload>()) >= 0);
     }
 
     void notaryPayloads() {
         notary::NotarizePayload p{someHash(12), "contract 2026-17"};
-        QVERIFY(mutateAndCheck("NotarizePayload", {p.encode(), notary::NotarizePayload{someHash(13), ""}.encode()},
+        QVERIFY(mutateAndCheck("NotarizePayload",
+                               {p.encode(), notary::NotarizePayload{someHash(13), ""}.encode()},
                                via<notary::NotarizePayload>()) >= 0);
         notary::Registration r{12, 3, someHash(14), m_a.publicKey(), 1'700'000'000'000, "label"};
         QVERIFY(mutateAndCheck("Registration", {r.encode()}, via<notary::Registration>()) >= 0);

@@ -72,7 +72,8 @@ private slots:
         QCOMPARE(back->proposal.digest(kChain), p.digest(kChain));
         QVERIFY(p.digest(kChain) != p.digest("other-chain"));
         // Truncations and trailing bytes are refused.
-        for (std::size_t n = 0; n < enc.size(); ++n) QVERIFY(!GovernancePayload::decode(ByteView(enc.data(), n)));
+        for (std::size_t n = 0; n < enc.size(); ++n)
+            QVERIFY(!GovernancePayload::decode(ByteView(enc.data(), n)));
         Bytes longer = enc;
         longer.push_back(0);
         QVERIFY(!GovernancePayload::decode(longer));
@@ -102,10 +103,14 @@ private slots:
         QVERIFY(rotated && rotated->find(member) == nullptr && rotated->find(newcomer)->power == 10);
         QCOMPARE(rotated->find(newcomer)->name, net.set.validators()[0].name);
         // What does not fit is refused with a reason.
-        QCOMPARE(applyChanges(net.set, {{ChangeOp::Add, member, 1, "", {}}}).status().code(), Code::InvalidArgument);
-        QCOMPARE(applyChanges(net.set, {{ChangeOp::Remove, newcomer, 0, "", {}}}).status().code(), Code::InvalidArgument);
-        QCOMPARE(applyChanges(net.set, {{ChangeOp::SetPower, member, 0, "", {}}}).status().code(), Code::InvalidArgument);
-        QCOMPARE(applyChanges(net.set, {{ChangeOp::Add, newcomer, 0, "", {}}}).status().code(), Code::InvalidArgument);
+        QCOMPARE(applyChanges(net.set, {{ChangeOp::Add, member, 1, "", {}}}).status().code(),
+                 Code::InvalidArgument);
+        QCOMPARE(applyChanges(net.set, {{ChangeOp::Remove, newcomer, 0, "", {}}}).status().code(),
+                 Code::InvalidArgument);
+        QCOMPARE(applyChanges(net.set, {{ChangeOp::SetPower, member, 0, "", {}}}).status().code(),
+                 Code::InvalidArgument);
+        QCOMPARE(applyChanges(net.set, {{ChangeOp::Add, newcomer, 0, "", {}}}).status().code(),
+                 Code::InvalidArgument);
         std::vector<ValidatorChange> all;
         for (const auto& v : net.set.validators()) all.push_back({ChangeOp::Remove, v.publicKey, 0, "", {}});
         QCOMPARE(applyChanges(net.set, all).status().code(), Code::InvalidArgument);
@@ -169,8 +174,9 @@ private slots:
         second.proposal.nonce = 2;
         second.approvals.clear();
         for (std::size_t i = 0; i < 3; ++i) second.approve(kChain, net.keyOf(i));
-        QCOMPARE(app.deliverTx(makeGovernanceTx(kChain, submitter, second, expiry()), {10, 1, 1, {}}, view).code(),
-                 Code::FailedPrecondition);
+        QCOMPARE(
+            app.deliverTx(makeGovernanceTx(kChain, submitter, second, expiry()), {10, 1, 1, {}}, view).code(),
+            Code::FailedPrecondition);
 
         // Committed: while it is pending (heights 11), nothing else; once it
         // took effect, a proposal must name the new set; the applied one is
@@ -183,8 +189,10 @@ private slots:
         app.setCommittedHeight(11);
         QCOMPARE(app.checkTx(makeGovernanceTx(kChain, submitter, second, expiry()), committed).code(),
                  Code::FailedPrecondition);  // base set is no longer the set in force
-        QCOMPARE(app.checkTx(makeGovernanceTx(kChain, crypto::SecretKey::generate(), pay, expiry()), committed).code(),
-                 Code::FailedPrecondition);
+        QCOMPARE(
+            app.checkTx(makeGovernanceTx(kChain, crypto::SecretKey::generate(), pay, expiry()), committed)
+                .code(),
+            Code::FailedPrecondition);
         QCOMPARE(schedule->at(11)->hash(), net.set.hash());
         QCOMPARE(schedule->at(12)->hash(), scheduled->hash());
         QVERIFY(schedule->everMember(newcomer.publicKey()));
@@ -210,7 +218,8 @@ private slots:
         noop.proposal.changes = {{ChangeOp::SetPower, newcomer.publicKey(), 10, "", {}}};
         noop.approve(kChain, newcomer);
         for (std::size_t i = 0; i < 4; ++i) noop.approve(kChain, net.keyOf(i));
-        QCOMPARE(app.checkTx(makeGovernanceTx(kChain, submitter, noop, expiry()), committed).code(), Code::InvalidArgument);
+        QCOMPARE(app.checkTx(makeGovernanceTx(kChain, submitter, noop, expiry()), committed).code(),
+                 Code::InvalidArgument);
     }
 
     void fullSetEncodingIsStrict() {
@@ -220,12 +229,14 @@ private slots:
         QVERIFY(back);
         QCOMPARE(back->hash(), net.set.hash());
         QCOMPARE(back->validators()[1].name, net.set.validators()[1].name);
-        for (std::size_t n = 0; n < enc.size(); ++n) QVERIFY(!ValidatorSet::decodeFull(ByteView(enc.data(), n)));
+        for (std::size_t n = 0; n < enc.size(); ++n)
+            QVERIFY(!ValidatorSet::decodeFull(ByteView(enc.data(), n)));
         // Members out of key order: a second encoding of the same set.
         Bytes swapped = enc;
         const std::size_t first = 1 + 4;
         const std::size_t memberSize = 32 + 8 + 4 + 2;  // key, power, name "vN"
-        std::swap_ranges(swapped.begin() + first, swapped.begin() + first + memberSize, swapped.begin() + first + memberSize);
+        std::swap_ranges(swapped.begin() + first, swapped.begin() + first + memberSize,
+                         swapped.begin() + first + memberSize);
         QVERIFY(!ValidatorSet::decodeFull(swapped));
     }
 };

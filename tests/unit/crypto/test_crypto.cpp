@@ -260,8 +260,7 @@ void TestCrypto::bip340Vectors() {
     QVERIFY(signedRows >= 4);
     QVERIFY(validRows >= 5);
     QVERIFY(invalidRows >= 10);
-    qInfo("BIP-340: %d rows (%d signed, %d valid, %d invalid)", rows, signedRows, validRows,
-          invalidRows);
+    qInfo("BIP-340: %d rows (%d signed, %d valid, %d invalid)", rows, signedRows, validRows, invalidRows);
 }
 
 void TestCrypto::signVerifyRoundTrip() {
@@ -294,8 +293,8 @@ void TestCrypto::signVerifyRoundTrip() {
 }
 
 void TestCrypto::tamperedMessageOrSignatureFails() {
-    const SecretKey sk = *SecretKey::fromHex(
-        "B7E151628AED2A6ABF7158809CF4F3C762E7160F38B4DA56A784D9045190CFEF");
+    const SecretKey sk =
+        *SecretKey::fromHex("B7E151628AED2A6ABF7158809CF4F3C762E7160F38B4DA56A784D9045190CFEF");
     const PublicKey pk = sk.publicKey();
     const Hash256 msg = sha256(asBytes("pay 100 to alice"));
     const Signature sig = sign(sk, msg);
@@ -395,7 +394,7 @@ void TestCrypto::hexRoundTrips() {
     QCOMPARE(s->hex(), sh);
     QCOMPARE(*Signature::fromBytes(s->bytes()), *s);
 
-    QVERIFY(!Hash256::fromHex(hh.substr(1)));        // odd length
+    QVERIFY(!Hash256::fromHex(hh.substr(1)));         // odd length
     QVERIFY(!Hash256::fromHex("zz" + hh.substr(2)));  // not hex
     QVERIFY(!Signature::fromHex(sh + "0"));
     QVERIFY(!Signature::fromHex(sh.substr(0, 126) + "xy"));

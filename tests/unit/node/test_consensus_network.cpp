@@ -69,7 +69,8 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_down[from]) return;
         for (std::size_t j = 0; j < m_members.size(); ++j) {
-            if (j != from && !m_down[j] && !m_deaf[j] && m_members[j].driver != nullptr) m_members[j].driver->deliver(m);
+            if (j != from && !m_down[j] && !m_deaf[j] && m_members[j].driver != nullptr)
+                m_members[j].driver->deliver(m);
         }
     }
     std::optional<Block> fetch(std::size_t from, std::uint64_t height, bool probe = false) {
@@ -81,7 +82,8 @@ public:
             if (m_members[j].node->height() < height) continue;
             auto b = m_members[j].node->block(height);
             if (!b) continue;
-            if (tamper == Tamper::StateRoot) b->header.stateRoot = crypto::sha256(asBytes(std::string("forged")));
+            if (tamper == Tamper::StateRoot)
+                b->header.stateRoot = crypto::sha256(asBytes(std::string("forged")));
             if (tamper == Tamper::Commit) b->commit.signatures.resize(1);
             return *b;
         }
@@ -134,11 +136,15 @@ private:
 void LocalTransport::broadcast(const consensus::SignedProposal& p) { m_net.send(m_index, p); }
 void LocalTransport::broadcast(const consensus::SignedVote& v) { m_net.send(m_index, v); }
 std::optional<Block> LocalTransport::fetchBlock(std::uint64_t height) { return m_net.fetch(m_index, height); }
-std::optional<Block> LocalTransport::probeBlock(std::uint64_t height) { return m_net.fetch(m_index, height, true); }
+std::optional<Block> LocalTransport::probeBlock(std::uint64_t height) {
+    return m_net.fetch(m_index, height, true);
+}
 std::vector<Bytes> LocalTransport::fetchTransactions(const std::vector<crypto::Hash256>& hashes) {
     return m_net.fetchTxs(m_index, hashes);
 }
-void LocalTransport::misbehaved(const crypto::PublicKey& peer, const Status&) { m_net.reportMisbehaviour(m_index, peer); }
+void LocalTransport::misbehaved(const crypto::PublicKey& peer, const Status&) {
+    m_net.reportMisbehaviour(m_index, peer);
+}
 
 crypto::SecretKey copyKey(const crypto::SecretKey& k) {
     return *crypto::SecretKey::fromBytes(Bytes(k.secretBytes().begin(), k.secretBytes().end()));
@@ -159,7 +165,8 @@ public:
     explicit Cluster(std::size_t n, std::size_t inGenesis = 0) : net(n), validators(n) {
         if (inGenesis == 0) inGenesis = n;
         std::vector<fides::Validator> set;
-        for (std::size_t i = 0; i < inGenesis; ++i) set.push_back({validators[i].key.publicKey(), 10, "v" + std::to_string(i)});
+        for (std::size_t i = 0; i < inGenesis; ++i)
+            set.push_back({validators[i].key.publicKey(), 10, "v" + std::to_string(i)});
         genesis.chainId = "consensus-net";
         genesis.genesisTimeMs = 1;
         genesis.validators = ValidatorSet::create(set).value();
@@ -179,7 +186,8 @@ public:
         std::vector<std::unique_ptr<app::Application>> apps;
         apps.push_back(std::make_unique<notary::NotaryApp>());
         if (i < kvLogs.size()) apps.push_back(std::make_unique<testing::KvApp>(kvLogs[i]));
-        FIDES_ASSIGN_OR_RETURN(v.node, Node::open(genesis, copyKey(v.key), storage::StoreKey(32, 3), cfg, std::move(apps)));
+        FIDES_ASSIGN_OR_RETURN(
+            v.node, Node::open(genesis, copyKey(v.key), storage::StoreKey(32, 3), cfg, std::move(apps)));
         v.node->start();
         v.transport = std::make_unique<LocalTransport>(net, i);
         DriverConfig dc;
@@ -244,9 +252,9 @@ private slots:
 
         // A transaction given to one validator is committed when it proposes.
         const auto user = crypto::SecretKey::generate();
-        Transaction tx = notary::makeNotarizeTx(c.genesis.chainId, user, crypto::sha256(asBytes(std::string("minutes"))),
-                                                "minutes", crypto::randomU64(),
-                                                static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+        Transaction tx = notary::makeNotarizeTx(
+            c.genesis.chainId, user, crypto::sha256(asBytes(std::string("minutes"))), "minutes",
+            crypto::randomU64(), static_cast<std::uint64_t>(std::time(nullptr)) + 600);
         auto hash = c.validators[2].node->submit(tx.encode());
         QVERIFY2(hash, hash.status().toString().c_str());
         auto loc = c.validators[2].node->waitForCommit(*hash, std::chrono::steady_clock::now() + 30s);
@@ -260,7 +268,9 @@ private slots:
             auto ref = c.validators[0].node->block(h);
             QVERIFY(ref);
             std::uint64_t power = 0;
-            QVERIFY2(c.genesis.validators.verifyCommit(c.genesis.chainId, h, ref->header.hash(), ref->commit, &power).isOk(),
+            QVERIFY2(c.genesis.validators
+                         .verifyCommit(c.genesis.chainId, h, ref->header.hash(), ref->commit, &power)
+                         .isOk(),
                      qPrintable(QString("commit of block %1").arg(h)));
             QVERIFY(power >= 30);
             proposers.insert(ref->header.proposer.hex());
@@ -274,8 +284,11 @@ private slots:
         // Proposals name transactions by hash; the others took this one from
         // validator 2's mempool (this test network does not gossip).
         QVERIFY(c.net.txFetches.load() > 0);
-        qInfo("4 validators agree on %llu blocks, %zu distinct proposers; the notarisation committed at height %llu",
-              static_cast<unsigned long long>(top), proposers.size(), static_cast<unsigned long long>(loc->height));
+        qInfo(
+            "4 validators agree on %llu blocks, %zu distinct proposers; the notarisation committed at height "
+            "%llu",
+            static_cast<unsigned long long>(top), proposers.size(),
+            static_cast<unsigned long long>(loc->height));
         for (std::size_t i = 0; i < 4; ++i) {
             QVERIFY(c.validators[i].driver->health().isOk());
             QCOMPARE(c.validators[i].driver->equivocationsSeen(), 0u);
@@ -315,9 +328,9 @@ private slots:
         // chain goes on with the other proposers' blocks.
         c.net.tamper = LocalNetwork::Tamper::Transactions;
         const auto user = crypto::SecretKey::generate();
-        Transaction tx = notary::makeNotarizeTx(c.genesis.chainId, user, crypto::sha256(asBytes(std::string("agenda"))),
-                                                "agenda", crypto::randomU64(),
-                                                static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+        Transaction tx = notary::makeNotarizeTx(
+            c.genesis.chainId, user, crypto::sha256(asBytes(std::string("agenda"))), "agenda",
+            crypto::randomU64(), static_cast<std::uint64_t>(std::time(nullptr)) + 600);
         auto hash = c.validators[2].node->submit(tx.encode());
         QVERIFY(hash);
         const std::uint64_t from = c.minHeight();
@@ -417,7 +430,7 @@ private slots:
         forged.validator = c.validators[1].key.publicKey();  // validator 1's name, another key's signature
         driver.deliver(forged);
         driver.deliver(claim(c.validators[1].key));  // one validator of four: 1/4 of the power
-        QTest::qWait(1500);                           // more than seven gossip intervals
+        QTest::qWait(1500);                          // more than seven gossip intervals
         QCOMPARE(c.validators[0].node->height(), stored);
         QCOMPARE(c.net.blockFetches[0].load(), before);
         driver.deliver(claim(c.validators[2].key));  // 2/4 > 1/3: an honest validator is ahead
@@ -457,7 +470,7 @@ private slots:
         forgedClaim.validator = link1;
         driver.deliver(forgedClaim, link1);  // far ahead: proves nothing
         auto forged = vote(crypto::SecretKey::generate(), current);
-        forged.validator = link1;            // validator 1's name, another key's signature
+        forged.validator = link1;  // validator 1's name, another key's signature
         driver.deliver(forged, link2);
         driver.deliver(vote(crypto::SecretKey::generate(), current), link3);  // not a validator
         driver.deliver(forged);                                               // from no link
@@ -503,8 +516,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(delivered.load(), ConsensusDriver::kMaxQueuedPerLink, 5000);
         QTest::qWait(300);
         QCOMPARE(delivered.load(), ConsensusDriver::kMaxQueuedPerLink);  // the next one waits
-        driver.deliver(signedVote, c.validators[2].key.publicKey());      // another link: room
-        driver.deliver(signedVote);                                        // no link: no bound
+        driver.deliver(signedVote, c.validators[2].key.publicKey());     // another link: room
+        driver.deliver(signedVote);                                      // no link: no bound
         driver.stop();
         flood.join();  // released: the rest return at once
         QCOMPARE(delivered.load(), ConsensusDriver::kMaxQueuedPerLink + 10);
@@ -527,9 +540,9 @@ private slots:
         std::jthread load([&](std::stop_token stop) {
             const auto user = crypto::SecretKey::generate();
             while (!stop.stop_requested()) {
-                Transaction tx = notary::makeNotarizeTx(c.genesis.chainId, user, crypto::Hash256(crypto::randomArray<32>()),
-                                                        "load", crypto::randomU64(),
-                                                        static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+                Transaction tx = notary::makeNotarizeTx(
+                    c.genesis.chainId, user, crypto::Hash256(crypto::randomArray<32>()), "load",
+                    crypto::randomU64(), static_cast<std::uint64_t>(std::time(nullptr)) + 600);
                 if (c.validators[submitted % 3].node->submit(tx.encode())) ++submitted;
                 std::this_thread::sleep_for(5ms);
             }
@@ -539,14 +552,17 @@ private slots:
         gov.proposal.baseSetHash = c.genesis.validators.hash();
         gov.proposal.nonce = 7;
         gov.proposal.description = "replace v3 by v4";
-        gov.proposal.changes.push_back({consensus::ChangeOp::Add, c.validators[4].key.publicKey(), 10, "v4", {}});
-        gov.proposal.changes.push_back({consensus::ChangeOp::Remove, c.validators[3].key.publicKey(), 0, "", {}});
+        gov.proposal.changes.push_back(
+            {consensus::ChangeOp::Add, c.validators[4].key.publicKey(), 10, "v4", {}});
+        gov.proposal.changes.push_back(
+            {consensus::ChangeOp::Remove, c.validators[3].key.publicKey(), 0, "", {}});
         const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + 600;
         const auto submitter = crypto::SecretKey::generate();
         // Two approvals of four (20 of 40) are not enough.
         gov.approve(c.genesis.chainId, c.validators[0].key);
         gov.approve(c.genesis.chainId, c.validators[1].key);
-        auto refused = c.validators[0].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
+        auto refused = c.validators[0].node->submit(
+            consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
         QVERIFY(!refused);
         QCOMPARE(refused.status().code(), Code::PermissionDenied);
         gov.approve(c.genesis.chainId, c.validators[2].key);
@@ -563,7 +579,8 @@ private slots:
         // validator that has applied the change (one that has not yet would
         // admit it to its mempool; execution drops it there).
         QTRY_VERIFY_WITH_TIMEOUT(c.validators[2].node->height() >= loc->height, 30000);
-        auto replay = c.validators[2].node->submit(consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
+        auto replay = c.validators[2].node->submit(
+            consensus::makeGovernanceTx(c.genesis.chainId, submitter, gov, expiry).encode());
         QVERIFY(!replay);
         QCOMPARE(replay.status().code(), Code::AlreadyExists);
 
@@ -588,7 +605,8 @@ private slots:
             QVERIFY(ref);
             const ValidatorSet& expected = h < activation ? c.genesis.validators : next;
             QCOMPARE(ref->header.validatorSetHash, expected.hash());
-            QCOMPARE(ref->header.nextValidatorSetHash, (h + 1 < activation ? c.genesis.validators : next).hash());
+            QCOMPARE(ref->header.nextValidatorSetHash,
+                     (h + 1 < activation ? c.genesis.validators : next).hash());
             QVERIFY2(expected.verifyCommit(c.genesis.chainId, h, ref->header.hash(), ref->commit).isOk(),
                      qPrintable(QString("commit of block %1").arg(h)));
             for (const auto& sig : ref->commit.signatures) {
@@ -610,9 +628,10 @@ private slots:
         QVERIFY(c.validators[4].node->status().isValidator);
         const std::uint64_t after = c.minHeight() + 3;
         QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= after, 30000);
-        qInfo("set changed at height %llu (committed at %llu) under load of %d transactions; %llu blocks agree",
-              static_cast<unsigned long long>(activation), static_cast<unsigned long long>(loc->height),
-              submitted.load(), static_cast<unsigned long long>(top));
+        qInfo(
+            "set changed at height %llu (committed at %llu) under load of %d transactions; %llu blocks agree",
+            static_cast<unsigned long long>(activation), static_cast<unsigned long long>(loc->height),
+            submitted.load(), static_cast<unsigned long long>(top));
     }
 
     void restartedValidatorRejoinsWithoutConflict() {
@@ -630,7 +649,8 @@ private slots:
             QCOMPARE(c.validators[i].driver->equivocationsSeen(), 0u);
         }
         for (std::uint64_t h = 1; h <= target; ++h) {
-            QCOMPARE(c.validators[1].node->block(h)->header.hash(), c.validators[0].node->block(h)->header.hash());
+            QCOMPARE(c.validators[1].node->block(h)->header.hash(),
+                     c.validators[0].node->block(h)->header.hash());
         }
     }
 };

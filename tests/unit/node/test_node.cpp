@@ -1,8 +1,8 @@
 // Unit tests for the node pipeline in one process, over a real SQLCipher
 // store: admission checks and their codes, block production, proofs that
 // verify client-side, restart with the state rebuilt.
-#include "crypto/random.h"
 #include "consensus/governance.h"
+#include "crypto/random.h"
 #include "kv_app.h"
 #include "node/node.h"
 #include "notary/notary_app.h"
@@ -41,7 +41,8 @@ struct Fixture {
         std::vector<std::unique_ptr<app::Application>> apps;
         apps.push_back(std::make_unique<notary::NotaryApp>());
         if (kvLog) apps.push_back(std::make_unique<testing::KvApp>(kvLog));
-        auto key = crypto::SecretKey::fromBytes(Bytes(validator.secretBytes().begin(), validator.secretBytes().end()));
+        auto key = crypto::SecretKey::fromBytes(
+            Bytes(validator.secretBytes().begin(), validator.secretBytes().end()));
         return node::Node::open(genesis, std::move(*key), storeKey, cfg, std::move(apps));
     }
 
@@ -52,8 +53,8 @@ struct Fixture {
     }
 
     Transaction kv(testing::KvOp op, const std::string& key, const std::string& value = {}) {
-        return makeSignedTransaction(genesis.chainId, testing::kKvTxType, testing::kvPayload(op, key, value), user,
-                                     static_cast<std::uint64_t>(std::time(nullptr)) + 600);
+        return makeSignedTransaction(genesis.chainId, testing::kKvTxType, testing::kvPayload(op, key, value),
+                                     user, static_cast<std::uint64_t>(std::time(nullptr)) + 600);
     }
 };
 
@@ -70,7 +71,8 @@ Status commitOne(node::Node& n, const Transaction& tx) {
 bool proves(node::Node& n, const std::string& key, const std::optional<std::string>& value) {
     auto a = n.query(asBytes(key));
     if (!a) return false;
-    const std::optional<Bytes> v = value ? std::optional<Bytes>(Bytes(value->begin(), value->end())) : std::nullopt;
+    const std::optional<Bytes> v =
+        value ? std::optional<Bytes>(Bytes(value->begin(), value->end())) : std::nullopt;
     if (a->value != v) return false;
     return state::verifyStateProof(a->signedHeader.header.stateRoot, asBytes(key), v, a->proof);
 }
@@ -111,21 +113,23 @@ private slots:
             std::vector<std::unique_ptr<app::Application>> apps;
             apps.push_back(std::make_unique<notary::NotaryApp>());
             apps.push_back(std::move(extra));
-            auto key =
-                crypto::SecretKey::fromBytes(Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
+            auto key = crypto::SecretKey::fromBytes(
+                Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
             return node::Node::open(f.genesis, std::move(*key), f.storeKey, f.cfg, std::move(apps)).status();
         };
         const auto log = std::make_shared<testing::KvApp::Log>();
-        Status st = openWith(std::make_unique<testing::KvApp>(log, "kv", "kv/", std::vector<std::uint16_t>{1}));
+        Status st =
+            openWith(std::make_unique<testing::KvApp>(log, "kv", "kv/", std::vector<std::uint16_t>{1}));
         QCOMPARE(st.code(), Code::InvalidArgument);
-        QVERIFY2(st.message().find("transaction type 1 is declared by both 'notary' and 'kv'") != std::string::npos,
+        QVERIFY2(st.message().find("transaction type 1 is declared by both 'notary' and 'kv'") !=
+                     std::string::npos,
                  st.message().c_str());
         st = openWith(std::make_unique<testing::KvApp>(log, "kv", "fides/validator-set/"));
         QCOMPARE(st.code(), Code::InvalidArgument);
         QVERIFY2(st.message().find("overlap") != std::string::npos, st.message().c_str());
         // The built-in governance's transaction type cannot be taken either.
-        st = openWith(std::make_unique<testing::KvApp>(log, "kv", "kv/",
-                                                       std::vector<std::uint16_t>{consensus::kValidatorUpdateTxType}));
+        st = openWith(std::make_unique<testing::KvApp>(
+            log, "kv", "kv/", std::vector<std::uint16_t>{consensus::kValidatorUpdateTxType}));
         QCOMPARE(st.code(), Code::InvalidArgument);
     }
 
@@ -140,10 +144,12 @@ private slots:
         (*n)->start();
         const Bytes setKey = ValidatorSchedule::stateKey(5);
         const Bytes forged = f.genesis.validators.encodeFull();
-        const Status st = commitOne(**n, f.kv(testing::KvOp::RawPut, std::string(setKey.begin(), setKey.end()),
-                                              std::string(forged.begin(), forged.end())));
+        const Status st =
+            commitOne(**n, f.kv(testing::KvOp::RawPut, std::string(setKey.begin(), setKey.end()),
+                                std::string(forged.begin(), forged.end())));
         QCOMPARE(st.code(), Code::Internal);
-        QVERIFY2(st.message().find("'kv' may write only keys under 'kv/'") != std::string::npos, st.message().c_str());
+        QVERIFY2(st.message().find("'kv' may write only keys under 'kv/'") != std::string::npos,
+                 st.message().c_str());
         QCOMPARE((*n)->validatorSchedule().lastChangeHeight(), 1u);
         QVERIFY(proves(**n, std::string(setKey.begin(), setKey.end()), std::nullopt));
         // Its hooks ran in every block, after the node opened.
@@ -184,20 +190,23 @@ private slots:
                 QVERIFY(commitOne(**n, f.kv(testing::KvOp::Erase, keys[i])).isOk());
             }
             QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "c", "again")).isOk());
-            for (int i = 0; i < 18; ++i) QVERIFY(commitOne(**n, f.notarize("pad " + std::to_string(i))).isOk());
+            for (int i = 0; i < 18; ++i)
+                QVERIFY(commitOne(**n, f.notarize("pad " + std::to_string(i))).isOk());
             QVERIFY(proves(**n, "kv/b", std::nullopt));
             QVERIFY(proves(**n, "kv/c", "again"));
         }
         auto n = f.open();
         QVERIFY2(n, n.status().toString().c_str());
-        for (const auto& k : keys) QVERIFY(proves(**n, "kv/" + k, k == "c" ? std::optional<std::string>("again") : std::nullopt));
+        for (const auto& k : keys)
+            QVERIFY(proves(**n, "kv/" + k, k == "c" ? std::optional<std::string>("again") : std::nullopt));
         QCOMPARE((*n)->query(asBytes("kv/a"))->value, std::optional<Bytes>());
 
         // A follower replays every block through validateBlock (the tree
         // built beside the committed one) and reaches the same roots.
         Fixture g;
         g.genesis = f.genesis;
-        g.validator = *crypto::SecretKey::fromBytes(Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
+        g.validator = *crypto::SecretKey::fromBytes(
+            Bytes(f.validator.secretBytes().begin(), f.validator.secretBytes().end()));
         g.kvLog = std::make_shared<testing::KvApp::Log>();
         g.cfg.consensus = true;
         auto follower = g.open();
@@ -233,7 +242,8 @@ private slots:
         QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "a", "1")).isOk());
         QTRY_COMPARE((*n)->mempoolSize(), 0u);
 
-        const std::vector<Bytes> keys = {toBytes("kv/a"), toBytes("kv/missing"), applog::headKey(asBytes("kv/log"))};
+        const std::vector<Bytes> keys = {toBytes("kv/a"), toBytes("kv/missing"),
+                                         applog::headKey(asBytes("kv/log"))};
         auto many = (*n)->queryMany(keys);
         QVERIFY2(many, many.status().toString().c_str());
         QCOMPARE(many->entries.size(), 3u);
@@ -243,15 +253,17 @@ private slots:
         QVERIFY(state::verifyStateProof(root, keys[1], std::nullopt, many->entries[1].proof));
         QVERIFY(state::verifyStateProof(root, keys[2], many->entries[2].value, many->entries[2].proof));
         QCOMPARE((*n)->queryMany({}).status().code(), Code::InvalidArgument);
-        QCOMPARE((*n)->queryMany(std::vector<Bytes>(node::Node::kMaxQueryKeys + 1, toBytes("k"))).status().code(),
-                 Code::InvalidArgument);
+        QCOMPARE(
+            (*n)->queryMany(std::vector<Bytes>(node::Node::kMaxQueryKeys + 1, toBytes("k"))).status().code(),
+            Code::InvalidArgument);
 
         // Pages of 10: the head proven, the items checked against it.
         auto first = (*n)->listLog(asBytes("kv/log"), 0, 10);
         QVERIFY2(first, first.status().toString().c_str());
         QCOMPARE(first->size, 25u);
-        QVERIFY(state::verifyStateProof(first->head.signedHeader.header.stateRoot, applog::headKey(asBytes("kv/log")),
-                                        first->head.value, first->head.proof));
+        QVERIFY(state::verifyStateProof(first->head.signedHeader.header.stateRoot,
+                                        applog::headKey(asBytes("kv/log")), first->head.value,
+                                        first->head.proof));
         applog::ListingCheck check(merkle::Frontier::decode(*first->head.value).value());
         std::uint64_t from = 0;
         while (from < 25) {
@@ -267,8 +279,8 @@ private slots:
         QVERIFY((*n)->listLog(asBytes("kv/log"), 25, 10)->items.empty());
         auto none = (*n)->listLog(asBytes("kv/none"), 0, 10);
         QVERIFY(none && !none->head.value && none->size == 0);
-        QVERIFY(state::verifyStateProof(none->head.signedHeader.header.stateRoot, applog::headKey(asBytes("kv/none")),
-                                        std::nullopt, none->head.proof));
+        QVERIFY(state::verifyStateProof(none->head.signedHeader.header.stateRoot,
+                                        applog::headKey(asBytes("kv/none")), std::nullopt, none->head.proof));
         QVERIFY(commitOne(**n, f.kv(testing::KvOp::Put, "x/head", "not a log")).isOk());
         QCOMPARE((*n)->listLog(asBytes("kv/x"), 0, 10).status().code(), Code::FailedPrecondition);
         QCOMPARE((*n)->listLog({}, 0, 10).status().code(), Code::InvalidArgument);
@@ -300,7 +312,8 @@ private slots:
 
         // Evidence checked against another validator set fails.
         Genesis forged = f.genesis;
-        forged.validators = ValidatorSet::create({{crypto::SecretKey::generate().publicKey(), 10, "x"}}).value();
+        forged.validators =
+            ValidatorSet::create({{crypto::SecretKey::generate().publicKey(), 10, "x"}}).value();
         QVERIFY(!notary::verifyNotarization(forged, doc, evidence(**n, doc)));
         // A swapped value (claiming the other document's absence proof is for this one) fails.
         auto ev = evidence(**n, doc);
@@ -319,7 +332,7 @@ private slots:
         const auto before = (*n)->status();
 
         auto code = [&](const Bytes& b) { return (*n)->submit(b).status().code(); };
-        QCOMPARE(code(Bytes{1, 2, 3}), Code::InvalidArgument);  // malformed
+        QCOMPARE(code(Bytes{1, 2, 3}), Code::InvalidArgument);       // malformed
         QCOMPARE(code(Bytes(70 * 1024, 1)), Code::InvalidArgument);  // oversize
         Transaction wrongChain = f.notarize("b");
         wrongChain.chainId = "other";
@@ -338,7 +351,7 @@ private slots:
         badPayload.sign(f.user);
         QCOMPARE(code(badPayload.encode()), Code::InvalidArgument);
         auto replay = (*n)->block(1)->transactions[0];
-        QCOMPARE(code(replay), Code::AlreadyExists);  // the very same transaction
+        QCOMPARE(code(replay), Code::AlreadyExists);                    // the very same transaction
         QCOMPARE(code(f.notarize("a").encode()), Code::AlreadyExists);  // same document again
 
         QTest::qWait(50);
@@ -364,7 +377,8 @@ private slots:
         const Bytes fills = f.notarize("fills the pool").encode();
         const Bytes another = f.notarize("another").encode();
         const Bytes tooMany = f.notarize("one too many").encode();
-        const std::vector<ByteView> batch{good, malformed, pooled, badSigBytes, good, fills, another, tooMany};
+        const std::vector<ByteView> batch{good, malformed, pooled,  badSigBytes,
+                                          good, fills,     another, tooMany};
         const auto r = (*n)->submitBatch(batch);
         QCOMPARE(r.size(), batch.size());
         QVERIFY(r[0]);
@@ -421,7 +435,8 @@ private slots:
         // Keys written before the restart still exist (the filter of written
         // keys is rebuilt from the stored state): a document again is refused.
         for (int i = 0; i < 20; ++i) {
-            QCOMPARE((*n)->submit(f.notarize("doc" + std::to_string(i)).encode()).status().code(), Code::AlreadyExists);
+            QCOMPARE((*n)->submit(f.notarize("doc" + std::to_string(i)).encode()).status().code(),
+                     Code::AlreadyExists);
         }
         (*n)->start();
         auto h = (*n)->submit(f.notarize("after restart").encode());
@@ -430,7 +445,8 @@ private slots:
         QVERIFY(loc);
         auto b = (*n)->block(loc->height);
         QCOMPARE(b->header.prevHash, tip);
-        QVERIFY(f.genesis.validators.verifyCommit(f.genesis.chainId, b->header.height, b->header.hash(), b->commit)
+        QVERIFY(f.genesis.validators
+                    .verifyCommit(f.genesis.chainId, b->header.height, b->header.hash(), b->commit)
                     .isOk());
     }
 
@@ -498,7 +514,8 @@ private slots:
         Fixture a;
         Fixture b;
         b.genesis = a.genesis;
-        b.validator = *crypto::SecretKey::fromBytes(Bytes(a.validator.secretBytes().begin(), a.validator.secretBytes().end()));
+        b.validator = *crypto::SecretKey::fromBytes(
+            Bytes(a.validator.secretBytes().begin(), a.validator.secretBytes().end()));
         // Validity never depends on a local setting: b proposes blocks of at
         // most 2 transactions, and accepts a valid block of 5.
         b.cfg.maxBlockTransactions = 2;
@@ -580,14 +597,17 @@ private slots:
         Commit commit;
         commit.height = 1;
         commit.blockHash = blockHash;
-        commit.signatures.push_back({a.validator.publicKey(), crypto::sign(a.validator, precommitDigest(a.genesis.chainId, 1, 0, blockHash))});
+        commit.signatures.push_back(
+            {a.validator.publicKey(),
+             crypto::sign(a.validator, precommitDigest(a.genesis.chainId, 1, 0, blockHash))});
         QVERIFY((*nb)->commitBlock(std::move(*vb), commit).isOk());
         QVERIFY((*na)->commitBlock(std::move(*ex), commit).isOk());
         QCOMPARE((*na)->status().stateRoot, (*nb)->status().stateRoot);
         QCOMPARE((*na)->status().latestBlockHash, (*nb)->status().latestBlockHash);
         QCOMPARE((*na)->status().mempoolSize, 0u);  // included and dropped ones left the pool
         auto stored = (*nb)->block(1);
-        QVERIFY(a.genesis.validators.verifyCommit(a.genesis.chainId, 1, stored->header.hash(), stored->commit).isOk());
+        QVERIFY(a.genesis.validators.verifyCommit(a.genesis.chainId, 1, stored->header.hash(), stored->commit)
+                    .isOk());
         QCOMPARE((*nb)->validateBlock(stored->header.height == 1 ? stored.value() : Block{}).status().code(),
                  Code::InvalidArgument);  // height 1 is done
     }
@@ -603,7 +623,8 @@ private slots:
 
     void validatorNotInGenesisIsRefused() {
         Fixture f;
-        f.genesis.validators = ValidatorSet::create({{crypto::SecretKey::generate().publicKey(), 10, "x"}}).value();
+        f.genesis.validators =
+            ValidatorSet::create({{crypto::SecretKey::generate().publicKey(), 10, "x"}}).value();
         auto n = f.open();
         QVERIFY(!n);
         QCOMPARE(n.status().code(), Code::InvalidArgument);

@@ -163,8 +163,8 @@ private:
     std::vector<Hash256> m_refLeafHashes;  // the 8 CT reference leaves
     std::vector<Hash256> m_refRoots;       // m_refRoots[i] = root of i + 1 leaves
 
-    void checkInclusionTampering(const std::vector<Hash256>& leaves, std::size_t size,
-                                 std::size_t index, const std::vector<Hash256>& roots);
+    void checkInclusionTampering(const std::vector<Hash256>& leaves, std::size_t size, std::size_t index,
+                                 const std::vector<Hash256>& roots);
     void checkConsistencyTampering(std::size_t m, std::size_t n, const std::vector<Hash256>& proof,
                                    const std::vector<Hash256>& roots);
 
@@ -241,8 +241,9 @@ void TestMerkle::referenceRoots() {
     for (std::size_t n = 1; n <= 8; ++n) {
         const auto prefix = slice(m_refLeafHashes, 0, n);
         QVERIFY2(merkle::rootFromLeafHashes(prefix) == m_refRoots[n - 1],
-                 qPrintable(QString("size %1: got %2").arg(n).arg(
-                     QString::fromStdString(merkle::rootFromLeafHashes(prefix).hex()))));
+                 qPrintable(QString("size %1: got %2")
+                                .arg(n)
+                                .arg(QString::fromStdString(merkle::rootFromLeafHashes(prefix).hex()))));
     }
 }
 
@@ -259,10 +260,10 @@ void TestMerkle::referenceInclusionProofs() {
         auto proof = merkle::inclusionProof(leaves, index);
         QVERIFY(proof.isOk());
         QVERIFY2(*proof == expected, qPrintable(QString("leaf %1 of %2: got %3 want %4")
-                                                    .arg(index).arg(size)
+                                                    .arg(index)
+                                                    .arg(size)
                                                     .arg(hexList(*proof), hexList(expected))));
-        QVERIFY(merkle::verifyInclusion(m_refLeafHashes[index], index, size, expected,
-                                        m_refRoots[size - 1]));
+        QVERIFY(merkle::verifyInclusion(m_refLeafHashes[index], index, size, expected, m_refRoots[size - 1]));
         checkInclusionTampering(m_refLeafHashes, size, index, m_refRoots);
         if (QTest::currentTestFailed()) return;
     }
@@ -280,9 +281,10 @@ void TestMerkle::referenceConsistencyProofs() {
 
         auto proof = merkle::consistencyProof(leaves, m);
         QVERIFY(proof.isOk());
-        QVERIFY2(*proof == expected, qPrintable(QString("%1 -> %2: got %3 want %4")
-                                                    .arg(m).arg(n)
-                                                    .arg(hexList(*proof), hexList(expected))));
+        QVERIFY2(
+            *proof == expected,
+            qPrintable(
+                QString("%1 -> %2: got %3 want %4").arg(m).arg(n).arg(hexList(*proof), hexList(expected))));
         QVERIFY(merkle::verifyConsistency(m, n, m_refRoots[m - 1], m_refRoots[n - 1], expected));
         checkConsistencyTampering(m, n, expected, m_refRoots);
         if (QTest::currentTestFailed()) return;
@@ -293,13 +295,11 @@ void TestMerkle::rootMatchesRecursiveReference() {
     const auto leaves = makeLeafHashes(1100);
     for (std::size_t n = 0; n <= 300; ++n) {
         const auto prefix = slice(leaves, 0, n);
-        QVERIFY2(merkle::rootFromLeafHashes(prefix) == refMth(prefix),
-                 qPrintable(QString("size %1").arg(n)));
+        QVERIFY2(merkle::rootFromLeafHashes(prefix) == refMth(prefix), qPrintable(QString("size %1").arg(n)));
     }
     for (std::size_t n : {511u, 512u, 513u, 1023u, 1024u, 1025u, 1100u}) {
         const auto prefix = slice(leaves, 0, n);
-        QVERIFY2(merkle::rootFromLeafHashes(prefix) == refMth(prefix),
-                 qPrintable(QString("size %1").arg(n)));
+        QVERIFY2(merkle::rootFromLeafHashes(prefix) == refMth(prefix), qPrintable(QString("size %1").arg(n)));
     }
     // The order of the leaves matters.
     auto swapped = slice(leaves, 0, 5);
@@ -403,8 +403,8 @@ void TestMerkle::checkInclusionTampering(const std::vector<Hash256>& leaves, std
 
     QVERIFY2(merkle::verifyInclusion(leaf, index, size, proof, root), qPrintable(ctx));
 
-    auto rejects = [&](std::uint64_t i, std::uint64_t s, const std::vector<Hash256>& p,
-                       const Hash256& r, const Hash256& l, const char* what) {
+    auto rejects = [&](std::uint64_t i, std::uint64_t s, const std::vector<Hash256>& p, const Hash256& r,
+                       const Hash256& l, const char* what) {
         QVERIFY2(!merkle::verifyInclusion(l, i, s, p, r), qPrintable(ctx + ": accepted " + what));
     };
 
@@ -453,8 +453,7 @@ void TestMerkle::checkInclusionTampering(const std::vector<Hash256>& leaves, std
     rejects(index, size, proof, root, leaves[(index + 1) % leaves.size()], "other leaf");
 }
 
-void TestMerkle::checkConsistencyTampering(std::size_t m, std::size_t n,
-                                           const std::vector<Hash256>& proof,
+void TestMerkle::checkConsistencyTampering(std::size_t m, std::size_t n, const std::vector<Hash256>& proof,
                                            const std::vector<Hash256>& roots) {
     const Hash256& r1 = roots[m - 1];
     const Hash256& r2 = roots[n - 1];
@@ -563,18 +562,16 @@ void TestMerkle::largeTree() {
     qInfo("root over %zu leaf hashes: %lld ms", kN, static_cast<long long>(ms));
     QVERIFY(root == refMth(leaves));
 
-    for (std::uint64_t i : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{8191},
-                            std::uint64_t{16383}, std::uint64_t{16384}, std::uint64_t{19998},
-                            std::uint64_t{19999}}) {
+    for (std::uint64_t i : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{8191}, std::uint64_t{16383},
+                            std::uint64_t{16384}, std::uint64_t{19998}, std::uint64_t{19999}}) {
         auto proof = merkle::inclusionProof(leaves, i);
         QVERIFY(proof.isOk());
         QVERIFY(*proof == refPath(i, leaves));
         QVERIFY(merkle::verifyInclusion(leaves[i], i, kN, *proof, root));
         QVERIFY(!merkle::verifyInclusion(leaves[(i + 1) % kN], i, kN, *proof, root));
     }
-    for (std::uint64_t m : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{12345},
-                            std::uint64_t{16384}, std::uint64_t{16385}, std::uint64_t{19999},
-                            std::uint64_t{20000}}) {
+    for (std::uint64_t m : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{12345}, std::uint64_t{16384},
+                            std::uint64_t{16385}, std::uint64_t{19999}, std::uint64_t{20000}}) {
         auto proof = merkle::consistencyProof(leaves, m);
         QVERIFY(proof.isOk());
         const Hash256 oldRoot = merkle::rootFromLeafHashes(slice(leaves, 0, m));

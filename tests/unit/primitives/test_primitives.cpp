@@ -60,11 +60,12 @@ struct Net {
         c.blockHash = h.hash();
         // Commits list signatures in ascending key order.
         std::vector<std::size_t> ordered = signers;
-        std::sort(ordered.begin(), ordered.end(), [&](std::size_t a, std::size_t b) {
-            return keys[a].publicKey() < keys[b].publicKey();
-        });
+        std::sort(ordered.begin(), ordered.end(),
+                  [&](std::size_t a, std::size_t b) { return keys[a].publicKey() < keys[b].publicKey(); });
         for (std::size_t i : ordered) {
-            c.signatures.push_back({keys[i].publicKey(), crypto::sign(keys[i], precommitDigest(h.chainId, h.height, 3, c.blockHash))});
+            c.signatures.push_back(
+                {keys[i].publicKey(),
+                 crypto::sign(keys[i], precommitDigest(h.chainId, h.height, 3, c.blockHash))});
         }
         return c;
     }
@@ -103,7 +104,8 @@ private slots:
         Bytes trailing = enc;
         trailing.push_back(0);
         QCOMPARE(Transaction::decode(trailing).status().code(), Code::InvalidArgument);
-        QCOMPARE(Transaction::decode(Bytes(enc.begin(), enc.end() - 1)).status().code(), Code::InvalidArgument);
+        QCOMPARE(Transaction::decode(Bytes(enc.begin(), enc.end() - 1)).status().code(),
+                 Code::InvalidArgument);
         Bytes badVersion = enc;
         badVersion[0] = 2;
         QCOMPARE(Transaction::decode(badVersion).status().code(), Code::InvalidArgument);
@@ -169,7 +171,8 @@ private slots:
                  Code::Unauthenticated);
         QVERIFY(six.set.verifyCommit(h6.chainId, h6.height, h6.hash(), six.commit(h6, {0, 1, 2})).isOk());
         // Too little power.
-        QCOMPARE(net.set.verifyCommit(h.chainId, h.height, hash, net.commit(h, {0, 1})).code(), Code::Unauthenticated);
+        QCOMPARE(net.set.verifyCommit(h.chainId, h.height, hash, net.commit(h, {0, 1})).code(),
+                 Code::Unauthenticated);
         // The same signature twice does not count twice.
         Commit dup = net.commit(h, {0, 1});
         dup.signatures.push_back(dup.signatures.back());
@@ -177,7 +180,8 @@ private slots:
         // A signer outside the set.
         Commit outsider = net.commit(h, {0, 1});
         const auto stranger = crypto::SecretKey::generate();
-        outsider.signatures.push_back({stranger.publicKey(), crypto::sign(stranger, precommitDigest(h.chainId, h.height, 3, hash))});
+        outsider.signatures.push_back(
+            {stranger.publicKey(), crypto::sign(stranger, precommitDigest(h.chainId, h.height, 3, hash))});
         std::sort(outsider.signatures.begin(), outsider.signatures.end(),
                   [](const CommitSig& a, const CommitSig& b) { return a.validator < b.validator; });
         QCOMPARE(net.set.verifyCommit(h.chainId, h.height, hash, outsider).code(), Code::Unauthenticated);
@@ -188,7 +192,8 @@ private slots:
         forged.signatures[2].signature = *crypto::Signature::fromBytes(sig);
         QCOMPARE(net.set.verifyCommit(h.chainId, h.height, hash, forged).code(), Code::Unauthenticated);
         // Another block, height or chain.
-        QVERIFY(!net.set.verifyCommit(h.chainId, h.height, crypto::Hash256(), net.commit(h, {0, 1, 2})).isOk());
+        QVERIFY(
+            !net.set.verifyCommit(h.chainId, h.height, crypto::Hash256(), net.commit(h, {0, 1, 2})).isOk());
         QVERIFY(!net.set.verifyCommit(h.chainId, h.height + 1, hash, net.commit(h, {0, 1, 2})).isOk());
         QVERIFY(!net.set.verifyCommit("chain-b", h.height, hash, net.commit(h, {0, 1, 2})).isOk());
 
@@ -199,7 +204,8 @@ private slots:
         QCOMPARE(ok->signatures, 3u);
         BlockHeader otherSet = h;
         otherSet.validatorSetHash = crypto::Hash256();
-        QVERIFY(!verifySignedHeader(net.set, h.chainId, otherSet.encode(), net.commit(otherSet, {1, 2, 3}).encode()));
+        QVERIFY(!verifySignedHeader(net.set, h.chainId, otherSet.encode(),
+                                    net.commit(otherSet, {1, 2, 3}).encode()));
     }
 
     void validatorSetRules() {
@@ -230,10 +236,10 @@ private slots:
         QCOMPARE(again->validators.hash(), g->validators.hash());
         QVERIFY(!Genesis::parseJson("not json"));
         QVERIFY(!Genesis::parseJson("{\"chain_id\":\"c1\"}"));
-        QVERIFY(!Genesis::parseJson(json("", k.hex(), "10")));   // empty chain id
-        QVERIFY(!Genesis::parseJson(json("c", "00", "10")));     // invalid key
-        QVERIFY(!Genesis::parseJson(json("c", k.hex(), "-1")));  // negative power
-        QVERIFY(!Genesis::parseJson(json("c", k.hex(), "0")));   // zero power
+        QVERIFY(!Genesis::parseJson(json("", k.hex(), "10")));                    // empty chain id
+        QVERIFY(!Genesis::parseJson(json("c", "00", "10")));                      // invalid key
+        QVERIFY(!Genesis::parseJson(json("c", k.hex(), "-1")));                   // negative power
+        QVERIFY(!Genesis::parseJson(json("c", k.hex(), "0")));                    // zero power
         QVERIFY(!Genesis::parseJson(json("c", k.hex(), "9223372036854775807")));  // beyond the power bound
         QCOMPARE(Genesis::load("/nonexistent/genesis.json").status().code(), Code::NotFound);
     }

@@ -2,9 +2,8 @@
 // shape, proofs, proof verification and the proof encoding, checked against
 // the hash definitions of doc/spec/state-tree.md and a naive reference
 // implementation written here.
-#include "state/state_tree.h"
-
 #include "crypto/hash.h"
+#include "state/state_tree.h"
 #include "util/bytes.h"
 
 #include <QtTest>
@@ -25,9 +24,8 @@ using fides::state::StateProof;
 using fides::state::StateTree;
 using fides::state::verifyStateProof;
 
-#define COMPARE_HASH(actual, expected)                    \
-    QCOMPARE(QString::fromStdString((actual).hex()),      \
-             QString::fromStdString((expected).hex()))
+#define COMPARE_HASH(actual, expected) \
+    QCOMPARE(QString::fromStdString((actual).hex()), QString::fromStdString((expected).hex()))
 
 namespace {
 
@@ -52,15 +50,14 @@ Hash256 internalHashOf(const Hash256& left, const Hash256& right) {
 Hash256 referenceHash(std::span<const Entry> e, std::size_t depth) {
     if (e.empty()) return Hash256();
     if (e.size() == 1) return leafHashOf(e[0].first, e[0].second);
-    const auto mid = std::partition_point(e.begin(), e.end(),
-                                          [&](const Entry& x) { return !x.first.bit(depth); });
+    const auto mid =
+        std::partition_point(e.begin(), e.end(), [&](const Entry& x) { return !x.first.bit(depth); });
     const auto split = static_cast<std::size_t>(mid - e.begin());
     return internalHashOf(referenceHash(e.subspan(0, split), depth + 1),
                           referenceHash(e.subspan(split), depth + 1));
 }
 
-void referenceProve(std::span<const Entry> e, const Hash256& keyHash, std::size_t depth,
-                    StateProof& proof) {
+void referenceProve(std::span<const Entry> e, const Hash256& keyHash, std::size_t depth, StateProof& proof) {
     if (e.empty()) {
         proof.terminal = StateProof::Terminal::Empty;
         return;
@@ -71,8 +68,8 @@ void referenceProve(std::span<const Entry> e, const Hash256& keyHash, std::size_
         proof.leafValueHash = e[0].second;
         return;
     }
-    const auto mid = std::partition_point(e.begin(), e.end(),
-                                          [&](const Entry& x) { return !x.first.bit(depth); });
+    const auto mid =
+        std::partition_point(e.begin(), e.end(), [&](const Entry& x) { return !x.first.bit(depth); });
     const auto split = static_cast<std::size_t>(mid - e.begin());
     const auto left = e.subspan(0, split);
     const auto right = e.subspan(split);
@@ -98,9 +95,7 @@ bool sameProof(const StateProof& a, const StateProof& b) {
     return true;
 }
 
-Bytes keyBytes(const std::string& prefix, int i) {
-    return fides::toBytes(prefix + std::to_string(i));
-}
+Bytes keyBytes(const std::string& prefix, int i) { return fides::toBytes(prefix + std::to_string(i)); }
 
 Bytes randomBytes(std::mt19937_64& rng, std::size_t minLen, std::size_t maxLen) {
     std::uniform_int_distribution<std::size_t> len(minLen, maxLen);
@@ -229,9 +224,9 @@ void TestStateTree::twoEntriesShape() {
     t.put(kb, vb);
     t.put(ka, va);
     Hash256 h = internalHashOf(leafHashOf(ka, va), leafHashOf(kb, vb));  // depth 3
-    h = internalHashOf(Hash256(), h);                                     // depth 2, bit 1
-    h = internalHashOf(h, Hash256());                                     // depth 1, bit 0
-    h = internalHashOf(Hash256(), h);                                     // depth 0, bit 1
+    h = internalHashOf(Hash256(), h);                                    // depth 2, bit 1
+    h = internalHashOf(h, Hash256());                                    // depth 1, bit 0
+    h = internalHashOf(Hash256(), h);                                    // depth 0, bit 1
     COMPARE_HASH(t.root(), h);
 
     const StateProof p = t.prove(ka);
@@ -253,14 +248,13 @@ void TestStateTree::knownAnswerVectors() {
         t.put(keyHashOf(fides::asBytes(k)), sha256(fides::asBytes(v)));
     };
     put("alice", "10");
-    const auto oneRoot =
-        Hash256::fromHex("16911adbc37d526253fbb6e5d64d1d812978f9fbdd0024a11efa72ff16f5a008");
+    const auto oneRoot = Hash256::fromHex("16911adbc37d526253fbb6e5d64d1d812978f9fbdd0024a11efa72ff16f5a008");
     QVERIFY(oneRoot.has_value());
     COMPARE_HASH(t.root(), *oneRoot);
     put("bob", "20");
     put("carol", "30");
-    const Hash256 root = *Hash256::fromHex(
-        "f20577cd5250749d0ad240102da3a5d64c47789e5f382bc8c3b563ceef1e6864");
+    const Hash256 root =
+        *Hash256::fromHex("f20577cd5250749d0ad240102da3a5d64c47789e5f382bc8c3b563ceef1e6864");
     COMPARE_HASH(t.root(), root);
 
     // "dave" is absent: its path ends at carol's leaf at depth 2.
@@ -272,8 +266,7 @@ void TestStateTree::knownAnswerVectors() {
         "4c26d9074c27d89ede59270c0ac14b71e071b15239519f75474b2f3ba63481f5"
         "624b60c58c9d8bfb6ff1886c2fd605d2adeb6ea4da576068201b6c6958ce93f4";
     const StateProof dave = t.prove(keyHashOf(fides::asBytes("dave")));
-    QCOMPARE(QString::fromStdString(fides::toHex(dave.encode())),
-             QString::fromStdString(daveProofHex));
+    QCOMPARE(QString::fromStdString(fides::toHex(dave.encode())), QString::fromStdString(daveProofHex));
     auto decoded = StateProof::decode(fides::fromHex(daveProofHex).value());
     QVERIFY(decoded.isOk());
     QVERIFY(verifyStateProof(root, fides::toBytes("dave"), std::nullopt, *decoded));
@@ -289,8 +282,7 @@ void TestStateTree::knownAnswerVectors() {
         "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9"
         "f5ca38f748a1d6eaf726b8a42fb575c3c71f1864a8143301782de13da2d9202b";
     const StateProof bob = t.prove(keyHashOf(fides::asBytes("bob")));
-    QCOMPARE(QString::fromStdString(fides::toHex(bob.encode())),
-             QString::fromStdString(bobProofHex));
+    QCOMPARE(QString::fromStdString(fides::toHex(bob.encode())), QString::fromStdString(bobProofHex));
 }
 
 void TestStateTree::orderIndependence() {
@@ -417,9 +409,10 @@ void TestStateTree::proofsForAllSizes() {
                 QFAIL(qPrintable(QStringLiteral("inclusion failed n=%1 i=%2").arg(n).arg(i)));
             }
             QVERIFY(!verifyStateProof(root, keys[i], std::nullopt, p));
-            QVERIFY(!verifyStateProof(root, keys[i], values[(i + 1) % values.size()] == values[i]
-                                                         ? fides::toBytes("x")
-                                                         : values[(i + 1) % values.size()],
+            QVERIFY(!verifyStateProof(root, keys[i],
+                                      values[(i + 1) % values.size()] == values[i]
+                                          ? fides::toBytes("x")
+                                          : values[(i + 1) % values.size()],
                                       p));
         }
         const int absentCount = n % 10 == 0 ? 300 : 20;
@@ -550,9 +543,8 @@ void TestStateTree::tamperedAbsenceProofs() {
             p.terminal = StateProof::Terminal::Empty;
             QVERIFY(!verifyStateProof(root, key, std::nullopt, p));
             // The other leaf's own inclusion, but claimed for our key.
-            const auto idx = std::find_if(f.keys.begin(), f.keys.end(), [&](const Bytes& k) {
-                return keyHashOf(k) == good.leafKeyHash;
-            });
+            const auto idx = std::find_if(f.keys.begin(), f.keys.end(),
+                                          [&](const Bytes& k) { return keyHashOf(k) == good.leafKeyHash; });
             QVERIFY(idx != f.keys.end());
             const Bytes& otherValue = f.values[static_cast<std::size_t>(idx - f.keys.begin())];
             QVERIFY(verifyStateProof(root, *idx, otherValue, good));  // true for the other key
@@ -642,8 +634,7 @@ void TestStateTree::encodeDecodeRoundTrip() {
         }
         QCOMPARE(enc[3 + 32 * p.siblings.size()], static_cast<std::uint8_t>(p.terminal));
         sawLeaf = sawLeaf || leafBytes != 0;
-        sawEmptyWithSiblings =
-            sawEmptyWithSiblings || (leafBytes == 0 && !p.siblings.empty());
+        sawEmptyWithSiblings = sawEmptyWithSiblings || (leafBytes == 0 && !p.siblings.empty());
 
         auto dec = StateProof::decode(enc);
         QVERIFY2(dec.isOk(), dec.status().toString().c_str());
@@ -665,12 +656,12 @@ void TestStateTree::encodeDecodeRoundTrip() {
     small.leafKeyHash = Hash256::fromHex(std::string(64, 'b')).value();
     small.leafValueHash = Hash256::fromHex(std::string(64, 'c')).value();
     const std::string expectedHex =
-        "01" "0001" + std::string(64, 'a') + "01" + std::string(64, 'b') + std::string(64, 'c');
-    QCOMPARE(QString::fromStdString(fides::toHex(small.encode())),
-             QString::fromStdString(expectedHex));
+        "01"
+        "0001" +
+        std::string(64, 'a') + "01" + std::string(64, 'b') + std::string(64, 'c');
+    QCOMPARE(QString::fromStdString(fides::toHex(small.encode())), QString::fromStdString(expectedHex));
     // An empty-tree proof: version, zero count, Empty terminal.
-    QCOMPARE(QString::fromStdString(fides::toHex(StateProof().encode())),
-             QStringLiteral("01000000"));
+    QCOMPARE(QString::fromStdString(fides::toHex(StateProof().encode())), QStringLiteral("01000000"));
 }
 
 void TestStateTree::malformedEncodings() {
@@ -698,8 +689,7 @@ void TestStateTree::malformedEncodings() {
         QVERIFY(rejects(Bytes(leafEnc.begin(), leafEnc.begin() + static_cast<std::ptrdiff_t>(n))));
     }
     for (std::size_t n = 0; n < emptyEnc.size(); ++n) {
-        QVERIFY(rejects(
-            Bytes(emptyEnc.begin(), emptyEnc.begin() + static_cast<std::ptrdiff_t>(n))));
+        QVERIFY(rejects(Bytes(emptyEnc.begin(), emptyEnc.begin() + static_cast<std::ptrdiff_t>(n))));
     }
     // Trailing bytes.
     {
@@ -796,8 +786,8 @@ void TestStateTree::deepPaths() {
     StateTree t;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         t.put(entries[i].first, entries[i].second);
-        const auto sorted = sortedEntries(
-            {entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(i + 1)});
+        const auto sorted =
+            sortedEntries({entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(i + 1)});
         COMPARE_HASH(t.root(), referenceHash(sorted, 0));
     }
     const StateProof p = t.prove(base);
@@ -849,14 +839,16 @@ void TestStateTree::eraseRestoresCanonicalShape() {
         for (std::size_t i = 0; i < removeCount; ++i) QVERIFY(tree.erase(entries[i].first));
         QVERIFY(!tree.erase(randomHash(rng)));  // absent
         StateTree fresh;
-        std::vector<std::pair<Hash256, Hash256>> rest(entries.begin() + static_cast<std::ptrdiff_t>(removeCount), entries.end());
+        std::vector<std::pair<Hash256, Hash256>> rest(
+            entries.begin() + static_cast<std::ptrdiff_t>(removeCount), entries.end());
         std::shuffle(rest.begin(), rest.end(), rng);
         for (const auto& [k, v] : rest) fresh.put(k, v);
         QCOMPARE(tree.size(), rest.size());
         QCOMPARE(tree.root(), fresh.root());
         for (std::size_t i = 0; i < std::min<std::size_t>(removeCount, 5); ++i) {
             QVERIFY(!tree.contains(entries[i].first));
-            QCOMPARE(tree.prove(entries[i].first).siblings.size(), fresh.prove(entries[i].first).siblings.size());
+            QCOMPARE(tree.prove(entries[i].first).siblings.size(),
+                     fresh.prove(entries[i].first).siblings.size());
         }
     }
     StateTree single;
@@ -877,7 +869,8 @@ void TestStateTree::speculateLeavesTheTreeUnchanged() {
     // New keys, replaced values, and one key written twice (the last wins).
     std::vector<std::pair<Hash256, Hash256>> writes;
     for (int i = 0; i < 50; ++i) writes.emplace_back(randomHash(rng), randomHash(rng));
-    for (int i = 0; i < 20; ++i) writes.emplace_back(base[static_cast<std::size_t>(i)].first, randomHash(rng));
+    for (int i = 0; i < 20; ++i)
+        writes.emplace_back(base[static_cast<std::size_t>(i)].first, randomHash(rng));
     writes.emplace_back(writes[0].first, randomHash(rng));
     StateTree applied;
     for (const auto& [k, v] : base) applied.put(k, v);

@@ -2,15 +2,16 @@
 // wrong key (clear error, files untouched), ordering, chain id, key files,
 // rows pending their bucket's merge, migration from schema version 1.
 #include "crypto/random.h"
-#include "storage/block_store.h"
 #include "primitives/transaction.h"
+#include "storage/block_store.h"
 #include "storage/store_key.h"
 #include "test_files.h"
 
 #include <QFile>
-#include <map>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <map>
 
 using namespace fides;
 using namespace fides::storage;
@@ -48,7 +49,6 @@ std::vector<crypto::Hash256> hashes(const Block& b) {
     return out;
 }
 
-
 }  // namespace
 
 class TestBlockStore : public QObject {
@@ -66,8 +66,9 @@ private slots:
             QCOMPARE((*store)->height(), 0u);
             for (std::uint64_t h = 1; h <= 3; ++h) {
                 blocks.push_back(makeBlock(h, static_cast<int>(h * 5)));
-                std::vector<StateWrite> writes{{toBytes("k" + std::to_string(h)), toBytes("v" + std::to_string(h))},
-                                               {toBytes("shared"), toBytes("from " + std::to_string(h))}};
+                std::vector<StateWrite> writes{
+                    {toBytes("k" + std::to_string(h)), toBytes("v" + std::to_string(h))},
+                    {toBytes("shared"), toBytes("from " + std::to_string(h))}};
                 QVERIFY((*store)->append(blocks.back(), hashes(blocks.back()), writes).isOk());
             }
         }
@@ -96,7 +97,8 @@ private slots:
         QVERIFY(missing && !missing->has_value());
         QCOMPARE((*store)->block(4).status().code(), Code::NotFound);
         int entries = 0;
-        QVERIFY((*store)->forEachState([&](const crypto::Hash256&, ByteView, ByteView) { ++entries; }).isOk());
+        QVERIFY(
+            (*store)->forEachState([&](const crypto::Hash256&, ByteView, ByteView) { ++entries; }).isOk());
         QCOMPARE(entries, 4);
     }
 
@@ -137,7 +139,8 @@ private slots:
             std::vector<StateWrite> writes;
             for (int i = 0; i < 12; ++i) {
                 // Keys written again and again across blocks, and new ones.
-                const std::string k = (i < 4 ? "hot-" + std::to_string(i) : "k-" + std::to_string(h) + "-" + std::to_string(i));
+                const std::string k =
+                    (i < 4 ? "hot-" + std::to_string(i) : "k-" + std::to_string(h) + "-" + std::to_string(i));
                 StateWrite w{toBytes(k), toBytes("v" + std::to_string(h) + "-" + std::to_string(i))};
                 // The "never stored" hint: right for the new keys; for the
                 // hot keys wrong every third block (their row is in the
@@ -186,29 +189,42 @@ private slots:
             // A store as schema version 1 wrote it.
             auto db = Database::open(path, key, /*create=*/true);
             QVERIFY(db);
-            QVERIFY((*db)->exec(R"sql(
+            QVERIFY((*db)
+                        ->exec(R"sql(
 CREATE TABLE meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, header BLOB NOT NULL, body BLOB NOT NULL,
   commit_sig BLOB NOT NULL);
 CREATE TABLE txs (hash BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE state (key BLOB PRIMARY KEY, value BLOB NOT NULL, height INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_version', CAST('1' AS BLOB));
-)sql").isOk());
+)sql")
+                        .isOk());
             auto insBlock = (*db)->prepare("INSERT INTO blocks VALUES (?, ?, ?, ?, ?)");
             auto insTx = (*db)->prepare("INSERT INTO txs VALUES (?, ?, ?)");
             auto insState = (*db)->prepare("INSERT INTO state VALUES (?, ?, ?)");
             QVERIFY(insBlock && insTx && insState);
             for (const Block* b : {&b1, &b2}) {
                 const auto h = static_cast<std::int64_t>(b->header.height);
-                QVERIFY(insBlock->bind(1, h).bind(2, b->header.hash().bytes()).bind(3, b->header.encode())
-                            .bind(4, Block::encodeBody(b->transactions)).bind(5, b->commit.encode()).run().isOk());
+                QVERIFY(insBlock->bind(1, h)
+                            .bind(2, b->header.hash().bytes())
+                            .bind(3, b->header.encode())
+                            .bind(4, Block::encodeBody(b->transactions))
+                            .bind(5, b->commit.encode())
+                            .run()
+                            .isOk());
                 const auto hs = hashes(*b);
                 for (std::size_t i = 0; i < hs.size(); ++i) {
-                    QVERIFY(insTx->bind(1, hs[i].bytes()).bind(2, h).bind(3, static_cast<std::int64_t>(i)).run().isOk());
+                    QVERIFY(insTx->bind(1, hs[i].bytes())
+                                .bind(2, h)
+                                .bind(3, static_cast<std::int64_t>(i))
+                                .run()
+                                .isOk());
                 }
             }
-            QVERIFY(insState->bind(1, toBytes("a")).bind(2, toBytes("1")).bind(3, std::int64_t{1}).run().isOk());
-            QVERIFY(insState->bind(1, toBytes("b")).bind(2, toBytes("2")).bind(3, std::int64_t{2}).run().isOk());
+            QVERIFY(
+                insState->bind(1, toBytes("a")).bind(2, toBytes("1")).bind(3, std::int64_t{1}).run().isOk());
+            QVERIFY(
+                insState->bind(1, toBytes("b")).bind(2, toBytes("2")).bind(3, std::int64_t{2}).run().isOk());
         }
         {
             auto store = BlockStore::open(path, key, "test-chain");
@@ -222,7 +238,9 @@ INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_versi
             QVERIFY(loc && loc->has_value());
             QCOMPARE((*loc)->height, 2u);
             int entries = 0;
-            QVERIFY((*store)->forEachState([&](const crypto::Hash256&, ByteView, ByteView) { ++entries; }).isOk());
+            QVERIFY((*store)
+                        ->forEachState([&](const crypto::Hash256&, ByteView, ByteView) { ++entries; })
+                        .isOk());
             QCOMPARE(entries, 2);
             Block b3 = makeBlock(3, 2);
             QVERIFY((*store)->append(b3, hashes(b3), {{toBytes("b"), toBytes("3")}}).isOk());
@@ -251,7 +269,9 @@ INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_versi
             QVERIFY(store);
             for (std::uint64_t h = 1; h <= 3; ++h) {
                 Block b = makeBlock(h, 2);
-                QVERIFY((*store)->append(b, hashes(b), {{toBytes("k" + std::to_string(h)), toBytes("v")}}).isOk());
+                QVERIFY((*store)
+                            ->append(b, hashes(b), {{toBytes("k" + std::to_string(h)), toBytes("v")}})
+                            .isOk());
             }
         }
         {
@@ -262,7 +282,8 @@ INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_versi
         auto store = BlockStore::open(path, key, "test-chain");
         QVERIFY(!store);
         QCOMPARE(store.status().code(), Code::DataLoss);
-        QVERIFY2(store.status().message().find("block 2") != std::string::npos, store.status().toString().c_str());
+        QVERIFY2(store.status().message().find("block 2") != std::string::npos,
+                 store.status().toString().c_str());
     }
 
     void wrongKeyIsRefusedAndChangesNothing() {
@@ -339,8 +360,9 @@ INSERT INTO meta VALUES ('chain_id', CAST('test-chain' AS BLOB)), ('schema_versi
         bad.close();
         QVERIFY(bad.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
         QCOMPARE(loadKeyFile(bad.fileName().toStdString()).status().code(), Code::InvalidArgument);
-        QVERIFY(QFile::setPermissions(QString::fromStdString(path),
-                                      QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        QVERIFY(QFile::setPermissions(QString::fromStdString(path), QFileDevice::ReadOwner |
+                                                                        QFileDevice::WriteOwner |
+                                                                        QFileDevice::ReadOther));
         QCOMPARE(loadKeyFile(path).status().code(), Code::PermissionDenied);
         QCOMPARE(loadKeyFile(dir.filePath("missing").toStdString()).status().code(), Code::NotFound);
     }

@@ -31,8 +31,10 @@ private slots:
 
     void everyInsertedHashIsFoundAcrossLevels() {
         HashFilter f;
-        const std::uint64_t firstCapacity = (std::uint64_t{1} << HashFilter::kFirstLevelBits) / HashFilter::kBitsPerEntry;
-        const std::size_t n = static_cast<std::size_t>(firstCapacity) * 3 + 1000;  // levels of C, 2C, then a third
+        const std::uint64_t firstCapacity =
+            (std::uint64_t{1} << HashFilter::kFirstLevelBits) / HashFilter::kBitsPerEntry;
+        const std::size_t n =
+            static_cast<std::size_t>(firstCapacity) * 3 + 1000;  // levels of C, 2C, then a third
         std::vector<crypto::Hash256> in;
         in.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -41,7 +43,8 @@ private slots:
         }
         QCOMPARE(f.size(), static_cast<std::uint64_t>(n));
         QCOMPARE(f.levels(), 3u);
-        const std::size_t expectedBytes = ((std::size_t{1} << 23) + (std::size_t{1} << 24) + (std::size_t{1} << 25)) / 8;
+        const std::size_t expectedBytes =
+            ((std::size_t{1} << 23) + (std::size_t{1} << 24) + (std::size_t{1} << 25)) / 8;
         QCOMPARE(f.memoryBytes(), expectedBytes);
         std::size_t missing = 0;
         for (const auto& h : in) missing += f.mayContain(h) ? 0 : 1;
@@ -62,7 +65,8 @@ private slots:
         // little accuracy against probes spread over the level (0.8 %);
         // this pins how much.
         HashFilter f;
-        const std::uint64_t capacity = (std::uint64_t{1} << HashFilter::kFirstLevelBits) / HashFilter::kBitsPerEntry;
+        const std::uint64_t capacity =
+            (std::uint64_t{1} << HashFilter::kFirstLevelBits) / HashFilter::kBitsPerEntry;
         for (std::uint64_t i = 0; i < capacity; ++i) f.insert(randomHash());
         QCOMPARE(f.levels(), 1u);
         std::size_t falsePositives = 0;

@@ -88,8 +88,14 @@ void TestEncoding::roundTripAllTypes() {
 
 void TestEncoding::roundTripExtremes() {
     Writer w;
-    w.u8(0).u8(0xff).u16(0).u16(0xffff).u32(0).u32(0xffffffffu).u64(0).u64(
-        std::numeric_limits<std::uint64_t>::max());
+    w.u8(0)
+        .u8(0xff)
+        .u16(0)
+        .u16(0xffff)
+        .u32(0)
+        .u32(0xffffffffu)
+        .u64(0)
+        .u64(std::numeric_limits<std::uint64_t>::max());
     Reader r(w.bytes());
     std::uint8_t a0 = 1, a1 = 0;
     std::uint16_t b0 = 1, b1 = 0;
@@ -134,8 +140,7 @@ void TestEncoding::bigEndianLayout() {
     QCOMPARE(Writer().var({}).bytes(), (Bytes{0, 0, 0, 0}));
     QCOMPARE(Writer().str("ab").bytes(), (Bytes{0, 0, 0, 2, 'a', 'b'}));
     // Several fields are simply concatenated.
-    QCOMPARE(Writer().u16(0xbeef).u8(1).var(Bytes{9}).bytes(),
-             (Bytes{0xbe, 0xef, 0x01, 0, 0, 0, 1, 9}));
+    QCOMPARE(Writer().u16(0xbeef).u8(1).var(Bytes{9}).bytes(), (Bytes{0xbe, 0xef, 0x01, 0, 0, 0, 1, 9}));
 
     // And the reader interprets literal bytes big-endian.
     const Bytes in{0x12, 0x34, 0x01, 0x02, 0x03, 0x04};
@@ -194,13 +199,12 @@ void TestEncoding::truncatedInputRejected() {
     for (std::size_t len = 0; len < full.size(); ++len) {
         Reader r(ByteView(full).first(len));
         bool ok = r.u8(a).isOk() && r.u16(b).isOk() && r.u32(c).isOk() && r.u64(d).isOk() &&
-                  r.boolean(e).isOk() && r.var(v).isOk() && r.str(s, 10).isOk() &&
-                  r.finish().isOk();
+                  r.boolean(e).isOk() && r.var(v).isOk() && r.str(s, 10).isOk() && r.finish().isOk();
         QVERIFY2(!ok, ("prefix of length " + std::to_string(len) + " accepted").c_str());
     }
     Reader r(full);
-    QVERIFY(r.u8(a).isOk() && r.u16(b).isOk() && r.u32(c).isOk() && r.u64(d).isOk() &&
-            r.boolean(e).isOk() && r.var(v).isOk() && r.str(s, 10).isOk() && r.finish().isOk());
+    QVERIFY(r.u8(a).isOk() && r.u16(b).isOk() && r.u32(c).isOk() && r.u64(d).isOk() && r.boolean(e).isOk() &&
+            r.var(v).isOk() && r.str(s, 10).isOk() && r.finish().isOk());
 }
 
 void TestEncoding::trailingBytesRejected() {

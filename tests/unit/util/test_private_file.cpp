@@ -76,7 +76,8 @@ private slots:
         const Status st = checkPrivateFile(path, "key file");
         QCOMPARE(st.code(), Code::PermissionDenied);
         QCOMPARE(st.message(), "key file " + path + " is accessible by other users; run: chmod 600 " + path);
-        QVERIFY(checkPrivateFile(dir.filePath("absent").toStdString(), "key file").isOk());  // left to the reader
+        QVERIFY(
+            checkPrivateFile(dir.filePath("absent").toStdString(), "key file").isOk());  // left to the reader
     }
 };
 
