@@ -19,6 +19,55 @@ Status readKey(Reader& r, crypto::PublicKey& out, const char* what) {
 }
 
 std::string shortKey(const crypto::PublicKey& k) { return k.hex().substr(0, 16); }
+
+// Both governance payloads (validator sets, authorities): u8 version ||
+// var proposal || u32 count || count x (validator key || signature).
+Bytes encodeApproved(std::uint8_t version, const Bytes& proposal, const std::vector<Approval>& approvals) {
+    Writer w;
+    w.u8(version).var(proposal).u32(static_cast<std::uint32_t>(approvals.size()));
+    for (const auto& a : approvals) w.fixed(a.validator.bytes()).fixed(a.signature.bytes());
+    return std::move(w).take();
+}
+
+Status decodeApproved(ByteView bytes, std::size_t maxBytes, std::uint8_t version, const char* what,
+                      Bytes& proposal, std::vector<Approval>& approvals) {
+    Reader r(bytes, maxBytes);
+    FIDES_RETURN_IF_ERROR(r.version(version, what));
+    FIDES_RETURN_IF_ERROR(r.var(proposal));
+    std::uint32_t n = 0;
+    FIDES_RETURN_IF_ERROR(r.u32(n));
+    if (n > ValidatorSet::kMaxValidators) return Status::invalidArgument("too many approvals");
+    approvals.resize(n);
+    for (auto& a : approvals) {
+        FIDES_RETURN_IF_ERROR(readKey(r, a.validator, "approver key"));
+        std::array<std::uint8_t, 64> sig{};
+        FIDES_RETURN_IF_ERROR(r.fixed(sig));
+        a.signature = *crypto::Signature::fromBytes(sig);
+    }
+    return r.finish();
+}
+
+// Adds (or replaces) `key`'s signature of `digest`, keeping the key order.
+void addApproval(std::vector<Approval>& approvals, const crypto::Hash256& digest,
+                 const crypto::SecretKey& key) {
+    const crypto::PublicKey pk = key.publicKey();
+    std::erase_if(approvals, [&](const Approval& a) { return a.validator == pk; });
+    approvals.push_back({pk, crypto::sign(key, digest)});
+    std::sort(approvals.begin(), approvals.end(),
+              [](const Approval& a, const Approval& b) { return a.validator < b.validator; });
+}
+
+// OK iff the approvals hold more than 2/3 of `base`'s power.
+Status checkApprovals(const ValidatorSet& base, const crypto::Hash256& digest,
+                      const std::vector<Approval>& approvals) {
+    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power, base.signedPower(digest, approvals, "approval"));
+    if (!base.isQuorum(power)) {
+        return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
+                                        std::to_string(base.totalPower()) +
+                                        " voting power; more than 2/3 is required");
+    }
+    return Status::ok();
+}
 }  // namespace
 
 Bytes GovernanceProposal::encode() const {
@@ -81,40 +130,19 @@ crypto::Hash256 GovernanceProposal::digest(const std::string& chainId) const {
     return crypto::taggedHash("fides/governance/v1", std::move(w).take());
 }
 
-Bytes GovernancePayload::encode() const {
-    Writer w;
-    w.u8(kVersion).var(proposal.encode()).u32(static_cast<std::uint32_t>(approvals.size()));
-    for (const auto& a : approvals) w.fixed(a.validator.bytes()).fixed(a.signature.bytes());
-    return std::move(w).take();
-}
+Bytes GovernancePayload::encode() const { return encodeApproved(kVersion, proposal.encode(), approvals); }
 
 Result<GovernancePayload> GovernancePayload::decode(ByteView bytes) {
-    Reader r(bytes, 8192);
     GovernancePayload p;
-    FIDES_RETURN_IF_ERROR(r.version(kVersion, "governance transaction"));
     Bytes proposal;
-    FIDES_RETURN_IF_ERROR(r.var(proposal));
+    FIDES_RETURN_IF_ERROR(
+        decodeApproved(bytes, 8192, kVersion, "governance transaction", proposal, p.approvals));
     FIDES_ASSIGN_OR_RETURN(p.proposal, GovernanceProposal::decode(proposal));
-    std::uint32_t n = 0;
-    FIDES_RETURN_IF_ERROR(r.u32(n));
-    if (n > ValidatorSet::kMaxValidators) return Status::invalidArgument("too many approvals");
-    p.approvals.resize(n);
-    for (auto& a : p.approvals) {
-        FIDES_RETURN_IF_ERROR(readKey(r, a.validator, "approver key"));
-        std::array<std::uint8_t, 64> sig{};
-        FIDES_RETURN_IF_ERROR(r.fixed(sig));
-        a.signature = *crypto::Signature::fromBytes(sig);
-    }
-    FIDES_RETURN_IF_ERROR(r.finish());
     return p;
 }
 
 void GovernancePayload::approve(const std::string& chainId, const crypto::SecretKey& key) {
-    const crypto::PublicKey pk = key.publicKey();
-    std::erase_if(approvals, [&](const Approval& a) { return a.validator == pk; });
-    approvals.push_back({pk, crypto::sign(key, proposal.digest(chainId))});
-    std::sort(approvals.begin(), approvals.end(),
-              [](const Approval& a, const Approval& b) { return a.validator < b.validator; });
+    addApproval(approvals, proposal.digest(chainId), key);
 }
 
 Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<ValidatorChange>& changes) {
@@ -164,14 +192,7 @@ Result<ValidatorSet> applyChanges(const ValidatorSet& base, const std::vector<Va
 
 Status verifyApprovals(const std::string& chainId, const ValidatorSet& base,
                        const GovernancePayload& payload) {
-    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power,
-                           base.signedPower(payload.proposal.digest(chainId), payload.approvals, "approval"));
-    if (!base.isQuorum(power)) {
-        return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
-                                        std::to_string(base.totalPower()) +
-                                        " voting power; more than 2/3 is required");
-    }
-    return Status::ok();
+    return checkApprovals(base, payload.proposal.digest(chainId), payload.approvals);
 }
 
 Transaction makeGovernanceTx(const std::string& chainId, const crypto::SecretKey& submitter,
@@ -289,40 +310,19 @@ crypto::Hash256 AuthorityProposal::digest(const std::string& chainId) const {
     return crypto::taggedHash("fides/governance/authority/v1", std::move(w).take());
 }
 
-Bytes AuthorityPayload::encode() const {
-    Writer w;
-    w.u8(kVersion).var(proposal.encode()).u32(static_cast<std::uint32_t>(approvals.size()));
-    for (const auto& a : approvals) w.fixed(a.validator.bytes()).fixed(a.signature.bytes());
-    return std::move(w).take();
-}
+Bytes AuthorityPayload::encode() const { return encodeApproved(kVersion, proposal.encode(), approvals); }
 
 Result<AuthorityPayload> AuthorityPayload::decode(ByteView bytes) {
-    Reader r(bytes, 16384);
     AuthorityPayload p;
-    FIDES_RETURN_IF_ERROR(r.version(kVersion, "authority transaction"));
     Bytes proposal;
-    FIDES_RETURN_IF_ERROR(r.var(proposal));
+    FIDES_RETURN_IF_ERROR(
+        decodeApproved(bytes, 16384, kVersion, "authority transaction", proposal, p.approvals));
     FIDES_ASSIGN_OR_RETURN(p.proposal, AuthorityProposal::decode(proposal));
-    std::uint32_t n = 0;
-    FIDES_RETURN_IF_ERROR(r.u32(n));
-    if (n > ValidatorSet::kMaxValidators) return Status::invalidArgument("too many approvals");
-    p.approvals.resize(n);
-    for (auto& a : p.approvals) {
-        FIDES_RETURN_IF_ERROR(readKey(r, a.validator, "approver key"));
-        std::array<std::uint8_t, 64> sig{};
-        FIDES_RETURN_IF_ERROR(r.fixed(sig));
-        a.signature = *crypto::Signature::fromBytes(sig);
-    }
-    FIDES_RETURN_IF_ERROR(r.finish());
     return p;
 }
 
 void AuthorityPayload::approve(const std::string& chainId, const crypto::SecretKey& key) {
-    const crypto::PublicKey pk = key.publicKey();
-    std::erase_if(approvals, [&](const Approval& a) { return a.validator == pk; });
-    approvals.push_back({pk, crypto::sign(key, proposal.digest(chainId))});
-    std::sort(approvals.begin(), approvals.end(),
-              [](const Approval& a, const Approval& b) { return a.validator < b.validator; });
+    addApproval(approvals, proposal.digest(chainId), key);
 }
 
 Transaction makeAuthorityTx(const std::string& chainId, const crypto::SecretKey& submitter,
@@ -345,12 +345,7 @@ Result<GovernanceApp::AuthorityUpdate> GovernanceApp::evaluateAuthority(const Tr
     const crypto::Hash256 digest = p.proposal.digest(m_chainId);
     FIDES_ASSIGN_OR_RETURN(bool applied, state.exists(governanceKey(digest)));
     if (applied) return Status::alreadyExists("this authority proposal was already applied");
-    FIDES_ASSIGN_OR_RETURN(const std::uint64_t power, base->signedPower(digest, p.approvals, "approval"));
-    if (!base->isQuorum(power)) {
-        return Status::permissionDenied("approvals hold " + std::to_string(power) + " of " +
-                                        std::to_string(base->totalPower()) +
-                                        " voting power; more than 2/3 is required");
-    }
+    FIDES_RETURN_IF_ERROR(checkApprovals(*base, digest, p.approvals));
     const std::string& id = p.proposal.authority.id;
     FIDES_ASSIGN_OR_RETURN(auto current, state.get(authorityKey(id)));
     switch (p.proposal.op) {
