@@ -87,6 +87,19 @@ void Mempool::removeCommitted(const std::vector<crypto::Hash256>& included,
     ++m_generation;
 }
 
+std::vector<crypto::Hash256> Mempool::evictExpired(std::uint64_t blockTimeMs) {
+    std::vector<crypto::Hash256> out;
+    std::lock_guard lock(m_mutex);
+    const std::uint64_t second = blockTimeMs / 1000;
+    if (second <= m_expiryScannedSecond) return out;
+    m_expiryScannedSecond = second;
+    for (const auto& e : m_fifo) {
+        if (e->tx.expiry * 1000 <= blockTimeMs) out.push_back(e->hash);
+    }
+    for (const auto& h : out) eraseLocked(h);
+    return out;
+}
+
 std::size_t Mempool::size() const {
     std::lock_guard lock(m_mutex);
     return m_fifo.size();

@@ -62,6 +62,13 @@ public:
     // block) and remembers the hashes of the included ones.
     void removeCommitted(const std::vector<crypto::Hash256>& included,
                          const std::vector<crypto::Hash256>& dropped);
+    // Removes every entry that expired by `blockTimeMs` (expiry * 1000 <=
+    // it) and returns their hashes: a committed block's time has passed
+    // their expiry, so no valid block can include them any more. Every
+    // validator calls it after each commit (not only the proposer, which
+    // drops them from what it builds). Scans the pool at most once per
+    // second of block time, since expiries are in whole seconds.
+    std::vector<crypto::Hash256> evictExpired(std::uint64_t blockTimeMs);
 
     std::size_t size() const;
     std::size_t bytes() const;
@@ -78,6 +85,7 @@ private:
     crypto::Hash256Map<std::list<std::shared_ptr<const MempoolEntry>>::iterator> m_index;
     std::size_t m_bytes = 0;
     std::uint64_t m_generation = 0;
+    std::uint64_t m_expiryScannedSecond = 0;
     std::deque<std::vector<crypto::Hash256>> m_recentBlocks;
     crypto::Hash256Set m_recent;
 };

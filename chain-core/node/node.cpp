@@ -167,7 +167,8 @@ std::vector<Result<crypto::Hash256>> Node::submitBatch(const std::vector<ByteVie
     const std::size_t n = encoded.size();
     std::vector<Result<crypto::Hash256>> results(n, Status::internal("not checked"));
     if (m_failed.load()) {
-        for (auto& r : results) r = Status::unavailable("node has stopped: " + m_failure.message());
+        for (auto& r : results)
+            r = Status::unavailable("the node has stopped after a storage failure (its log says why)");
         return results;
     }
     // Stateless checks and hashes, without any lock.
@@ -520,9 +521,17 @@ Result<ExecutedBlock> Node::validateBlock(Block block, std::vector<crypto::Hash2
 void Node::recordDrops(const ExecutedBlock& ex) {
     // Drops are final whatever happens to the block: record them first, so a
     // waiter that sees the new height also sees why its transaction is not in it.
+    // On every validator, not only the proposer: what expired by this block's
+    // time can never be included any more; it leaves the pool, and a client
+    // waiting on this node learns why (before the lock: m_tipMutex is taken last).
+    const auto expired = m_mempool->evictExpired(ex.block.header.timeMs);
     std::lock_guard lock(m_tipMutex);
     for (const auto& [h, st] : ex.dropped) {
         if (m_dropped.insert_or_assign(h, st).second) m_droppedOrder.push_back(h);
+    }
+    for (const auto& h : expired) {
+        const Status why = Status::invalidArgument("transaction expired before it could be included");
+        if (m_dropped.insert_or_assign(h, why).second) m_droppedOrder.push_back(h);
     }
     while (m_droppedOrder.size() > kRememberedDrops) {
         m_dropped.erase(m_droppedOrder.front());
@@ -701,7 +710,8 @@ Result<StateAnswer> Node::query(ByteView key) const {
     // The commit lock pairs the tree with the published tip; the exclusive
     // tree lock is needed because proving may finish hash computations.
     std::lock_guard commitLock(m_commitMutex);
-    if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
+    if (m_failed.load())
+        return Status::unavailable("the node has stopped after a storage failure (its log says why)");
     if (!m_tip) return Status::failedPrecondition("no block has been committed yet");
     const crypto::Hash256 kh = crypto::sha256(key);
     StateAnswer out;
@@ -725,7 +735,8 @@ Result<StatesAnswer> Node::queryMany(const std::vector<Bytes>& keys) const {
                                        " keys at once, not " + std::to_string(keys.size()));
     }
     std::lock_guard commitLock(m_commitMutex);
-    if (m_failed.load()) return Status::unavailable("node has stopped: " + m_failure.message());
+    if (m_failed.load())
+        return Status::unavailable("the node has stopped after a storage failure (its log says why)");
     if (!m_tip) return Status::failedPrecondition("no block has been committed yet");
     StatesAnswer out;
     out.entries.resize(keys.size());

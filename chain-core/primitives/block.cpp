@@ -123,6 +123,9 @@ Result<std::vector<Bytes>> Block::decodeBody(ByteView bytes) {
     std::uint32_t n = 0;
     FIDES_RETURN_IF_ERROR(r.u32(n));
     if (n > kMaxBlockTransactions) return Status::invalidArgument("too many transactions in block");
+    // Each transaction takes at least its 4-byte length: a count the input
+    // cannot hold is refused before anything is allocated for it.
+    if (n > r.remaining() / 4) return Status::invalidArgument("block body: more transactions than bytes");
     std::vector<Bytes> txs(n);
     for (auto& tx : txs) FIDES_RETURN_IF_ERROR(r.var(tx));
     FIDES_RETURN_IF_ERROR(r.finish());

@@ -215,6 +215,7 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
     if (!stream->Write(auth)) return {grpc::StatusCode::UNAVAILABLE, "peer went away"};
     spdlog::info("p2p: inbound link from validator {}", key->hex().substr(0, 16));
 
+    bool warnedBatch = false;  // one warning per link, whatever the peer sends
     while (!m_stop.load() && stream->Read(&m)) {
         if (refusedFor(*key) > 0) {  // one atomic load while nobody is refused
             return {grpc::StatusCode::PERMISSION_DENIED,
@@ -235,6 +236,18 @@ grpc::Status PeerNetwork::Impl::Connect(grpc::ServerContext* ctx,
             break;
         }
         case v1::PeerMessage::kTransactions: {
+            // An honest peer sends at most kMaxTxBatch per message: a larger
+            // batch is dropped unread (its transactions reach this validator
+            // again through the other peers or the client's retry).
+            if (static_cast<std::size_t>(m.transactions().transactions_size()) > kMaxTxBatch) {
+                if (!std::exchange(warnedBatch, true)) {
+                    spdlog::warn(
+                        "p2p: validator {} sent a batch of {} transactions (at most {}); dropped, and "
+                        "its later oversize batches without a warning",
+                        key->hex(), m.transactions().transactions_size(), kMaxTxBatch);
+                }
+                break;
+            }
             std::vector<ByteView> txs;
             txs.reserve(static_cast<std::size_t>(m.transactions().transactions_size()));
             for (const auto& tx : m.transactions().transactions()) txs.push_back(asBytes(tx));

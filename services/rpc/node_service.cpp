@@ -2,6 +2,9 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 
 namespace fides::rpc {
 
@@ -42,6 +45,15 @@ grpc::Status toGrpc(const Status& s) {
     case Code::DataLoss: code = G::DATA_LOSS; break;
     case Code::Internal: code = G::INTERNAL; break;
     }
+    if (code == G::INTERNAL || code == G::DATA_LOSS || code == G::UNKNOWN) {
+        // These carry what went wrong inside the validator (SQL text, file
+        // paths): the operator's log gets it, the caller a reference to it.
+        static std::atomic<std::uint64_t> incidents{0};
+        const std::uint64_t incident = ++incidents;
+        spdlog::error("rpc: incident {}: {}", incident, s.toString());
+        return {code, "internal error on this validator (incident " + std::to_string(incident) +
+                          " in its log); nothing was changed by this call"};
+    }
     return {code, s.message()};
 }
 
@@ -78,6 +90,12 @@ grpc::Status NodeServiceImpl::SubmitTransactions(grpc::ServerContext* ctx,
     std::vector<ByteView> admittedTxs;
     while (reader->Read(&batch)) {
         if (ctx->IsCancelled()) return {grpc::StatusCode::CANCELLED, "client cancelled the stream"};
+        if (static_cast<std::size_t>(batch.transactions_size()) > kMaxBatchTransactions) {
+            return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "a SubmitTransactions message holds at most " + std::to_string(kMaxBatchTransactions) +
+                        " transactions, this one " + std::to_string(batch.transactions_size()) +
+                        "; none of it was admitted (earlier messages were)"};
+        }
         txs.clear();
         admittedTxs.clear();
         for (const auto& tx : batch.transactions()) txs.push_back(view(tx));

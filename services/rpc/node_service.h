@@ -83,5 +83,7 @@ private:
 
 inline constexpr int kMaxRequestBytes = 8 << 20;
 inline constexpr std::size_t kMaxKeyBytes = 1024;
+// Transactions in one SubmitTransactions message (besides the 8 MiB limit).
+inline constexpr std::size_t kMaxBatchTransactions = 10'000;
 
 }  // namespace fides::rpc

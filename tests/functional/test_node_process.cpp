@@ -255,6 +255,21 @@ private slots:
             QCOMPARE(resp.rejections(1).code(), static_cast<int>(G::UNAUTHENTICATED));
             QCOMPARE(resp.rejections(2).code(), static_cast<int>(G::ALREADY_EXISTS));
         }
+        // More entries in one message than a batch may hold (well under the
+        // byte limit): the stream ends with RESOURCE_EXHAUSTED, nothing of it admitted.
+        {
+            grpc::ClientContext ctx;
+            v1::SubmitTransactionsResponse resp;
+            auto writer = c.stub().SubmitTransactions(&ctx, &resp);
+            v1::SubmitTransactionsRequest batch;
+            for (int i = 0; i < 10'001; ++i) batch.add_transactions("x");
+            writer->Write(batch);
+            writer->WritesDone();
+            const grpc::Status st = writer->Finish();
+            QCOMPARE(st.error_code(), G::RESOURCE_EXHAUSTED);
+            QVERIFY2(st.error_message().find("at most 10000 transactions") != std::string::npos,
+                     st.error_message().c_str());
+        }
         QTest::qWait(200);
         auto after = c.status();
         QVERIFY(after);

@@ -177,6 +177,12 @@ private slots:
         c.signatures.push_back({m_b.publicKey(), crypto::sign(m_b, someHash(7))});
         QVERIFY(mutateAndCheck("Commit", {c.encode()}, via<Commit>()) >= 0);
 
+        // A count the input cannot hold is refused before anything is
+        // allocated for it (a million empty vectors, from 4 bytes).
+        const auto huge = Block::decodeBody(Bytes{0x00, 0x0f, 0x42, 0x40});
+        QVERIFY(!huge);
+        QVERIFY2(huge.status().message().find("more transactions than bytes") != std::string::npos,
+                 huge.status().message().c_str());
         const std::vector<Bytes> txs{someTransaction("x").encode(), someTransaction("").encode()};
         QVERIFY(mutateAndCheck("Block body", {Block::encodeBody(txs), Block::encodeBody({})},
                                [](ByteView b) -> std::optional<Bytes> {

@@ -501,6 +501,53 @@ private slots:
         QVERIFY(!(*n)->waitForHeight(2, std::chrono::steady_clock::now() + 700ms));
     }
 
+    // A follower evicts what expired by a committed block's time, as the
+    // proposer does, and a client waiting on it gets the reason at once
+    // (before: followers kept expired transactions forever).
+    void everyValidatorEvictsExpiredTransactions() {
+        Fixture a;
+        Fixture b;
+        b.genesis = a.genesis;
+        b.validator = *crypto::SecretKey::fromBytes(
+            Bytes(a.validator.secretBytes().begin(), a.validator.secretBytes().end()));
+        b.cfg.consensus = true;
+        b.cfg.storePath = b.dir.filePath("chain.db").toStdString();
+        const auto realNowMs = [] {
+            return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count());
+        };
+        auto na = a.open();
+        QVERIFY(na);
+        std::vector<std::unique_ptr<app::Application>> apps;
+        apps.push_back(std::make_unique<notary::NotaryApp>());
+        // b's clock is 20 s behind: it still admits a transaction that expired 10 s ago.
+        auto nb = node::Node::open(b.genesis,
+                                   *crypto::SecretKey::fromBytes(Bytes(a.validator.secretBytes().begin(),
+                                                                       a.validator.secretBytes().end())),
+                                   b.storeKey, b.cfg, std::move(apps), [&] { return realNowMs() - 20'000; });
+        QVERIFY2(nb, nb.status().toString().c_str());
+        const Transaction stale = b.notarize("stale", realNowMs() / 1000 - 10);
+        auto staleHash = (*nb)->submit(stale.encode());
+        QVERIFY2(staleHash, staleHash.status().toString().c_str());
+        QCOMPARE((*nb)->mempoolSize(), 1u);
+
+        (*na)->start();
+        auto h = (*na)->submit(a.notarize("fresh").encode());
+        QVERIFY(h);
+        QVERIFY((*na)->waitForCommit(*h, std::chrono::steady_clock::now() + 10s));
+        auto blk = (*na)->block(1);
+        QVERIFY(blk);
+        const Commit commit = blk->commit;
+        auto ex = (*nb)->validateBlock(std::move(*blk));
+        QVERIFY2(ex, ex.status().toString().c_str());
+        QVERIFY((*nb)->commitBlock(std::move(*ex), commit).isOk());
+        QCOMPARE((*nb)->mempoolSize(), 0u);
+        const Status why = (*nb)->waitForCommit(*staleHash, std::chrono::steady_clock::now() + 1s).status();
+        QCOMPARE(why.code(), Code::InvalidArgument);
+        QVERIFY2(why.message().find("expired") != std::string::npos, why.message().c_str());
+    }
+
     void noEmptyBlocksByDefault() {
         Fixture f;
         auto n = f.open();
