@@ -39,8 +39,11 @@
 // read the authorities governance admitted).
 //
 // Thread-safety: checkTx may be called from many threads at once (it must be
-// const and re-entrant); the hooks and deliverTx are called from the block
-// producer or consensus thread only, never concurrently with each other.
+// const and re-entrant); the hooks, deliverTx, committed and nextDeadlineMs
+// are called from the block producer or consensus thread only, never
+// concurrently with each other, but concurrently with checkTx: whatever
+// committed() updates for checkTx to read must be synchronised (an atomic,
+// a mutex), as GovernanceApp's committed height is.
 #pragma once
 
 #include "crypto/hash.h"

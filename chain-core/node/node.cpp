@@ -77,6 +77,7 @@ Result<std::unique_ptr<Node>> Node::open(Genesis genesis, crypto::SecretKey vali
     // own, and governance) come after the caller's. Exactly one application
     // per transaction type, and one writer per key: AppSet refuses overlaps.
     const bool ownEvidence = std::any_of(apps.begin(), apps.end(), [](const auto& a) {
+        if (!a) return false;  // AppSet::make reports it
         const auto types = a->txTypes();
         return std::find(types.begin(), types.end(), consensus::kEvidenceTxType) != types.end();
     });
@@ -291,9 +292,11 @@ void Node::producerLoop() {
             auto until = emptyBlocks ? lastBlock + m_config.emptyBlockInterval
                                      : std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
             if (deadline) {
+                // Clamped before it becomes a duration: a deadline centuries
+                // away (or UINT64_MAX) would overflow the clock's arithmetic.
                 const std::uint64_t now = nowMs();
-                until = std::min(until, std::chrono::steady_clock::now() +
-                                            std::chrono::milliseconds(*deadline > now ? *deadline - now : 0));
+                const std::uint64_t gap = *deadline > now ? std::min<std::uint64_t>(*deadline - now, 500) : 0;
+                until = std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(gap));
             }
             m_wake.wait_until(lock, until, [&] { return !m_running.load() || m_mempool->size() > 0; });
         }

@@ -350,15 +350,24 @@ Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& 
 }
 
 Result<VerifiedLog> fetchVerifiedLog(const NodeClient& node, const LightClient& lightClient, ByteView base,
-                                     std::uint32_t pageItems) {
+                                     std::uint32_t pageItems, std::uint64_t minHeight) {
+    if (pageItems == 0) return Status::invalidArgument("ask for at least one item per page");
     FIDES_ASSIGN_OR_RETURN(auto first, node.listLogPage(base, 0, pageItems));
     FIDES_ASSIGN_OR_RETURN(VerifiedState head,
                            verifyStateAnswer(lightClient, applog::headKey(base), first.head()));
+    if (head.header.header.height < minHeight) {
+        return Status::failedPrecondition("the node answered as of height " +
+                                          std::to_string(head.header.header.height) + ", older than the " +
+                                          std::to_string(minHeight) + " asked for");
+    }
     merkle::Frontier frontier;
     if (head.value) {
+        // Proven state that is no log head: the caller named another key.
         auto f = merkle::Frontier::decode(*head.value);
-        if (!f)
-            return Status::unauthenticated("the proven log head does not decode: " + f.status().message());
+        if (!f) {
+            return Status::failedPrecondition("the key '<base>/head' holds no log head: " +
+                                              f.status().message());
+        }
         frontier = std::move(*f);
     }
     // Later pages may come from later heads (the log grew): the items of the

@@ -115,7 +115,7 @@ struct VerifiedState {
 Result<VerifiedState> verifyStateAnswer(const LightClient& lightClient, ByteView key,
                                         const node::v1::QueryStateResponse& answer);
 // Every value of `keys` from one QueryStates answer, each checked against
-// its one header.
+// its one header (as of that header: check `header` for freshness).
 Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& lightClient,
                                                              const std::vector<Bytes>& keys,
                                                              const node::v1::QueryStatesResponse& answer,
@@ -123,12 +123,16 @@ Result<std::vector<std::optional<Bytes>>> verifyStatesAnswer(const LightClient& 
 
 // A whole append log (primitives/append_log.h), fetched page by page and
 // checked: its head against a header the light client verifies, every item
-// against the head's root, none left out. `pageItems`: items asked per page.
+// against the head's root, none left out. Complete *as of that header*: a
+// node may answer from an older state, so a caller that needs the log as it
+// is now passes `minHeight` (the height it knows the chain has reached) or
+// checks `header` (its height and time) itself; an older head is
+// FAILED_PRECONDITION. `pageItems`: items asked per page (at least 1).
 struct VerifiedLog {
     std::vector<Bytes> items;
     VerifiedHeader header;  // the header the head was proven against
 };
 Result<VerifiedLog> fetchVerifiedLog(const NodeClient& node, const LightClient& lightClient, ByteView base,
-                                     std::uint32_t pageItems = 10'000);
+                                     std::uint32_t pageItems = 10'000, std::uint64_t minHeight = 0);
 
 }  // namespace fides::client

@@ -100,7 +100,9 @@ int runStart(const std::string& home, const std::string& rpcOverride, const std:
     using namespace fides;
     auto settings = daemon::loadSettings(home);
     if (!settings) return fail(2, settings.status().message());
-    // Before any file of the home is read or written.
+    // Before anything but node.conf is read, and before anything is written.
+    // It covers the home: a store_path or consensus_wal_dir outside the home
+    // shared by two homes is not detected (do not configure that).
     auto homeLock = daemon::lockHome(home);
     if (!homeLock)
         return fail(homeLock.status().code() == Code::FailedPrecondition ? 5 : 1,

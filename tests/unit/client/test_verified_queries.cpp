@@ -119,6 +119,14 @@ private slots:
             QCOMPARE(log->items.size(), 25u);
             QCOMPARE(log->items[24], toBytes("record 24"));
         }
+        // Fresh enough: the answer's height is the chain's; asking for a
+        // later height than any answer can have is refused, as is an empty page size.
+        QCOMPARE(
+            client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10, m_node->height() + 100).status().code(),
+            Code::FailedPrecondition);
+        QVERIFY(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 10, m_node->height()));
+        QCOMPARE(client::fetchVerifiedLog(c, light, asBytes("kv/log"), 0).status().code(),
+                 Code::InvalidArgument);
         auto empty = client::fetchVerifiedLog(c, light, asBytes("kv/none"));
         QVERIFY2(empty, empty.status().toString().c_str());
         QVERIFY(empty->items.empty());

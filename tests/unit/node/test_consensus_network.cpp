@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -317,6 +318,21 @@ private slots:
         const std::uint64_t h = c.validators[0].node->height();
         QTest::qWait(2500);
         QCOMPARE(c.validators[0].node->height(), h);  // served: the 60 s pause holds
+    }
+
+    // A deadline centuries away must not end the idle pause (before the
+    // clamp, the overflowing gap made a block every commit pause).
+    void farDeadlineKeepsTheIdlePause() {
+        Cluster c(4);
+        c.emptyPause = 60s;
+        for (std::size_t i = 0; i < 4; ++i) {
+            c.kvLogs.push_back(std::make_shared<testing::KvApp::Log>());
+            c.kvLogs.back()->deadlineMs = std::numeric_limits<std::uint64_t>::max();
+        }
+        for (std::size_t i = 0; i < 4; ++i) QVERIFY2(c.startOne(i).isOk(), "start");
+        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 1, 20000);
+        QTest::qWait(1500);
+        QCOMPARE(c.validators[0].node->height(), 1u);
     }
 
     void compactProposalIsCheckedAgainstTheHashesItNames() {

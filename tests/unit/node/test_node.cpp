@@ -13,6 +13,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <ctime>
+#include <limits>
+
 using namespace fides;
 using namespace std::chrono_literals;
 
@@ -546,6 +549,21 @@ private slots:
         const Status why = (*nb)->waitForCommit(*staleHash, std::chrono::steady_clock::now() + 1s).status();
         QCOMPARE(why.code(), Code::InvalidArgument);
         QVERIFY2(why.message().find("expired") != std::string::npos, why.message().c_str());
+    }
+
+    // A deadline centuries away (or UINT64_MAX) neither makes blocks nor
+    // spins the producer (the time arithmetic is clamped before it overflows).
+    void farDeadlineDoesNotSpin() {
+        Fixture f;
+        f.kvLog = std::make_shared<testing::KvApp::Log>();
+        f.kvLog->deadlineMs = std::numeric_limits<std::uint64_t>::max();
+        auto n = f.open();
+        QVERIFY(n);
+        (*n)->start();
+        const std::clock_t cpu0 = std::clock();
+        QVERIFY(!(*n)->waitForHeight(1, std::chrono::steady_clock::now() + 800ms));
+        const double cpuMs = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+        QVERIFY2(cpuMs < 400, qPrintable(QString("the process used %1 ms of CPU in 800 ms idle").arg(cpuMs)));
     }
 
     void noEmptyBlocksByDefault() {
