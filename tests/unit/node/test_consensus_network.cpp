@@ -311,13 +311,22 @@ private slots:
             c.kvLogs.back()->deadlineMs = deadline;
         }
         for (std::size_t i = 0; i < 4; ++i) QVERIFY2(c.startOne(i).isOk(), "start");
-        QTRY_VERIFY_WITH_TIMEOUT(c.minHeight() >= 2, 20000);
-        auto b = c.validators[0].node->block(2);
-        QVERIFY(b);
-        QVERIFY2(b->header.timeMs >= deadline, qPrintable(QString::number(deadline - b->header.timeMs)));
-        const std::uint64_t h = c.validators[0].node->height();
+        // A block at or after the deadline comes within a few rounds of it.
+        // (It may not be block 2: a validator that joined late and caught up
+        // by block sync starts the next height at once, which can make an
+        // early block too.)
+        const Node& n = *c.validators[0].node;
+        const auto reached = [&] {
+            const std::uint64_t top = n.height();
+            if (top == 0) return false;
+            auto b = n.block(top);
+            return b && b->header.timeMs >= deadline;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(reached(), 20000);
+        QVERIFY(n.block(n.height())->header.timeMs < deadline + 10'000);
+        const std::uint64_t h = n.height();
         QTest::qWait(2500);
-        QCOMPARE(c.validators[0].node->height(), h);  // served: the 60 s pause holds
+        QCOMPARE(n.height(), h);  // served: the 60 s pause holds
     }
 
     // A deadline centuries away must not end the idle pause (before the
