@@ -255,18 +255,9 @@ Status ConsensusDriver::commitDecision(const consensus::CoreDecision& d) {
     m_executed.clear();
     m_committedAt = Clock::now();
     auto pause = m_node.mempoolSize() > 0 ? m_config.commitPause : m_config.emptyBlockPause;
-    if (const auto deadline = m_node.nextDeadlineMs()) {
-        // An application needs a block by then (an election's close): the
-        // idle pause ends early, but not before the commit pause.
-        const std::uint64_t now = m_node.nowMs();
-        // +1: `now` is truncated to the millisecond; start no earlier than the
-        // deadline. Clamped to the pause before it becomes a duration: a
-        // deadline centuries away (or UINT64_MAX) must not overflow.
-        const std::uint64_t gap = *deadline > now ? *deadline - now + 1 : 0;
-        const std::chrono::milliseconds until(
-            std::min<std::uint64_t>(gap, static_cast<std::uint64_t>(pause.count())));
-        pause = std::max(m_config.commitPause, until);
-    }
+    // An application needs a block by then (an election's close): the idle
+    // pause ends early, but not before the commit pause.
+    if (const auto left = m_node.untilDeadline(pause)) pause = std::max(m_config.commitPause, *left);
     m_nextHeightAt = m_committedAt + pause;
     return Status::ok();
 }

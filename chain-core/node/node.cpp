@@ -285,25 +285,21 @@ void Node::producerLoop() {
     auto lastBlock = std::chrono::steady_clock::now();
     while (m_running.load()) {
         const bool emptyBlocks = m_config.emptyBlockInterval.count() > 0;
-        // An application's deadline (an election's close) makes a block then.
-        const std::optional<std::uint64_t> deadline = nextDeadlineMs();
         {
             std::unique_lock lock(m_wakeMutex);
             auto until = emptyBlocks ? lastBlock + m_config.emptyBlockInterval
                                      : std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-            if (deadline) {
-                // Clamped before it becomes a duration: a deadline centuries
-                // away (or UINT64_MAX) would overflow the clock's arithmetic.
-                const std::uint64_t now = nowMs();
-                const std::uint64_t gap = *deadline > now ? std::min<std::uint64_t>(*deadline - now, 500) : 0;
-                until = std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(gap));
+            // An application's deadline (an election's close) makes a block then.
+            if (const auto left = untilDeadline(std::chrono::milliseconds(500))) {
+                until = std::min(until, std::chrono::steady_clock::now() + *left);
             }
             m_wake.wait_until(lock, until, [&] { return !m_running.load() || m_mempool->size() > 0; });
         }
         if (!m_running.load()) break;
+        const auto left = untilDeadline(std::chrono::milliseconds(1));
         const bool due =
             (emptyBlocks && std::chrono::steady_clock::now() >= lastBlock + m_config.emptyBlockInterval) ||
-            (deadline && nowMs() >= *deadline);
+            (left && left->count() == 0);
         if (m_mempool->size() == 0 && !due) continue;
         if (m_mempool->size() > 0 && m_mempool->size() < m_config.maxBlockTransactions) {
             std::unique_lock lock(m_wakeMutex);
@@ -658,11 +654,17 @@ Status Node::produceBlock() {
     return Status::ok();
 }
 
-std::optional<std::uint64_t> Node::nextDeadlineMs() const {
+std::optional<std::chrono::milliseconds> Node::untilDeadline(std::chrono::milliseconds cap) const {
     const auto deadline = m_apps.nextDeadlineMs();
+    if (!deadline) return std::nullopt;
     // The committing thread is the only writer of m_tip: read without a lock.
-    if (deadline && m_tip && m_tip->header.timeMs >= *deadline) return std::nullopt;  // served
-    return deadline;
+    if (m_tip && m_tip->header.timeMs >= *deadline) return std::nullopt;  // served
+    const std::uint64_t now = nowMs();
+    if (*deadline <= now) return std::chrono::milliseconds(0);
+    // +1: `now` is truncated to the millisecond; a height started after this
+    // wait starts no earlier than the deadline.
+    const std::uint64_t gap = *deadline - now + 1;
+    return std::chrono::milliseconds(std::min<std::uint64_t>(gap, static_cast<std::uint64_t>(cap.count())));
 }
 
 NodeStatus Node::status() const {

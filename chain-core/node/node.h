@@ -188,13 +188,14 @@ public:
     // published tip, mempool, waiters.
     Status commitBlock(ExecutedBlock executed, const Commit& commit);
 
-    // The earliest block time (unix ms) at which an application needs a
-    // block even when no transaction waits (Application::nextDeadlineMs),
-    // unless the latest block's time already reached it; the producer and
-    // the consensus driver start a height by then. Call from the thread
-    // that commits.
-    std::optional<std::uint64_t> nextDeadlineMs() const;
-    std::uint64_t nowMs() const { return m_clock(); }
+    // How long from now until the earliest block time at which an
+    // application needs a block even when no transaction waits
+    // (Application::nextDeadlineMs), unless the latest block's time already
+    // reached it: nullopt for none, zero once it has passed, never more than
+    // `cap` (so that a deadline centuries away, or UINT64_MAX, cannot
+    // overflow the caller's clock arithmetic). The producer and the consensus
+    // driver start a height by then. Call from the thread that commits.
+    std::optional<std::chrono::milliseconds> untilDeadline(std::chrono::milliseconds cap) const;
 
     NodeStatus status() const;
     std::uint64_t height() const { return m_store->height(); }
@@ -246,6 +247,7 @@ private:
     }
     // Stops the node for good (queries and admission answer UNAVAILABLE).
     void markFailed(const Status& failure);
+    std::uint64_t nowMs() const { return m_clock(); }
 
     Genesis m_genesis;
     std::optional<crypto::SecretKey> m_key;
